@@ -1,0 +1,81 @@
+import { randomUUID } from 'node:crypto'
+import sensible from '@fastify/sensible'
+import swagger from '@fastify/swagger'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
+import pino, { type DestinationStream, type Logger } from 'pino'
+import { captionsRoutes } from './captions/captions.routes.js'
+import type { Config } from './config.js'
+import { dbPlugin } from './db/db.plugin.js'
+import { readMigrations } from './db/schema-engine.js'
+import { errorHandlerPlugin } from './errors.js'
+import type { GoapiClient } from './goapi/client.js'
+import { healthRoutes } from './health/health.routes.js'
+import { type Clock, randomId, systemClock } from './lib/clock.js'
+import { loggerOptions } from './logger.js'
+import { webhooksRoutes } from './webhooks/webhooks.routes.js'
+
+export type AppConfig = Config & { databaseUrl: string }
+
+export interface AppDeps {
+  goapi: GoapiClient
+  clock?: Clock
+  newId?: () => string
+  /** A logger built by the process entry; otherwise one is made from the config, writing to `logStream`. */
+  logger?: Logger
+  logStream?: DestinationStream
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/
+
+/** Builds the whole HTTP service without listening: the process entry and the tests both start here. */
+export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: (deps.logger ??
+      pino(loggerOptions(config.logLevel), deps.logStream ?? process.stdout)) as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    // A caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
+    genReqId: (request) => {
+      const given = request.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 72_000,
+  }).withTypeProvider<ZodTypeProvider>()
+
+  app.setValidatorCompiler(validatorCompiler)
+  app.setSerializerCompiler(serializerCompiler)
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id)
+  })
+
+  await app.register(errorHandlerPlugin)
+  await app.register(sensible)
+  await app.register(swagger, {
+    openapi: { info: { title: 'caption-service', version: '1.0.0' } },
+    transform: jsonSchemaTransform,
+  })
+  await app.register(dbPlugin, { databaseUrl: config.databaseUrl })
+
+  const captionDeps = {
+    db: app.db,
+    goapi: deps.goapi,
+    clock: deps.clock ?? systemClock,
+    newId: deps.newId ?? randomId,
+    webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
+  }
+  const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)
+
+  await app.register(healthRoutes, { db: app.db, expectedMigrations })
+  await app.register(captionsRoutes, { deps: captionDeps })
+  await app.register(webhooksRoutes, { deps: captionDeps })
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+
+  return app
+}

@@ -1,0 +1,122 @@
+import type { Db } from '../db/prisma.js'
+import type { Caption, Prisma } from '../generated/prisma/client.js'
+import { type CaptionStatus, statusesBefore } from '../goapi/task.js'
+
+export type CaptionRow = Caption
+
+export interface NewCaption {
+  id: string
+  imageUrl: string
+  promptStyle: string
+  captionLength: string
+  callbackUrl: string | undefined
+  metadata: Record<string, unknown>
+  now: Date
+}
+
+export function insertCaption(db: Db, caption: NewCaption): Promise<CaptionRow> {
+  return db.caption.create({
+    data: {
+      id: caption.id,
+      status: 'queued',
+      imageUrl: caption.imageUrl,
+      promptStyle: caption.promptStyle,
+      captionLength: caption.captionLength,
+      callbackUrl: caption.callbackUrl ?? null,
+      metadata: caption.metadata as Prisma.InputJsonObject,
+      createdAt: caption.now,
+      updatedAt: caption.now,
+    },
+  })
+}
+
+export function findCaption(db: Db, id: string): Promise<CaptionRow | null> {
+  return db.caption.findUnique({ where: { id } })
+}
+
+export function findCaptionIdByTaskId(db: Db, goapiTaskId: string): Promise<string | undefined> {
+  return db.caption.findUnique({ where: { goapiTaskId }, select: { id: true } }).then((row) => row?.id)
+}
+
+export interface ListPosition {
+  createdAt: Date
+  id: string
+}
+
+/** Newest first; `after` is the last row of the previous page. */
+export function listCaptions(
+  db: Db,
+  options: { status: CaptionStatus | undefined; limit: number; after: ListPosition | undefined },
+): Promise<CaptionRow[]> {
+  const { after } = options
+  return db.caption.findMany({
+    where: {
+      ...(options.status ? { status: options.status } : {}),
+      ...(after
+        ? {
+            OR: [
+              { createdAt: { lt: after.createdAt } },
+              { createdAt: after.createdAt, id: { lt: after.id } },
+            ],
+          }
+        : {}),
+    },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: options.limit,
+  })
+}
+
+export interface TaskUpdate {
+  goapiTaskId: string
+  status: CaptionStatus
+  caption?: string
+  error?: { code: string; message: string }
+  goapiTask: Prisma.InputJsonValue
+  now: Date
+}
+
+/**
+ * Moves a caption forward to `update.status` in one conditional statement, so concurrent deliveries
+ * race safely: only a step forward from an earlier status writes, and only for the caption's own task
+ * (or a caption that has not learned its task id yet, which adopts it). Returns whether it wrote.
+ */
+export async function advanceCaption(db: Db, captionId: string, update: TaskUpdate): Promise<boolean> {
+  const terminal = update.status === 'completed' || update.status === 'failed'
+  const { count } = await db.caption.updateMany({
+    where: {
+      id: captionId,
+      status: { in: statusesBefore(update.status) },
+      OR: [{ goapiTaskId: null }, { goapiTaskId: update.goapiTaskId }],
+    },
+    data: {
+      status: update.status,
+      goapiTaskId: update.goapiTaskId,
+      goapiTask: update.goapiTask,
+      updatedAt: update.now,
+      ...(update.caption !== undefined ? { caption: update.caption } : {}),
+      ...(update.error ? { errorCode: update.error.code, errorMessage: update.error.message } : {}),
+      ...(terminal ? { completedAt: update.now } : {}),
+    },
+  })
+  return count === 1
+}
+
+/** Ends a caption that has not ended yet as failed. */
+export async function failCaption(
+  db: Db,
+  captionId: string,
+  error: { code: string; message: string },
+  now: Date,
+): Promise<boolean> {
+  const { count } = await db.caption.updateMany({
+    where: { id: captionId, status: { in: statusesBefore('failed') } },
+    data: {
+      status: 'failed',
+      errorCode: error.code,
+      errorMessage: error.message,
+      updatedAt: now,
+      completedAt: now,
+    },
+  })
+  return count === 1
+}

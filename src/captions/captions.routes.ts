@@ -1,0 +1,63 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import {
+  captionList,
+  captionParams,
+  captionResource,
+  createCaptionBody,
+  errorResponse,
+  listCaptionsQuery,
+} from './captions.schemas.js'
+import {
+  type CaptionDeps,
+  createCaption,
+  getCaption,
+  listCaptionPage,
+  toCaptionResource,
+} from './captions.service.js'
+
+export const captionsRoutes: FastifyPluginAsyncZod<{ deps: Omit<CaptionDeps, 'log'> }> = async (
+  app,
+  { deps },
+) => {
+  app.post(
+    '/captions',
+    {
+      schema: {
+        summary: 'Caption an image',
+        body: createCaptionBody,
+        response: { 202: captionResource, 400: errorResponse, 413: errorResponse, 415: errorResponse },
+      },
+    },
+    async (request, reply) => {
+      const caption = await createCaption({ ...deps, log: request.log }, request.body)
+      return reply.code(202).header('location', `/captions/${caption.id}`).send(toCaptionResource(caption))
+    },
+  )
+
+  app.get(
+    '/captions/:id',
+    {
+      schema: {
+        summary: 'Read one caption',
+        params: captionParams,
+        response: { 200: captionResource, 400: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request) => toCaptionResource(await getCaption(deps, request.params.id)),
+  )
+
+  app.get(
+    '/captions',
+    {
+      schema: {
+        summary: 'List captions, newest first',
+        querystring: listCaptionsQuery,
+        response: { 200: captionList, 400: errorResponse },
+      },
+    },
+    async (request) => {
+      const page = await listCaptionPage(deps, request.query)
+      return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
+    },
+  )
+}

@@ -1,0 +1,92 @@
+import { z } from 'zod'
+import { CAPTION_LENGTHS, CAPTION_STATUSES, PROMPT_STYLES } from '../goapi/task.js'
+
+export const MAX_URL_LENGTH = 2048
+export const MAX_METADATA_BYTES = 16 * 1024
+
+const httpUrl = z
+  .string({ error: 'must be a string holding an absolute http(s) URL' })
+  .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters` })
+  .refine(isHttpUrl, { error: 'must be an absolute http(s) URL' })
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}
+
+export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[]], {
+  error:
+    'must be one of "any", "very short", "short", "medium-length", "long", "very long", ' +
+    'or a word count as a string from "20" to "260" in steps of 10',
+})
+
+export const createCaptionBody = z.strictObject(
+  {
+    imageUrl: httpUrl,
+    promptStyle: z
+      .enum(PROMPT_STYLES, { error: `must be one of: ${PROMPT_STYLES.map((s) => `"${s}"`).join(', ')}` })
+      .default('Descriptive'),
+    captionLength: captionLengthSchema.default('any'),
+    callbackUrl: httpUrl.optional(),
+    metadata: z
+      .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+      .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
+        error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+      })
+      .optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },
+)
+export type CreateCaptionInput = z.infer<typeof createCaptionBody>
+
+export const captionParams = z.object({
+  id: z.uuid({ error: 'must be a caption id (a UUID)' }),
+})
+
+export const listCaptionsQuery = z.strictObject({
+  status: z.enum(CAPTION_STATUSES, { error: `must be one of: ${CAPTION_STATUSES.join(', ')}` }).optional(),
+  limit: z.coerce
+    .number({ error: 'must be a whole number from 1 to 100' })
+    .int({ error: 'must be a whole number from 1 to 100' })
+    .min(1, { error: 'must be a whole number from 1 to 100' })
+    .max(100, { error: 'must be a whole number from 1 to 100' })
+    .default(20),
+  cursor: z.string().max(512, { error: 'is not a cursor this service issued' }).optional(),
+})
+
+export const captionResource = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(CAPTION_STATUSES),
+    imageUrl: z.string(),
+    promptStyle: z.string(),
+    captionLength: z.string(),
+    caption: z.string().nullable(),
+    error: z.object({ code: z.string(), message: z.string() }).nullable(),
+    goapiTaskId: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+    completedAt: z.iso.datetime().nullable(),
+  })
+  .meta({ id: 'Caption' })
+export type CaptionResource = z.infer<typeof captionResource>
+
+export const captionList = z.object({
+  items: z.array(captionResource),
+  nextCursor: z.string().nullable(),
+})
+
+export const errorResponse = z
+  .object({
+    statusCode: z.number(),
+    error: z.string(),
+    message: z.string(),
+    code: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Error' })

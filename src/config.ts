@@ -1,0 +1,113 @@
+import { z } from 'zod'
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Used only without GOAPI_API_KEY, where the simulator answers and nothing is paid for. */
+export const DEV_WEBHOOK_SECRET = 'caption-service-dev-webhook-secret'
+
+// An empty variable (`FOO=` in a manifest or .env) means "unset", not "the empty string".
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional())
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
+
+const envSchema = z
+  .object({
+    PORT: optional(z.coerce.number().int().min(0).max(65535)).describe(
+      'TCP port to listen on (default 3000)',
+    ),
+    HOST: optional(z.string()).describe('Interface to listen on (default 0.0.0.0)'),
+    DATABASE_URL: optional(
+      z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
+    ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under .data/'),
+    GOAPI_API_KEY: optional(z.string()).describe(
+      'GoAPI key sent as x-api-key; unset uses the built-in simulator',
+    ),
+    GOAPI_BASE_URL: optional(httpUrl).describe('GoAPI origin (default https://api.goapi.ai)'),
+    PUBLIC_BASE_URL: optional(httpUrl).describe(
+      'Origin GoAPI can reach; webhooks go to this + /webhooks/goapi (default http://localhost:$PORT)',
+    ),
+    WEBHOOK_SECRET: optional(z.string()).describe(
+      'Comma-separated keys for per-caption webhook secrets; the first signs new captions, all verify',
+    ),
+    LOG_LEVEL: optional(z.enum(LOG_LEVELS)).describe('pino log level (default info)'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.GOAPI_API_KEY === undefined) return
+    for (const name of ['PUBLIC_BASE_URL', 'WEBHOOK_SECRET'] as const) {
+      if (env[name] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is required when GOAPI_API_KEY is set' })
+      }
+    }
+    const keys = splitSecrets(env.WEBHOOK_SECRET ?? '')
+    if (env.WEBHOOK_SECRET !== undefined && keys.some((key) => key.length < 16)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['WEBHOOK_SECRET'],
+        message: 'every comma-separated key must be at least 16 characters',
+      })
+    }
+  })
+
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+export interface Config {
+  port: number
+  host: string
+  /** Unset: the service runs its own embedded PostgreSQL. */
+  databaseUrl: string | undefined
+  goapi: {
+    /** Unset: the built-in simulator stands in for GoAPI. */
+    apiKey: string | undefined
+    baseUrl: string
+  }
+  /** Without a trailing slash. */
+  publicBaseUrl: string
+  /** The first key derives the secrets of new captions; every key is accepted on webhooks. */
+  webhookSecrets: string[]
+  logLevel: LogLevel
+}
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((issue) => `  - ${issue}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function splitSecrets(value: string): string[] {
+  return value
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0)
+}
+
+/** Reads the process environment once, at start; nothing else looks at `process.env`. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env)
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
+    )
+  }
+  const values = parsed.data
+  const port = values.PORT ?? 3000
+  return {
+    port,
+    host: values.HOST ?? '0.0.0.0',
+    databaseUrl: values.DATABASE_URL,
+    goapi: {
+      apiKey: values.GOAPI_API_KEY,
+      baseUrl: (values.GOAPI_BASE_URL ?? 'https://api.goapi.ai').replace(/\/+$/, ''),
+    },
+    publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    webhookSecrets: splitSecrets(values.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET),
+    logLevel: values.LOG_LEVEL ?? 'info',
+  }
+}
+
+/** Every variable the service reads, with its description: the source of `.env.example`. */
+export const configVariables = Object.entries(envSchema.shape).map(([name, schema]) => ({
+  name,
+  description: schema.description ?? '',
+}))

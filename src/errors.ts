@@ -1,0 +1,123 @@
+import createError from '@fastify/error'
+import type { FastifyError, FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+
+/**
+ * Every error a caller can meet, with a stable machine-readable `code`. Replies always take the shape
+ * `{ statusCode, error, message, code }`, plus `details` for validation errors.
+ */
+export const CaptionNotFound = createError<[string]>('not_found', 'caption %s was not found', 404)
+export const InvalidCursor = createError('invalid_cursor', 'cursor: is not a cursor this service issued', 400)
+export const WebhookUnauthorized = createError(
+  'webhook_unauthorized',
+  'x-webhook-secret is missing or does not match this caption',
+  401,
+)
+export const InvalidWebhookPayload = createError<[string]>(
+  'invalid_webhook_payload',
+  'the webhook body is not a GoAPI task delivery: %s',
+  400,
+)
+export const DatabaseUnavailable = createError(
+  'database_unavailable',
+  'the database is unavailable; retry shortly',
+  503,
+)
+
+interface ErrorBody {
+  statusCode: number
+  error: string
+  message: string
+  code: string
+  details?: { field: string; message: string }[]
+}
+
+// Fastify's own errors for malformed requests, renamed to this service's vocabulary.
+const FASTIFY_CODES: Record<string, string> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
+  FST_ERR_NOT_FOUND: 'route_not_found',
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+}
+
+export function errorBody(statusCode: number, code: string, message: string): ErrorBody {
+  return { statusCode, error: STATUS_NAMES[statusCode] ?? 'Error', message, code }
+}
+
+function toErrorBody(error: FastifyError): ErrorBody {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const where = error.validationContext ?? 'request'
+    const details = error.validation.map((issue) => ({
+      field: issue.instancePath.replace(/^\//, '').replaceAll('/', '.') || where,
+      message: issue.message ?? 'is invalid',
+    }))
+    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ')
+    return { ...errorBody(400, 'validation_failed', message), details }
+  }
+  if (isDatabaseDown(error))
+    return errorBody(503, 'database_unavailable', 'the database is unavailable; retry shortly')
+  const statusCode = error.statusCode ?? 500
+  if (statusCode >= 500) return errorBody(statusCode, 'internal_error', 'something went wrong on our side')
+  if (error instanceof SyntaxError)
+    return errorBody(400, 'invalid_json', `the body is not valid JSON: ${error.message}`)
+  const code = FASTIFY_CODES[error.code] ?? (error.code?.startsWith('FST_') ? 'invalid_request' : error.code)
+  return errorBody(statusCode, code ?? 'invalid_request', error.message)
+}
+
+// Prisma's codes for "cannot reach / lost the database" (P1001, P1002, P1017) and pg's connection errors.
+const DATABASE_DOWN = /^(P1001|P1002|P1017|ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P01|57P03)$/
+
+export function isDatabaseDown(error: unknown): boolean {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
+    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown }
+    if (typeof code === 'string' && DATABASE_DOWN.test(code)) return true
+    if (
+      typeof message === 'string' &&
+      /Can't reach database server|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
+        message,
+      )
+    )
+      return true
+    current = cause
+  }
+  return false
+}
+
+/** The one error handler: known errors keep their code, anything else becomes a 500 with no details. */
+export const errorHandlerPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      const body = toErrorBody(error)
+      if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+      else request.log.info({ code: body.code, message: body.message }, 'request refused')
+      if (body.statusCode === 503) reply.header('retry-after', '5')
+      return reply.code(body.statusCode).send(body)
+    })
+    app.setNotFoundHandler((request, reply) =>
+      reply
+        .code(404)
+        .send(
+          errorBody(404, 'route_not_found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+        ),
+    )
+  },
+  { name: 'error-handler' },
+)

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import type { Db } from '../db/prisma.js'
+
+const READINESS_TIMEOUT_MS = 2_000
+
+const readiness = z.object({
+  status: z.enum(['ready', 'not_ready']),
+  checks: z.object({ database: z.string(), migrations: z.string() }),
+})
+
+/**
+ * `/healthz`: the process answers (liveness; never touches the database, so a database outage does
+ * not get replicas restarted). `/readyz`: the database answers and holds every committed migration.
+ * While the server closes, Fastify itself answers 503 to new requests, this one included.
+ */
+export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: readonly string[] }> = async (
+  app,
+  { db, expectedMigrations },
+) => {
+  app.get('/healthz', { schema: { response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({
+    status: 'ok' as const,
+  }))
+
+  app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (request, reply) => {
+    let applied: Set<string>
+    try {
+      const rows = await withTimeout(
+        db.$queryRaw<{ migration_name: string }[]>`
+          SELECT migration_name FROM _prisma_migrations
+          WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
+        READINESS_TIMEOUT_MS,
+      )
+      applied = new Set(rows.map((row) => row.migration_name))
+    } catch (error) {
+      request.log.warn({ err: error }, 'readiness: database check failed')
+      const migrations = 'unknown'
+      return reply.code(503).send({ status: 'not_ready', checks: { database: 'unreachable', migrations } })
+    }
+    const missing = expectedMigrations.filter((name) => !applied.has(name))
+    if (missing.length > 0) {
+      return reply.code(503).send({
+        status: 'not_ready',
+        checks: { database: 'ok', migrations: `missing ${missing.join(', ')}` },
+      })
+    }
+    return { status: 'ready' as const, checks: { database: 'ok', migrations: 'ok' } }
+  })
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}

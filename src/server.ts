@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import closeWithGrace from 'close-with-grace'
+import pino from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig } from './config.js'
+import { startEmbeddedPostgres } from './db/embedded-postgres.js'
+import { applyMigrations } from './db/schema-engine.js'
+import { createGoapiClient } from './goapi/client.js'
+import { createGoapiSimulator } from './goapi/simulator.js'
+import { loggerOptions } from './logger.js'
+
+const EMBEDDED_DATA_DIR = fileURLToPath(new URL('../.data/postgres', import.meta.url))
+const SIMULATOR_API_KEY = 'simulator'
+
+/** The process: config → database → GoAPI → app → listen → graceful shutdown. */
+async function main(): Promise<void> {
+  if (existsSync('.env')) process.loadEnvFile('.env')
+  const config = loadConfig(process.env)
+  const log = pino(loggerOptions(config.logLevel))
+  const cleanups: (() => Promise<void>)[] = []
+
+  let databaseUrl = config.databaseUrl
+  if (databaseUrl === undefined) {
+    const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, log })
+    cleanups.push(() => embedded.stop())
+    databaseUrl = embedded.url
+    // Only the embedded database is migrated at start; a real one is migrated by `npm run db:migrate`.
+    const applied = await applyMigrations(databaseUrl)
+    log.info({ applied }, 'embedded database migrated')
+  }
+
+  let goapiBaseUrl = config.goapi.baseUrl
+  let goapiApiKey = config.goapi.apiKey
+  if (goapiApiKey === undefined) {
+    const simulator = createGoapiSimulator({ apiKey: SIMULATOR_API_KEY })
+    goapiBaseUrl = await simulator.listen({ host: '127.0.0.1', port: 0 })
+    goapiApiKey = SIMULATOR_API_KEY
+    cleanups.push(() => simulator.close())
+    log.warn(
+      { goapiBaseUrl },
+      '*** GOAPI_API_KEY is not set: the built-in GoAPI SIMULATOR answers, captions are SIMULATED and nothing is paid ***',
+    )
+  }
+  const goapi = createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: goapiApiKey })
+  cleanups.push(() => goapi.close())
+
+  const app = await buildApp({ ...config, databaseUrl }, { goapi, logger: log })
+  closeWithGrace({ delay: 10_000, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'stopping after an unexpected error')
+    else log.info({ signal }, 'stopping: finishing in-flight requests')
+    await app.close()
+    for (const cleanup of cleanups.reverse()) await cleanup()
+    log.info('stopped')
+  })
+  await app.listen({ port: config.port, host: config.host })
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(error.message)
+  else console.error('caption-service failed to start:', error)
+  process.exit(1)
+})

@@ -1,0 +1,38 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { errorResponse } from '../captions/captions.schemas.js'
+import type { CaptionDeps } from '../captions/captions.service.js'
+import { receiveWebhook } from './webhooks.service.js'
+
+export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: Omit<CaptionDeps, 'log'> }> = async (
+  app,
+  { deps },
+) => {
+  app.post(
+    '/webhooks/goapi',
+    {
+      schema: {
+        summary: "GoAPI's task webhook",
+        // The body is checked inside, after the secret: a forged delivery learns nothing about its shape.
+        body: z.unknown(),
+        response: {
+          200: z.object({
+            received: z.literal(true),
+            outcome: z.enum(['applied', 'unchanged', 'unknown_task']),
+          }),
+          400: errorResponse,
+          401: errorResponse,
+          503: errorResponse,
+        },
+      },
+    },
+    async (request) => {
+      const secret = request.headers['x-webhook-secret']
+      const outcome = await receiveWebhook(
+        { ...deps, log: request.log },
+        { secret: Array.isArray(secret) ? secret[0] : secret, body: request.body },
+      )
+      return { received: true as const, outcome }
+    },
+  )
+}

@@ -1,0 +1,42 @@
+import { findCaptionIdByTaskId } from '../captions/captions.repository.js'
+import { applyTaskUpdate, type CaptionDeps } from '../captions/captions.service.js'
+import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'
+import { goapiTaskSchema } from '../goapi/task.js'
+import { captionIdFromSecret } from './webhook-secret.js'
+
+export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'
+
+/**
+ * A GoAPI delivery: authenticated first (nothing is read from the database for a forged one), then
+ * applied idempotently. The caller answers 2xx only after this returns, that is after the commit.
+ */
+export async function receiveWebhook(
+  deps: CaptionDeps,
+  delivery: { secret: string | undefined; body: unknown },
+): Promise<WebhookOutcome> {
+  const captionId = captionIdFromSecret(delivery.secret, deps.webhook.keys)
+  if (captionId === undefined) throw new WebhookUnauthorized()
+
+  // GoAPI wraps the task as `{ timestamp, data }`; a bare task is accepted too.
+  const body = delivery.body as { data?: unknown } | null
+  const parsed = goapiTaskSchema.safeParse(
+    body && typeof body === 'object' && 'data' in body ? body.data : body,
+  )
+  if (!parsed.success) {
+    throw new InvalidWebhookPayload(
+      parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+    )
+  }
+  const task = parsed.data
+
+  const owner = await findCaptionIdByTaskId(deps.db, task.task_id)
+  if (owner !== undefined && owner !== captionId) throw new WebhookUnauthorized()
+  const log = deps.log.child({ captionId, goapiTaskId: task.task_id, goapiStatus: task.status })
+  const outcome = await applyTaskUpdate(deps, captionId, task)
+  if (outcome === 'unchanged' && owner === undefined) {
+    log.warn('webhook for a task no caption knows; acknowledged, nothing changed')
+    return 'unknown_task'
+  }
+  log.info({ outcome }, 'webhook received')
+  return outcome
+}
