@@ -42,13 +42,28 @@ async function loadWasm(): Promise<typeof import('@prisma/schema-engine-wasm/sch
     const packageDir = path.dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg'))
     const bytes = await readFile(path.join(packageDir, 'schema_engine_bg.wasm'))
     const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {
-      './schema_engine_bg.js': bindings,
+      './schema_engine_bg.js': withUnrefTimers(bindings),
     })
     bindings.__wbg_set_wasm(instance.exports)
     ;(instance.exports.__wbindgen_start as () => void)()
   })()
   await wasmReady
   return bindings
+}
+
+/** The engine arms 10-second timers it never clears; unref'd, they do not keep a finished process alive. */
+function withUnrefTimers(bindings: object): object {
+  const imports: Record<string, unknown> = { ...bindings }
+  for (const [name, fn] of Object.entries(imports)) {
+    if (name.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+      imports[name] = (...args: unknown[]) => {
+        const timer = fn(...args) as NodeJS.Timeout
+        timer.unref?.()
+        return timer
+      }
+    }
+  }
+  return imports
 }
 
 export async function withSchemaEngine<T>(

@@ -1,0 +1,117 @@
+import { createServer } from 'node:net'
+import { Writable } from 'node:stream'
+import type { FastifyInstance } from 'fastify'
+import { type AppConfig, buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
+import { createGoapiSimulator, type GoapiSimulator, type SimulatorFaults } from '../../src/goapi/simulator.js'
+import type { Clock } from '../../src/lib/clock.js'
+import { createTestDatabase } from './database.js'
+
+export const TEST_GOAPI_KEY = 'test-goapi-key-0123456789'
+export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789'
+
+export interface TestService {
+  app: FastifyInstance
+  config: AppConfig
+  simulator: GoapiSimulator
+  goapi: GoapiClient
+  /** Every log line the app wrote, parsed. */
+  logs: Record<string, unknown>[]
+  /** The raw log text, for proving what never appears in it. */
+  rawLogs(): string
+  baseUrl: string
+  databaseUrl: string
+  close(): Promise<void>
+}
+
+export interface TestServiceOptions {
+  faults?: Partial<SimulatorFaults>
+  clock?: Clock
+  env?: Record<string, string>
+  /** Reuse a database (two replicas on one database); a fresh one otherwise. */
+  databaseUrl?: string
+}
+
+/**
+ * The service as it runs for real, on a loopback port (GoAPI's webhooks need a socket to reach), with
+ * the GoAPI simulator in front of it and a database of its own.
+ */
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  const simulator = createGoapiSimulator({
+    apiKey: TEST_GOAPI_KEY,
+    faults: { stepDelayMs: 20, ...options.faults },
+  })
+  const goapiBaseUrl = await simulator.listen()
+  const database = options.databaseUrl ? undefined : await createTestDatabase()
+  const databaseUrl = options.databaseUrl ?? (database?.url as string)
+  const port = await freePort()
+  const config: AppConfig = {
+    ...loadConfig({
+      GOAPI_API_KEY: TEST_GOAPI_KEY,
+      GOAPI_BASE_URL: goapiBaseUrl,
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+      LOG_LEVEL: 'debug',
+      PORT: String(port),
+      ...options.env,
+    }),
+    databaseUrl,
+  }
+  const goapi = createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: TEST_GOAPI_KEY, headersTimeoutMs: 2_000 })
+  const chunks: string[] = []
+  const logStream = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(chunk.toString())
+      done()
+    },
+  })
+  const app = await buildApp(config, { goapi, logStream, ...(options.clock ? { clock: options.clock } : {}) })
+  await app.listen({ host: '127.0.0.1', port })
+  return {
+    app,
+    config,
+    simulator,
+    goapi,
+    get logs() {
+      return chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+    },
+    rawLogs: () => chunks.join(''),
+    baseUrl: `http://127.0.0.1:${port}`,
+    databaseUrl,
+    async close() {
+      await app.close()
+      await simulator.close()
+      await goapi.close()
+      await database?.drop()
+    },
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address()
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
+    })
+  })
+}
+
+/** Polls until `check` returns a value, failing after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await check()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+}
