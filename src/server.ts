@@ -4,7 +4,6 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { startEmbeddedPostgres } from './db/embedded-postgres.js'
 import { applyMigrations } from './db/schema-engine.js'
 import { createGoapiClient } from './goapi/client.js'
 import { createGoapiSimulator } from './goapi/simulator.js'
@@ -22,6 +21,8 @@ async function main(): Promise<void> {
 
   let databaseUrl = config.databaseUrl
   if (databaseUrl === undefined) {
+    // Loaded only here: the embedded server is a development dependency, absent from production images.
+    const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js')
     const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, log })
     cleanups.push(() => embedded.stop())
     databaseUrl = embedded.url

@@ -1,9 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { ConfigError, loadConfig } from '../config.js'
-import { startEmbeddedPostgres } from '../db/embedded-postgres.js'
 import {
   applyMigrations,
   diffSchemas,
@@ -56,7 +55,9 @@ async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
   const databaseUrl = loadConfig(process.env).databaseUrl
   if (databaseUrl !== undefined) return run(databaseUrl)
   const quiet = { info() {}, warn() {}, debug() {} }
+  const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js')
   const dataDir = await mkdtemp(path.join(tmpdir(), 'caption-migration-'))
+  await chmod(dataDir, 0o755) // under root, the postgres user must be able to enter it
   const db = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), log: quiet, persistent: false })
   try {
     return await run(db.url)
