@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { hostname } from 'node:os'
 import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
@@ -12,7 +13,9 @@ import pino, { type DestinationStream, type Logger } from 'pino'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { dbPlugin } from './db/db.plugin.js'
+import type { Db } from './db/prisma.js'
 import { readMigrations } from './db/schema-engine.js'
+import type { ServiceDeps } from './deps.js'
 import { errorHandlerPlugin } from './errors.js'
 import type { GoapiClient } from './goapi/client.js'
 import { healthRoutes } from './health/health.routes.js'
@@ -24,11 +27,23 @@ export type AppConfig = Config & { databaseUrl: string }
 
 export interface AppDeps {
   goapi: GoapiClient
+  /** A Prisma client owned by the caller; otherwise the app makes one and closes it with itself. */
+  db?: Db
   clock?: Clock
   newId?: () => string
+  random?: () => number
+  /** Names this replica on the row leases it takes; host, pid and a random part by default. */
+  workerId?: string
   /** A logger built by the process entry; otherwise one is made from the config, writing to `logStream`. */
   logger?: Logger
   logStream?: DestinationStream
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The use cases' dependencies, for the background worker the process entry starts. */
+    serviceDeps: ServiceDeps
+  }
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
@@ -61,20 +76,25 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     openapi: { info: { title: 'caption-service', version: '1.0.0' } },
     transform: jsonSchemaTransform,
   })
-  await app.register(dbPlugin, { databaseUrl: config.databaseUrl })
+  await app.register(dbPlugin, { databaseUrl: config.databaseUrl, db: deps.db })
 
-  const captionDeps = {
+  const serviceDeps: ServiceDeps = {
     db: app.db,
     goapi: deps.goapi,
+    log: app.log,
     clock: deps.clock ?? systemClock,
     newId: deps.newId ?? randomId,
+    random: deps.random ?? Math.random,
     webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
+    work: config.work,
+    workerId: deps.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
   }
+  app.decorate('serviceDeps', serviceDeps)
   const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)
 
   await app.register(healthRoutes, { db: app.db, expectedMigrations })
-  await app.register(captionsRoutes, { deps: captionDeps })
-  await app.register(webhooksRoutes, { deps: captionDeps })
+  await app.register(captionsRoutes, { deps: serviceDeps })
+  await app.register(webhooksRoutes, { deps: serviceDeps })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   return app

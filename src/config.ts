@@ -9,6 +9,11 @@ export const DEV_WEBHOOK_SECRET = 'caption-service-dev-webhook-secret'
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional())
 
+const seconds = (description: string) =>
+  optional(
+    z.coerce.number({ error: 'must be a number of seconds' }).positive({ error: 'must be above 0' }),
+  ).describe(description)
+
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
 
 const envSchema = z
@@ -31,6 +36,26 @@ const envSchema = z
       'Comma-separated keys for per-caption webhook secrets; the first signs new captions, all verify',
     ),
     LOG_LEVEL: optional(z.enum(LOG_LEVELS)).describe('pino log level (default info)'),
+    GOAPI_POLL_AFTER_SECONDS: seconds('Ask GoAPI about a caption after this long without news (default 120)'),
+    GOAPI_POLL_INTERVAL_SECONDS: seconds(
+      'First wait between two asks about the same caption; grows x1.5 (default 30)',
+    ),
+    GOAPI_POLL_MAX_INTERVAL_SECONDS: seconds(
+      'Longest wait between two asks about the same caption (default 600)',
+    ),
+    GOAPI_RESUBMIT_AFTER_SECONDS: seconds(
+      'After a create call with no clear answer, wait this long for a sign of the task before sending it again (default 300)',
+    ),
+    CAPTION_DEADLINE_SECONDS: seconds(
+      'A caption not finished this long after it was accepted fails with code timeout (default 3600)',
+    ),
+    SHUTDOWN_TIMEOUT_SECONDS: seconds('On SIGTERM, exit within this many seconds (default 10)'),
+    WORK_INTERVAL_MS: optional(z.coerce.number().int().min(10).max(60_000)).describe(
+      'How often each replica looks for background work (default 1000)',
+    ),
+    WORK_LEASE_SECONDS: seconds(
+      'How long a replica holds a caption it works on before others may take it (default 60)',
+    ),
   })
   .superRefine((env, ctx) => {
     if (env.GOAPI_API_KEY === undefined) return
@@ -66,6 +91,19 @@ export interface Config {
   /** The first key derives the secrets of new captions; every key is accepted on webhooks. */
   webhookSecrets: string[]
   logLevel: LogLevel
+  work: WorkSettings
+  shutdownTimeoutMs: number
+}
+
+/** Timing of the background work, in milliseconds. */
+export interface WorkSettings {
+  pollAfterMs: number
+  pollIntervalMs: number
+  pollMaxIntervalMs: number
+  resubmitAfterMs: number
+  deadlineMs: number
+  intervalMs: number
+  leaseMs: number
 }
 
 export class ConfigError extends Error {
@@ -103,6 +141,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     webhookSecrets: splitSecrets(values.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET),
     logLevel: values.LOG_LEVEL ?? 'info',
+    work: {
+      pollAfterMs: (values.GOAPI_POLL_AFTER_SECONDS ?? 120) * 1000,
+      pollIntervalMs: (values.GOAPI_POLL_INTERVAL_SECONDS ?? 30) * 1000,
+      pollMaxIntervalMs: (values.GOAPI_POLL_MAX_INTERVAL_SECONDS ?? 600) * 1000,
+      resubmitAfterMs: (values.GOAPI_RESUBMIT_AFTER_SECONDS ?? 300) * 1000,
+      deadlineMs: (values.CAPTION_DEADLINE_SECONDS ?? 3600) * 1000,
+      intervalMs: values.WORK_INTERVAL_MS ?? 1000,
+      leaseMs: (values.WORK_LEASE_SECONDS ?? 60) * 1000,
+    },
+    shutdownTimeoutMs: (values.SHUTDOWN_TIMEOUT_SECONDS ?? 10) * 1000,
   }
 }
 

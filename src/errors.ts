@@ -19,6 +19,21 @@ export const InvalidWebhookPayload = createError<[string]>(
   'the webhook body is not a GoAPI task delivery: %s',
   400,
 )
+export const InvalidIdempotencyKey = createError(
+  'invalid_idempotency_key',
+  'Idempotency-Key: must be 1 to 255 visible ASCII characters',
+  400,
+)
+export const IdempotencyKeyReused = createError(
+  'idempotency_key_reused',
+  'Idempotency-Key: this key was already used with a different request body',
+  422,
+)
+export const IdempotencyKeyInProgress = createError(
+  'idempotency_key_in_progress',
+  'Idempotency-Key: a request with this key is still being processed; retry shortly',
+  409,
+)
 export const DatabaseUnavailable = createError(
   'database_unavailable',
   'the database is unavailable; retry shortly',

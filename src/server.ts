@@ -4,10 +4,12 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { createPrismaClient } from './db/prisma.js'
 import { applyMigrations } from './db/schema-engine.js'
 import { createGoapiClient } from './goapi/client.js'
 import { createGoapiSimulator } from './goapi/simulator.js'
 import { loggerOptions } from './logger.js'
+import { createWorker } from './work/worker.js'
 
 const EMBEDDED_DATA_DIR = fileURLToPath(new URL('../.data/postgres', import.meta.url))
 const SIMULATOR_API_KEY = 'simulator'
@@ -46,15 +48,21 @@ async function main(): Promise<void> {
   const goapi = createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: goapiApiKey })
   cleanups.push(() => goapi.close())
 
-  const app = await buildApp({ ...config, databaseUrl }, { goapi, logger: log })
-  closeWithGrace({ delay: 10_000, logger: log }, async ({ signal, err }) => {
+  const db = createPrismaClient(databaseUrl)
+  cleanups.push(() => db.$disconnect())
+  const app = await buildApp({ ...config, databaseUrl }, { goapi, db, logger: log })
+  const worker = createWorker({ ...app.serviceDeps, log: log.child({ component: 'worker' }) })
+  // Past the shutdown timeout close-with-grace exits anyway; leases left behind run out by themselves.
+  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'stopping after an unexpected error')
-    else log.info({ signal }, 'stopping: finishing in-flight requests')
-    await app.close()
+    else log.info({ signal }, 'stopping: no new work, finishing what is in flight')
+    const budget = Math.max(0, config.shutdownTimeoutMs - 2_000)
+    await Promise.all([app.close(), worker.stop(budget)])
     for (const cleanup of cleanups.reverse()) await cleanup()
     log.info('stopped')
   })
   await app.listen({ port: config.port, host: config.host })
+  worker.start()
 }
 
 main().catch((error: unknown) => {

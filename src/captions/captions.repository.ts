@@ -12,22 +12,29 @@ export interface NewCaption {
   callbackUrl: string | undefined
   metadata: Record<string, unknown>
   now: Date
+  deadlineAt: Date
+  /** The replica that submits it right away holds it, so no other replica sends it meanwhile. */
+  lease: { owner: string; until: Date }
 }
 
-export function insertCaption(db: Db, caption: NewCaption): Promise<CaptionRow> {
-  return db.caption.create({
-    data: {
-      id: caption.id,
-      status: 'queued',
-      imageUrl: caption.imageUrl,
-      promptStyle: caption.promptStyle,
-      captionLength: caption.captionLength,
-      callbackUrl: caption.callbackUrl ?? null,
-      metadata: caption.metadata as Prisma.InputJsonObject,
-      createdAt: caption.now,
-      updatedAt: caption.now,
-    },
-  })
+export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
+  return {
+    id: caption.id,
+    status: 'queued',
+    imageUrl: caption.imageUrl,
+    promptStyle: caption.promptStyle,
+    captionLength: caption.captionLength,
+    callbackUrl: caption.callbackUrl ?? null,
+    callbackState: caption.callbackUrl ? 'pending' : 'none',
+    metadata: caption.metadata as Prisma.InputJsonObject,
+    createdAt: caption.now,
+    updatedAt: caption.now,
+    deadlineAt: caption.deadlineAt,
+    // Should the submitting replica die, background work takes the caption once the lease runs out.
+    nextAttemptAt: caption.now,
+    leaseOwner: caption.lease.owner,
+    leaseExpiresAt: caption.lease.until,
+  }
 }
 
 export function findCaption(db: Db, id: string): Promise<CaptionRow | null> {
@@ -73,6 +80,8 @@ export interface TaskUpdate {
   error?: { code: string; message: string }
   goapiTask: Prisma.InputJsonValue
   now: Date
+  /** When to ask GoAPI about it if no news comes first (ignored for a final status). */
+  nextAttemptAt: Date
 }
 
 /**
@@ -95,7 +104,7 @@ export async function advanceCaption(db: Db, captionId: string, update: TaskUpda
       updatedAt: update.now,
       ...(update.caption !== undefined ? { caption: update.caption } : {}),
       ...(update.error ? { errorCode: update.error.code, errorMessage: update.error.message } : {}),
-      ...(terminal ? { completedAt: update.now } : {}),
+      ...(terminal ? finished(update.now) : { nextAttemptAt: update.nextAttemptAt }),
     },
   })
   return count === 1
@@ -115,8 +124,13 @@ export async function failCaption(
       errorCode: error.code,
       errorMessage: error.message,
       updatedAt: now,
-      completedAt: now,
+      ...finished(now),
     },
   })
   return count === 1
+}
+
+/** A final status: nothing more to ask GoAPI, and the caller's callback (if any) is due now. */
+function finished(now: Date) {
+  return { completedAt: now, nextAttemptAt: null, callbackNextAt: now }
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { ServiceDeps } from '../deps.js'
 import {
   captionList,
   captionParams,
@@ -7,30 +8,34 @@ import {
   errorResponse,
   listCaptionsQuery,
 } from './captions.schemas.js'
-import {
-  type CaptionDeps,
-  createCaption,
-  getCaption,
-  listCaptionPage,
-  toCaptionResource,
-} from './captions.service.js'
+import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 
-export const captionsRoutes: FastifyPluginAsyncZod<{ deps: Omit<CaptionDeps, 'log'> }> = async (
-  app,
-  { deps },
-) => {
+export const captionsRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = async (app, { deps }) => {
   app.post(
     '/captions',
     {
       schema: {
         summary: 'Caption an image',
         body: createCaptionBody,
-        response: { 202: captionResource, 400: errorResponse, 413: errorResponse, 415: errorResponse },
+        response: {
+          202: captionResource,
+          400: errorResponse,
+          409: errorResponse,
+          413: errorResponse,
+          415: errorResponse,
+          422: errorResponse,
+        },
       },
     },
     async (request, reply) => {
-      const caption = await createCaption({ ...deps, log: request.log }, request.body)
-      return reply.code(202).header('location', `/captions/${caption.id}`).send(toCaptionResource(caption))
+      const key = request.headers['idempotency-key']
+      const result = await createCaption(
+        { ...deps, log: request.log },
+        request.body,
+        Array.isArray(key) ? key.join(', ') : key,
+      )
+      if (result.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
     },
   )
 

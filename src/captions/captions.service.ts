@@ -1,150 +1,141 @@
-import type { FastifyBaseLogger } from 'fastify'
-import type { Db } from '../db/prisma.js'
-import { CaptionNotFound, InvalidCursor } from '../errors.js'
-import type { GoapiClient } from '../goapi/client.js'
+import { createHash } from 'node:crypto'
+import type { ServiceDeps } from '../deps.js'
 import {
-  type CaptionStatus,
-  type GoapiTask,
-  mapGoapiStatus,
-  redactSecrets,
-  taskErrorMessage,
-} from '../goapi/task.js'
-import type { Clock } from '../lib/clock.js'
-import { webhookSecretFor } from '../webhooks/webhook-secret.js'
+  CaptionNotFound,
+  IdempotencyKeyInProgress,
+  IdempotencyKeyReused,
+  InvalidCursor,
+  InvalidIdempotencyKey,
+} from '../errors.js'
+import type { Prisma } from '../generated/prisma/client.js'
+import type { CaptionStatus } from '../goapi/task.js'
+import { addMs } from '../work/backoff.js'
+import { submitCaption } from '../work/submit.js'
 import {
-  advanceCaption,
   type CaptionRow,
-  failCaption,
   findCaption,
-  insertCaption,
   type ListPosition,
   listCaptions,
-  type TaskUpdate,
+  newCaptionData,
 } from './captions.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
 
-export interface CaptionDeps {
-  db: Db
-  goapi: GoapiClient
-  log: FastifyBaseLogger
-  clock: Clock
-  newId: () => string
-  webhook: { endpoint: string; keys: readonly string[] }
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
+const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/
+
+export interface CreateCaptionResult {
+  statusCode: 202
+  body: CaptionResource
+  /** True when this answer repeats an earlier request's with the same Idempotency-Key. */
+  replayed: boolean
 }
 
-/** Records the caption first (the row is its own outbox), then hands it to GoAPI. */
-export async function createCaption(deps: CaptionDeps, input: CreateCaptionInput): Promise<CaptionRow> {
-  const caption = await insertCaption(deps.db, {
+/**
+ * POST /captions. The caption row is committed first (it is its own outbox), then submitted to GoAPI
+ * while this replica holds its lease; should that fail or this process die, background work carries on.
+ * With an Idempotency-Key the first request's answer is kept for 24 hours and replayed for the same
+ * body; a different body under the same key is refused.
+ */
+export async function createCaption(
+  deps: ServiceDeps,
+  input: CreateCaptionInput,
+  idempotencyKey?: string,
+): Promise<CreateCaptionResult> {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) throw new InvalidIdempotencyKey()
+  const now = deps.clock.now()
+  const data = newCaptionData({
     id: deps.newId(),
     imageUrl: input.imageUrl,
     promptStyle: input.promptStyle,
     captionLength: input.captionLength,
     callbackUrl: input.callbackUrl,
     metadata: input.metadata ?? {},
-    now: deps.clock.now(),
+    now,
+    deadlineAt: addMs(now, deps.work.deadlineMs),
+    lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
   })
-  await submitCaption(deps, caption)
-  return (await findCaption(deps.db, caption.id)) ?? caption
-}
 
-/** One create call to GoAPI for a queued caption, and what its outcome means for the caption. */
-export async function submitCaption(deps: CaptionDeps, caption: CaptionRow): Promise<void> {
-  const log = deps.log.child({ captionId: caption.id })
-  const outcome = await deps.goapi.createTask({
-    imageUrl: caption.imageUrl,
-    promptStyle: caption.promptStyle,
-    captionLength: caption.captionLength,
-    webhookEndpoint: deps.webhook.endpoint,
-    webhookSecret: webhookSecretFor(caption.id, deps.webhook.keys),
-  })
-  switch (outcome.kind) {
-    case 'created':
-      log.info({ goapiTaskId: outcome.task.task_id }, 'GoAPI task created')
-      if (!hasWebhookEndpoint(outcome.task)) {
-        log.warn(
-          { goapiTaskId: outcome.task.task_id },
-          'GoAPI dropped the webhook endpoint; only polling will see this task',
-        )
-      }
-      await applyTaskUpdate(deps, caption.id, outcome.task)
-      return
-    case 'rejected':
-      log.warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
-      await failCaption(
-        deps.db,
-        caption.id,
+  if (idempotencyKey === undefined) {
+    await deps.db.caption.create({ data })
+    return { statusCode: 202, body: await submitAndRead(deps, data.id), replayed: false }
+  }
+
+  const requestHash = fingerprint(input)
+  const existing = await deps.db.$transaction(async (tx) => {
+    await tx.idempotencyKey.deleteMany({ where: { caller: '', key: idempotencyKey, expiresAt: { lt: now } } })
+    // ON CONFLICT DO NOTHING: of two requests racing with one key, on one replica or two, one inserts and
+    // the other waits for its commit, then finds the key taken.
+    const { count } = await tx.idempotencyKey.createMany({
+      data: [
         {
-          code: 'goapi_rejected',
-          message: `GoAPI refused the task (HTTP ${outcome.httpStatus}): ${outcome.message}`,
+          caller: '',
+          key: idempotencyKey,
+          requestHash,
+          captionId: data.id,
+          createdAt: now,
+          expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS),
         },
-        deps.clock.now(),
-      )
-      return
-    case 'retryable':
-    case 'ambiguous':
-      log.warn(
-        { outcome: outcome.kind, reason: outcome.reason },
-        'GoAPI did not take the task; it stays queued',
-      )
-      return
+      ],
+      skipDuplicates: true,
+    })
+    if (count === 0)
+      return tx.idempotencyKey.findUniqueOrThrow({
+        where: { caller_key: { caller: '', key: idempotencyKey } },
+      })
+    await tx.caption.create({ data })
+    return undefined
+  })
+
+  if (existing === undefined) {
+    const body = await submitAndRead(deps, data.id)
+    await deps.db.idempotencyKey.update({
+      where: { caller_key: { caller: '', key: idempotencyKey } },
+      data: { responseStatus: 202, responseBody: body as Prisma.InputJsonObject },
+    })
+    return { statusCode: 202, body, replayed: false }
+  }
+  if (existing.requestHash !== requestHash) throw new IdempotencyKeyReused()
+  if (existing.responseBody !== null) {
+    return { statusCode: 202, body: existing.responseBody as CaptionResource, replayed: true }
+  }
+  // The first request has not answered yet; past a lease it died before answering, and the caption speaks.
+  if (now.getTime() - existing.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
+  return {
+    statusCode: 202,
+    body: toCaptionResource(await getCaption(deps, existing.captionId)),
+    replayed: true,
   }
 }
 
-function hasWebhookEndpoint(task: GoapiTask): boolean {
-  const config = task.config as { webhook_config?: { endpoint?: unknown } } | undefined
-  return typeof config?.webhook_config?.endpoint === 'string' && config.webhook_config.endpoint !== ''
+async function submitAndRead(deps: ServiceDeps, captionId: string): Promise<CaptionResource> {
+  await submitCaption(deps, captionId)
+  return toCaptionResource(await getCaption(deps, captionId))
 }
 
-export type TaskUpdateResult = 'applied' | 'unchanged'
-
-/**
- * Applies what GoAPI says about a task (create answer, webhook or poll alike) to its caption. Only a step
- * forward writes; duplicates, stale and unknown statuses change nothing.
- */
-export async function applyTaskUpdate(
-  deps: CaptionDeps,
-  captionId: string,
-  task: GoapiTask,
-): Promise<TaskUpdateResult> {
-  const status = mapGoapiStatus(task.status)
-  if (status === undefined || status === 'queued') {
-    deps.log.info({ captionId, goapiStatus: task.status }, 'GoAPI status not acted on')
-    return 'unchanged'
-  }
-  const applied = await advanceCaption(deps.db, captionId, taskUpdate(task, status, deps.clock.now()))
-  if (applied) deps.log.info({ captionId, goapiTaskId: task.task_id, status }, 'caption moved forward')
-  return applied ? 'applied' : 'unchanged'
+/** The request as the service understood it (defaults filled in, keys sorted): same meaning, same print. */
+function fingerprint(input: CreateCaptionInput): string {
+  return createHash('sha256').update(canonicalJson(input)).digest('hex')
 }
 
-function taskUpdate(task: GoapiTask, status: CaptionStatus, now: Date): TaskUpdate {
-  const base = { goapiTaskId: task.task_id, goapiTask: redactSecrets(task) as TaskUpdate['goapiTask'], now }
-  if (status === 'completed') {
-    const text = task.output?.text
-    return typeof text === 'string' && text.trim() !== ''
-      ? { ...base, status, caption: text }
-      : {
-          ...base,
-          status: 'failed',
-          error: {
-            code: 'goapi_empty_output',
-            message: 'GoAPI reported the task completed but sent no caption text',
-          },
-        }
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value)
+      .filter(([, inner]) => inner !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`
   }
-  if (status === 'failed') {
-    return { ...base, status, error: { code: 'goapi_task_failed', message: taskErrorMessage(task) } }
-  }
-  return { ...base, status }
+  return JSON.stringify(value)
 }
 
-export async function getCaption(deps: Pick<CaptionDeps, 'db'>, id: string): Promise<CaptionRow> {
+export async function getCaption(deps: Pick<ServiceDeps, 'db'>, id: string): Promise<CaptionRow> {
   const caption = await findCaption(deps.db, id)
   if (!caption) throw new CaptionNotFound(id)
   return caption
 }
 
 export async function listCaptionPage(
-  deps: Pick<CaptionDeps, 'db'>,
+  deps: Pick<ServiceDeps, 'db'>,
   query: { status?: CaptionStatus | undefined; limit: number; cursor?: string | undefined },
 ): Promise<{ items: CaptionRow[]; nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)

@@ -8,14 +8,19 @@ declare module 'fastify' {
   }
 }
 
-/** One Prisma client per app, connected through the pg driver adapter and closed with the app. */
+/**
+ * The app's Prisma client (pg driver adapter). Made here and closed with the app, unless the caller
+ * passes one it owns: the process entry does, so background work can finish after HTTP has closed.
+ */
 export const dbPlugin = fp(
-  async (app: FastifyInstance, options: { databaseUrl: string }) => {
-    const db = createPrismaClient(options.databaseUrl)
+  async (app: FastifyInstance, options: { databaseUrl: string; db?: Db | undefined }) => {
+    const db = options.db ?? createPrismaClient(options.databaseUrl)
     app.decorate('db', db)
-    app.addHook('onClose', async () => {
-      await db.$disconnect()
-    })
+    if (!options.db) {
+      app.addHook('onClose', async () => {
+        await db.$disconnect()
+      })
+    }
   },
   { name: 'db' },
 )

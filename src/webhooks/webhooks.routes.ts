@@ -1,13 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { errorResponse } from '../captions/captions.schemas.js'
-import type { CaptionDeps } from '../captions/captions.service.js'
+import type { ServiceDeps } from '../deps.js'
 import { receiveWebhook } from './webhooks.service.js'
 
-export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: Omit<CaptionDeps, 'log'> }> = async (
-  app,
-  { deps },
-) => {
+export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = async (app, { deps }) => {
   app.post(
     '/webhooks/goapi',
     {

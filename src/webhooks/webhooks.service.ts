@@ -1,5 +1,6 @@
 import { findCaptionIdByTaskId } from '../captions/captions.repository.js'
-import { applyTaskUpdate, type CaptionDeps } from '../captions/captions.service.js'
+import { applyTaskUpdate } from '../captions/task-updates.js'
+import type { ServiceDeps } from '../deps.js'
 import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'
 import { goapiTaskSchema } from '../goapi/task.js'
 import { captionIdFromSecret } from './webhook-secret.js'
@@ -11,7 +12,7 @@ export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'
  * applied idempotently. The caller answers 2xx only after this returns, that is after the commit.
  */
 export async function receiveWebhook(
-  deps: CaptionDeps,
+  deps: ServiceDeps,
   delivery: { secret: string | undefined; body: unknown },
 ): Promise<WebhookOutcome> {
   const captionId = captionIdFromSecret(delivery.secret, deps.webhook.keys)

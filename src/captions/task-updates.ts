@@ -1,0 +1,60 @@
+import type { ServiceDeps } from '../deps.js'
+import {
+  type CaptionStatus,
+  type GoapiTask,
+  mapGoapiStatus,
+  redactSecrets,
+  taskErrorMessage,
+} from '../goapi/task.js'
+import { advanceCaption, type TaskUpdate } from './captions.repository.js'
+
+export type TaskUpdateResult = 'applied' | 'unchanged'
+
+/**
+ * Applies what GoAPI says about a task (create answer, webhook or poll alike, so a caption finished by
+ * polling looks exactly like one finished by webhook) to its caption. Only a step forward writes;
+ * duplicates, stale and unknown statuses change nothing.
+ */
+export async function applyTaskUpdate(
+  deps: Pick<ServiceDeps, 'db' | 'log' | 'clock' | 'work'>,
+  captionId: string,
+  task: GoapiTask,
+): Promise<TaskUpdateResult> {
+  const status = mapGoapiStatus(task.status)
+  if (status === undefined || status === 'queued') {
+    deps.log.info({ captionId, goapiStatus: task.status }, 'GoAPI status not acted on')
+    return 'unchanged'
+  }
+  const now = deps.clock.now()
+  const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
+  const applied = await advanceCaption(deps.db, captionId, update)
+  if (applied)
+    deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
+  return applied ? 'applied' : 'unchanged'
+}
+
+function taskUpdate(task: GoapiTask, status: CaptionStatus, now: Date, nextAttemptAt: Date): TaskUpdate {
+  const base = {
+    goapiTaskId: task.task_id,
+    goapiTask: redactSecrets(task) as TaskUpdate['goapiTask'],
+    now,
+    nextAttemptAt,
+  }
+  if (status === 'completed') {
+    const text = task.output?.text
+    return typeof text === 'string' && text.trim() !== ''
+      ? { ...base, status, caption: text }
+      : {
+          ...base,
+          status: 'failed',
+          error: {
+            code: 'goapi_empty_output',
+            message: 'GoAPI reported the task completed but sent no caption text',
+          },
+        }
+  }
+  if (status === 'failed') {
+    return { ...base, status, error: { code: 'goapi_task_failed', message: taskErrorMessage(task) } }
+  }
+  return { ...base, status }
+}

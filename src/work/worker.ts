@@ -1,0 +1,112 @@
+import { Agent, type Dispatcher } from 'undici'
+import type { ServiceDeps } from '../deps.js'
+import { isDatabaseDown } from '../errors.js'
+import { addMs } from './backoff.js'
+import { deliverCallback } from './callbacks.js'
+import { pollCaption } from './poll.js'
+import { submitCaption } from './submit.js'
+import { claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.repository.js'
+
+const BATCH_SIZE = 20
+
+export interface Worker {
+  /** One round: take what is due, do it, give it back. Returns how many rows it handled. */
+  runOnce(): Promise<number>
+  start(): void
+  /** Stops taking work, lets what is running finish for up to `timeoutMs`, then gives back every lease. */
+  stop(timeoutMs: number): Promise<void>
+}
+
+/**
+ * The background work every replica runs: submit what is still queued, ask GoAPI about captions it has
+ * been quiet about, fail what passed its deadline, deliver callbacks, forget expired idempotency keys.
+ * Replicas coordinate only through row leases in PostgreSQL.
+ */
+export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: Dispatcher } = {}): Worker {
+  const callbackDispatcher =
+    options.callbackDispatcher ??
+    new Agent({ connect: { timeout: 5_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  const running = new Set<Promise<unknown>>()
+  let timer: NodeJS.Timeout | undefined
+  let round: Promise<void> | undefined
+  let stopped = false
+  let databaseWasDown = false
+
+  async function runOnce(): Promise<number> {
+    const now = deps.clock.now()
+    const claim = { owner: deps.workerId, now, leaseUntil: addMs(now, deps.work.leaseMs), limit: BATCH_SIZE }
+    const captions = await claimDueCaptions(deps.db, claim)
+    const callbacks = await claimDueCallbacks(deps.db, claim)
+    await Promise.all([
+      ...captions.map((id) => guarded(id, () => advance(id))),
+      ...callbacks.map((id) => guarded(id, () => deliverCallback({ ...deps, callbackDispatcher }, id))),
+    ])
+    await deps.db.idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } })
+    return captions.length + callbacks.length
+  }
+
+  async function advance(captionId: string): Promise<void> {
+    const caption = await deps.db.caption.findUnique({ where: { id: captionId }, select: { status: true } })
+    if (caption?.status === 'queued') await submitCaption(deps, captionId)
+    else await pollCaption(deps, captionId)
+  }
+
+  /** One row's failure is logged and left to its lease: it is retried when the lease runs out. */
+  function guarded(captionId: string, work: () => Promise<void>): Promise<void> {
+    const promise = work().catch((error: unknown) => {
+      deps.log.error({ err: error, captionId }, 'background work on a caption failed; it will be retried')
+    })
+    running.add(promise)
+    return promise.finally(() => running.delete(promise))
+  }
+
+  async function loop(): Promise<void> {
+    if (stopped) return
+    let handled = 0
+    try {
+      handled = await runOnce()
+      if (databaseWasDown) deps.log.info('database reachable again; background work resumes')
+      databaseWasDown = false
+    } catch (error) {
+      if (isDatabaseDown(error)) {
+        if (!databaseWasDown) deps.log.warn('database unreachable; background work waits for it')
+        databaseWasDown = true
+      } else {
+        deps.log.error({ err: error }, 'background work round failed')
+      }
+    }
+    // A full batch means more is probably due: go again at once rather than after the interval.
+    if (!stopped) timer = setTimeout(startRound, handled >= BATCH_SIZE ? 0 : deps.work.intervalMs)
+  }
+
+  function startRound(): void {
+    round = loop()
+  }
+
+  return {
+    runOnce,
+    start() {
+      stopped = false
+      timer = setTimeout(startRound, 0)
+    },
+    async stop(timeoutMs) {
+      stopped = true
+      clearTimeout(timer)
+      let timeout: NodeJS.Timeout | undefined
+      await Promise.race([
+        Promise.allSettled([round, ...running]),
+        new Promise((resolve) => {
+          timeout = setTimeout(resolve, timeoutMs)
+        }),
+      ])
+      clearTimeout(timeout)
+      try {
+        const released = await releaseAllLeases(deps.db, deps.workerId)
+        if (released > 0) deps.log.info({ released }, 'leases given back for the other replicas')
+      } catch (error) {
+        deps.log.warn({ err: error }, 'could not give leases back; they will run out by themselves')
+      }
+      if (!options.callbackDispatcher) await callbackDispatcher.close()
+    },
+  }
+}
