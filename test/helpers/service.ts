@@ -27,6 +27,12 @@ export interface TestService {
 
 export interface TestServiceOptions {
   faults?: Partial<SimulatorFaults>
+  /** Share one GoAPI simulator between replicas; it is then not closed with this service. */
+  simulator?: GoapiSimulator
+  /** Talk to something other than the simulator (an unreachable address, say). */
+  goapi?: GoapiClient
+  random?: () => number
+  workerId?: string
   clock?: Clock
   env?: Record<string, string>
   /** Reuse a database (two replicas on one database); a fresh one otherwise. */
@@ -38,11 +44,11 @@ export interface TestServiceOptions {
  * the GoAPI simulator in front of it and a database of its own.
  */
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  const simulator = createGoapiSimulator({
-    apiKey: TEST_GOAPI_KEY,
-    faults: { stepDelayMs: 20, ...options.faults },
-  })
-  const goapiBaseUrl = await simulator.listen()
+  const ownSimulator = options.simulator === undefined
+  const simulator =
+    options.simulator ??
+    createGoapiSimulator({ apiKey: TEST_GOAPI_KEY, faults: { stepDelayMs: 20, ...options.faults } })
+  const goapiBaseUrl = ownSimulator ? await simulator.listen() : simulatorUrl(simulator)
   const database = options.databaseUrl ? undefined : await createTestDatabase()
   const databaseUrl = options.databaseUrl ?? (database?.url as string)
   const port = await freePort()
@@ -58,7 +64,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     }),
     databaseUrl,
   }
-  const goapi = createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: TEST_GOAPI_KEY, headersTimeoutMs: 2_000 })
+  const goapi =
+    options.goapi ?? createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: TEST_GOAPI_KEY, headersTimeoutMs: 2_000 })
   const chunks: string[] = []
   const logStream = new Writable({
     write(chunk, _encoding, done) {
@@ -66,7 +73,13 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       done()
     },
   })
-  const app = await buildApp(config, { goapi, logStream, ...(options.clock ? { clock: options.clock } : {}) })
+  const app = await buildApp(config, {
+    goapi,
+    logStream,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.random ? { random: options.random } : {}),
+    ...(options.workerId ? { workerId: options.workerId } : {}),
+  })
   await app.listen({ host: '127.0.0.1', port })
   return {
     app,
@@ -85,9 +98,26 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     databaseUrl,
     async close() {
       await app.close()
-      await simulator.close()
-      await goapi.close()
+      if (ownSimulator) await simulator.close()
+      if (!options.goapi) await goapi.close()
       await database?.drop()
+    },
+  }
+}
+
+function simulatorUrl(simulator: GoapiSimulator): string {
+  const address = simulator.app.server.address()
+  if (!address || typeof address !== 'object') throw new Error('start the shared simulator with listen() first')
+  return `http://127.0.0.1:${address.port}`
+}
+
+/** A clock the test moves by hand: backoff, leases and deadlines without sleeping. */
+export function manualClock(start = new Date('2026-01-01T00:00:00Z')) {
+  let now = start.getTime()
+  return {
+    now: () => new Date(now),
+    advance(ms: number) {
+      now += ms
     },
   }
 }
