@@ -36,6 +36,9 @@ const envSchema = z
       'Comma-separated keys for per-caption webhook secrets; the first signs new captions, all verify',
     ),
     LOG_LEVEL: optional(z.enum(LOG_LEVELS)).describe('pino log level (default info)'),
+    GOAPI_TIMEOUT_SECONDS: seconds(
+      'Longest wait for GoAPI to answer a call; a create that times out counts as maybe accepted (default 20)',
+    ),
     GOAPI_POLL_AFTER_SECONDS: seconds('Ask GoAPI about a caption after this long without news (default 120)'),
     GOAPI_POLL_INTERVAL_SECONDS: seconds(
       'First wait between two asks about the same caption; grows x1.5 (default 30)',
@@ -85,6 +88,7 @@ export interface Config {
     /** Unset: the built-in simulator stands in for GoAPI. */
     apiKey: string | undefined
     baseUrl: string
+    timeoutMs: number
   }
   /** Without a trailing slash. */
   publicBaseUrl: string
@@ -137,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     goapi: {
       apiKey: values.GOAPI_API_KEY,
       baseUrl: (values.GOAPI_BASE_URL ?? 'https://api.goapi.ai').replace(/\/+$/, ''),
+      timeoutMs: (values.GOAPI_TIMEOUT_SECONDS ?? 20) * 1000,
     },
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     webhookSecrets: splitSecrets(values.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET),

@@ -45,7 +45,12 @@ async function main(): Promise<void> {
       '*** GOAPI_API_KEY is not set: the built-in GoAPI SIMULATOR answers, captions are SIMULATED and nothing is paid ***',
     )
   }
-  const goapi = createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: goapiApiKey })
+  const goapi = createGoapiClient({
+    baseUrl: goapiBaseUrl,
+    apiKey: goapiApiKey,
+    headersTimeoutMs: config.goapi.timeoutMs,
+    bodyTimeoutMs: config.goapi.timeoutMs,
+  })
   cleanups.push(() => goapi.close())
 
   const db = createPrismaClient(databaseUrl)

@@ -17,6 +17,11 @@ export interface NewCaption {
   lease: { owner: string; until: Date }
 }
 
+/**
+ * A new caption, already leased by this replica and marked as being sent: should the replica die before
+ * GoAPI answers, the caption is treated as maybe sent, never sent twice blindly.
+ */
+
 export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
   return {
     id: caption.id,
@@ -34,6 +39,9 @@ export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
     nextAttemptAt: caption.now,
     leaseOwner: caption.lease.owner,
     leaseExpiresAt: caption.lease.until,
+    submitState: 'in_flight',
+    submittedAt: caption.now,
+    submitAttempts: 1,
   }
 }
 
@@ -89,7 +97,13 @@ export interface TaskUpdate {
  * race safely: only a step forward from an earlier status writes, and only for the caption's own task
  * (or a caption that has not learned its task id yet, which adopts it). Returns whether it wrote.
  */
-export async function advanceCaption(db: Db, captionId: string, update: TaskUpdate): Promise<boolean> {
+export async function advanceCaption(
+  db: Db,
+  captionId: string,
+  update: TaskUpdate,
+  /** More columns to write in the same statement when the caption moves. */
+  alsoSet: Prisma.CaptionUpdateManyMutationInput = {},
+): Promise<boolean> {
   const terminal = update.status === 'completed' || update.status === 'failed'
   const { count } = await db.caption.updateMany({
     where: {
@@ -98,6 +112,7 @@ export async function advanceCaption(db: Db, captionId: string, update: TaskUpda
       OR: [{ goapiTaskId: null }, { goapiTaskId: update.goapiTaskId }],
     },
     data: {
+      ...alsoSet,
       status: update.status,
       goapiTaskId: update.goapiTaskId,
       goapiTask: update.goapiTask,

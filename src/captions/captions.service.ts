@@ -10,7 +10,7 @@ import {
 import type { Prisma } from '../generated/prisma/client.js'
 import type { CaptionStatus } from '../goapi/task.js'
 import { addMs } from '../work/backoff.js'
-import { submitCaption } from '../work/submit.js'
+import { sendToGoapi } from '../work/submit.js'
 import {
   type CaptionRow,
   findCaption,
@@ -56,8 +56,8 @@ export async function createCaption(
   })
 
   if (idempotencyKey === undefined) {
-    await deps.db.caption.create({ data })
-    return { statusCode: 202, body: await submitAndRead(deps, data.id), replayed: false }
+    const caption = await deps.db.caption.create({ data })
+    return { statusCode: 202, body: await submitAndRead(deps, caption), replayed: false }
   }
 
   const requestHash = fingerprint(input)
@@ -78,38 +78,40 @@ export async function createCaption(
       ],
       skipDuplicates: true,
     })
-    if (count === 0)
-      return tx.idempotencyKey.findUniqueOrThrow({
+    if (count === 0) {
+      const replay = await tx.idempotencyKey.findUniqueOrThrow({
         where: { caller_key: { caller: '', key: idempotencyKey } },
       })
-    await tx.caption.create({ data })
-    return undefined
+      return { replay }
+    }
+    return { created: await tx.caption.create({ data }) }
   })
 
-  if (existing === undefined) {
-    const body = await submitAndRead(deps, data.id)
+  if (existing.created) {
+    const body = await submitAndRead(deps, existing.created)
     await deps.db.idempotencyKey.update({
       where: { caller_key: { caller: '', key: idempotencyKey } },
       data: { responseStatus: 202, responseBody: body as Prisma.InputJsonObject },
     })
     return { statusCode: 202, body, replayed: false }
   }
-  if (existing.requestHash !== requestHash) throw new IdempotencyKeyReused()
-  if (existing.responseBody !== null) {
-    return { statusCode: 202, body: existing.responseBody as CaptionResource, replayed: true }
+  const { replay } = existing
+  if (replay.requestHash !== requestHash) throw new IdempotencyKeyReused()
+  if (replay.responseBody !== null) {
+    return { statusCode: 202, body: replay.responseBody as CaptionResource, replayed: true }
   }
   // The first request has not answered yet; past a lease it died before answering, and the caption speaks.
-  if (now.getTime() - existing.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
+  if (now.getTime() - replay.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
   return {
     statusCode: 202,
-    body: toCaptionResource(await getCaption(deps, existing.captionId)),
+    body: toCaptionResource(await getCaption(deps, replay.captionId)),
     replayed: true,
   }
 }
 
-async function submitAndRead(deps: ServiceDeps, captionId: string): Promise<CaptionResource> {
-  await submitCaption(deps, captionId)
-  return toCaptionResource(await getCaption(deps, captionId))
+async function submitAndRead(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionResource> {
+  await sendToGoapi(deps, caption)
+  return toCaptionResource(await getCaption(deps, caption.id))
 }
 
 /** The request as the service understood it (defaults filled in, keys sorted): same meaning, same print. */

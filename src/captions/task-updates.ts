@@ -1,4 +1,5 @@
 import type { ServiceDeps } from '../deps.js'
+import type { Prisma } from '../generated/prisma/client.js'
 import {
   type CaptionStatus,
   type GoapiTask,
@@ -19,6 +20,7 @@ export async function applyTaskUpdate(
   deps: Pick<ServiceDeps, 'db' | 'log' | 'clock' | 'work'>,
   captionId: string,
   task: GoapiTask,
+  alsoSet: Prisma.CaptionUpdateManyMutationInput = {},
 ): Promise<TaskUpdateResult> {
   const status = mapGoapiStatus(task.status)
   if (status === undefined || status === 'queued') {
@@ -27,7 +29,7 @@ export async function applyTaskUpdate(
   }
   const now = deps.clock.now()
   const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
-  const applied = await advanceCaption(deps.db, captionId, update)
+  const applied = await advanceCaption(deps.db, captionId, update, alsoSet)
   if (applied)
     deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
   return applied ? 'applied' : 'unchanged'

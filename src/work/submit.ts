@@ -1,4 +1,4 @@
-import { failCaption, findCaption } from '../captions/captions.repository.js'
+import { type CaptionRow, failCaption, findCaption } from '../captions/captions.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
 import type { GoapiTask } from '../goapi/task.js'
@@ -7,17 +7,18 @@ import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from './backoff
 import { releaseCaption, updateLeasedCaption } from './work.repository.js'
 
 /**
- * One create call for a queued caption this replica holds the lease of, and what its outcome means.
- * A create costs money and GoAPI has no idempotency key, so the caption is marked `in_flight` before
- * the call: if no clear answer comes back (timeout, reset, this process killed), the task may exist,
- * and the caption is only sent again after `resubmitAfterMs` without any sign of it (a webhook carrying
- * the caption's secret adopts the task meanwhile). Each such second send is counted in `resubmissions`.
+ * Submission to GoAPI. A create costs money and GoAPI takes no idempotency key, so a caption is marked
+ * `in_flight` before the call: if no clear answer comes back (timeout, reset, this process killed), the
+ * task may exist, and the caption is only sent again after `resubmitAfterMs` without any sign of it (a
+ * webhook carrying the caption's secret adopts the task meanwhile). Each such second send is counted in
+ * `resubmissions`.
  */
+
+/** Background work: a queued caption this replica has just leased. */
 export async function submitCaption(deps: ServiceDeps, captionId: string): Promise<void> {
   const { db, workerId: owner } = deps
-  const log = deps.log.child({ captionId })
   const caption = await findCaption(db, captionId)
-  if (!caption || caption.status !== 'queued') {
+  if (caption === null || caption.status !== 'queued') {
     await releaseCaption(db, captionId, owner)
     return
   }
@@ -34,12 +35,11 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
       await releaseCaption(db, captionId, owner, { nextAttemptAt: resubmitAt })
       return
     }
-    log.warn(
-      { submittedAt: caption.submittedAt },
-      'no sign of the earlier GoAPI task: sending the caption again',
+    deps.log.warn(
+      { captionId, submittedAt: caption.submittedAt },
+      'no sign of the earlier GoAPI task: sending again',
     )
   }
-
   const marked = await updateLeasedCaption(
     db,
     captionId,
@@ -52,8 +52,18 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
       ...(mayAlreadyExist ? { resubmissions: { increment: 1 } } : {}),
     },
   )
-  if (!marked) return // the lease ran out or a webhook adopted the task meanwhile
+  // Not marked: the lease ran out, or a webhook adopted the task meanwhile.
+  if (marked)
+    await sendToGoapi(deps, { ...caption, submitAttempts: caption.submitAttempts + 1, submittedAt: now })
+}
 
+/**
+ * One create call for a caption marked `in_flight` under this replica's lease, and what its outcome
+ * means for the caption. The lease is given back in the same statement that records the outcome.
+ */
+export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<void> {
+  const { db, workerId: owner } = deps
+  const log = deps.log.child({ captionId: caption.id })
   const outcome = await deps.goapi.createTask({
     imageUrl: caption.imageUrl,
     promptStyle: caption.promptStyle,
@@ -61,7 +71,7 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
     webhookEndpoint: deps.webhook.endpoint,
     webhookSecret: webhookSecretFor(caption.id, deps.webhook.keys),
   })
-  const after = deps.clock.now()
+  const now = deps.clock.now()
   switch (outcome.kind) {
     case 'created': {
       log.info({ goapiTaskId: outcome.task.task_id }, 'GoAPI task created')
@@ -71,33 +81,34 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
           'GoAPI dropped the webhook endpoint; polling will follow the task',
         )
       }
-      await db.caption.updateMany({ where: { id: captionId }, data: { submitState: 'accepted' } })
-      await applyTaskUpdate(deps, captionId, outcome.task)
-      await releaseCaption(db, captionId, owner)
+      const release = { submitState: 'accepted' as const, leaseOwner: null, leaseExpiresAt: null }
+      const moved = await applyTaskUpdate(deps, caption.id, outcome.task, release)
+      // A webhook got there first: the caption has moved already, only the bookkeeping is left.
+      if (moved === 'unchanged') await releaseCaption(db, caption.id, owner, { submitState: 'accepted' })
       return
     }
     case 'rejected':
       log.warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
       await failCaption(
         db,
-        captionId,
+        caption.id,
         {
           code: 'goapi_rejected',
           message: `GoAPI refused the task (HTTP ${outcome.httpStatus}): ${outcome.message}`,
         },
-        after,
+        now,
       )
-      await releaseCaption(db, captionId, owner, { submitState: 'refused' })
+      await releaseCaption(db, caption.id, owner, { submitState: 'refused' })
       return
     case 'retryable': {
       const delay = Math.max(
-        backoffDelay(caption.submitAttempts + 1, SUBMIT_RETRY, deps.random),
+        backoffDelay(caption.submitAttempts, SUBMIT_RETRY, deps.random),
         Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
       )
       log.warn({ reason: outcome.reason, retryInMs: delay }, 'GoAPI did not take the task; retrying later')
-      await releaseCaption(db, captionId, owner, {
+      await releaseCaption(db, caption.id, owner, {
         submitState: 'refused',
-        nextAttemptAt: addMs(after, delay),
+        nextAttemptAt: addMs(now, delay),
       })
       return
     }
@@ -106,9 +117,9 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
         { reason: outcome.reason, resubmitAfterMs: deps.work.resubmitAfterMs },
         'GoAPI may have taken the task; waiting for a sign of it before sending again',
       )
-      await releaseCaption(db, captionId, owner, {
+      await releaseCaption(db, caption.id, owner, {
         submitState: 'ambiguous',
-        nextAttemptAt: addMs(now, deps.work.resubmitAfterMs),
+        nextAttemptAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
       })
       return
   }
