@@ -64,6 +64,8 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     keepAliveTimeout: 72_000,
   }).withTypeProvider<ZodTypeProvider>()
 
+  // JSON only: a text/plain body is refused with 415 rather than handed to validation as a string.
+  app.removeContentTypeParser('text/plain')
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   app.addHook('onSend', async (request, reply) => {

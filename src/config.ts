@@ -68,6 +68,9 @@ const envSchema = z
       }
     }
     const keys = splitSecrets(env.WEBHOOK_SECRET ?? '')
+    if (env.WEBHOOK_SECRET !== undefined && keys.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['WEBHOOK_SECRET'], message: 'holds no key' })
+    }
     if (env.WEBHOOK_SECRET !== undefined && keys.some((key) => key.length < 16)) {
       ctx.addIssue({
         code: 'custom',
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const values = parsed.data
   const port = values.PORT ?? 3000
+  const webhookSecrets = splitSecrets(values.WEBHOOK_SECRET ?? '')
   return {
     port,
     host: values.HOST ?? '0.0.0.0',
@@ -144,7 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       timeoutMs: (values.GOAPI_TIMEOUT_SECONDS ?? 20) * 1000,
     },
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
-    webhookSecrets: splitSecrets(values.WEBHOOK_SECRET ?? DEV_WEBHOOK_SECRET),
+    webhookSecrets: webhookSecrets.length > 0 ? webhookSecrets : [DEV_WEBHOOK_SECRET],
     logLevel: values.LOG_LEVEL ?? 'info',
     work: {
       pollAfterMs: (values.GOAPI_POLL_AFTER_SECONDS ?? 120) * 1000,

@@ -93,7 +93,10 @@ function toErrorBody(error: FastifyError): ErrorBody {
   if (statusCode >= 500) return errorBody(statusCode, 'internal_error', 'something went wrong on our side')
   if (error instanceof SyntaxError)
     return errorBody(400, 'invalid_json', `the body is not valid JSON: ${error.message}`)
-  const code = FASTIFY_CODES[error.code] ?? (error.code?.startsWith('FST_') ? 'invalid_request' : error.code)
+  // @fastify/error upper-cases codes; this service's codes are lower snake case.
+  const code =
+    FASTIFY_CODES[error.code] ??
+    (error.code?.startsWith('FST_') ? 'invalid_request' : error.code?.toLowerCase())
   return errorBody(statusCode, code ?? 'invalid_request', error.message)
 }
 

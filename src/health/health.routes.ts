@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { Db } from '../db/prisma.js'
+import { isDatabaseDown } from '../errors.js'
 
 const READINESS_TIMEOUT_MS = 2_000
 
@@ -34,8 +35,11 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: r
       applied = new Set(rows.map((row) => row.migration_name))
     } catch (error) {
       request.log.warn({ err: error }, 'readiness: database check failed')
-      const migrations = 'unknown'
-      return reply.code(503).send({ status: 'not_ready', checks: { database: 'unreachable', migrations } })
+      // A database that answers but has never been migrated has no _prisma_migrations table.
+      const checks = isDatabaseDown(error)
+        ? { database: 'unreachable', migrations: 'unknown' }
+        : { database: 'ok', migrations: 'not applied (run npm run db:migrate)' }
+      return reply.code(503).send({ status: 'not_ready', checks })
     }
     const missing = expectedMigrations.filter((name) => !applied.has(name))
     if (missing.length > 0) {

@@ -29,11 +29,12 @@ export function captionIdFromSecret(
   const dot = presented.indexOf('.')
   const captionId = presented.slice(0, dot)
   if (dot < 0 || !UUID.test(captionId)) return undefined
-  const given = Buffer.from(presented.slice(dot + 1), 'base64url')
+  // The presented text itself is compared, not a decoding of it: only the exact secret issued verifies.
+  const given = Buffer.from(presented.slice(dot + 1))
   let matched = false
   // Every key is tried, whatever the outcome, so timing does not tell which key matched.
   for (const key of keys) {
-    const expected = mac(key, captionId)
+    const expected = Buffer.from(mac(key, captionId).toString('base64url'))
     if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true
   }
   return matched ? captionId : undefined

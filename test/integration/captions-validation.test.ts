@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { CAPTION_LENGTHS, PROMPT_STYLES } from '../../src/goapi/task.js'
+import { expectErrorReply, expectValidationError } from '../helpers/http.js'
+import { startTestService, type TestService } from '../helpers/service.js'
+
+const IMAGE = 'https://images.example.com/validation/cat.png'
+const METADATA_LIMIT = 16 * 1024
+
+function postCaption(service: TestService, payload: unknown) {
+  return service.app.inject({ method: 'POST', url: '/captions', payload: payload as object })
+}
+
+function postRaw(service: TestService, body: string, contentType = 'application/json') {
+  return service.app.inject({
+    method: 'POST',
+    url: '/captions',
+    headers: { 'content-type': contentType },
+    payload: body,
+  })
+}
+
+/** Metadata whose JSON is exactly `bytes` long. */
+function metadataOfBytes(bytes: number): Record<string, string> {
+  const overhead = JSON.stringify({ k: '' }).length
+  return { k: 'x'.repeat(bytes - overhead) }
+}
+
+function urlOfLength(length: number): string {
+  const prefix = 'https://images.example.com/'
+  return `${prefix}${'a'.repeat(length - prefix.length)}`
+}
+
+describe('POST /captions refusals', () => {
+  // This service only ever sees refused requests: any row or GoAPI task in it is a refusal that leaked.
+  let service: TestService
+  beforeAll(async () => {
+    service = await startTestService()
+  })
+  afterEach(async () => {
+    expect(await service.app.db.caption.count()).toBe(0)
+    expect(service.simulator.counters.createRequests).toBe(0)
+  })
+  afterAll(async () => {
+    await service.close()
+  })
+
+  it('when imageUrl is missing, then 400 names imageUrl', async () => {
+    expectValidationError(await postCaption(service, { promptStyle: 'Descriptive' }), 'imageUrl')
+  })
+
+  it.each([
+    ['not a URL', 'a picture of a cat'],
+    ['an ftp:// URL', 'ftp://images.example.com/cat.png'],
+    ['a relative URL', '/images/cat.png'],
+    ['a scheme with no host', 'https://'],
+    ['a javascript: URL', 'javascript:alert(1)'],
+    ['a number', 42],
+    ['one character over 2048', urlOfLength(2049)],
+  ])('when imageUrl is %s, then 400 names imageUrl', async (_, imageUrl) => {
+    const reply = await postCaption(service, { imageUrl })
+    const body = expectValidationError(reply, 'imageUrl')
+    expect(body.code).toBe('validation_failed')
+  })
+
+  it.each([
+    ['a style that does not exist', 'Poetic'],
+    ['a known style in the wrong case', 'descriptive'],
+    ['empty', ''],
+    ['a number', 3],
+  ])('when promptStyle is %s, then 400 names promptStyle', async (_, promptStyle) => {
+    expectValidationError(await postCaption(service, { imageUrl: IMAGE, promptStyle }), 'promptStyle')
+  })
+
+  it.each([
+    ['below 20', '15'],
+    ['above 260', '270'],
+    ['not a step of 10', '25'],
+    ['a number rather than a string', 50],
+    ['an unknown word', 'huge'],
+    ['empty', ''],
+  ])('when captionLength is %s, then 400 names captionLength', async (_, captionLength) => {
+    expectValidationError(await postCaption(service, { imageUrl: IMAGE, captionLength }), 'captionLength')
+  })
+
+  it.each([
+    ['an ftp:// URL', 'ftp://hooks.example.com/done'],
+    ['not a URL', 'call me maybe'],
+  ])('when callbackUrl is %s, then 400 names callbackUrl', async (_, callbackUrl) => {
+    expectValidationError(await postCaption(service, { imageUrl: IMAGE, callbackUrl }), 'callbackUrl')
+  })
+
+  it.each([
+    ['an array', ['order', 42]],
+    ['a string', 'order 42'],
+    ['null', null],
+    ['a number', 42],
+  ])('when metadata is %s, then 400 names metadata', async (_, metadata) => {
+    expectValidationError(await postCaption(service, { imageUrl: IMAGE, metadata }), 'metadata')
+  })
+
+  it('when metadata is one byte over 16 KiB as JSON, then 400 names metadata', async () => {
+    const metadata = metadataOfBytes(METADATA_LIMIT + 1)
+    expectValidationError(await postCaption(service, { imageUrl: IMAGE, metadata }), 'metadata')
+  })
+
+  it('when the body has a field the API does not know, then 400 names that field', async () => {
+    expectValidationError(await postCaption(service, { imageUrl: IMAGE, colour: 'blue' }), 'colour')
+  })
+
+  it.each([
+    ['a JSON array', '[{"imageUrl":"https://images.example.com/cat.png"}]'],
+    ['a JSON string', '"https://images.example.com/cat.png"'],
+    ['a JSON number', '42'],
+    ['JSON null', 'null'],
+  ])('when the body is %s, then 400 says the body must be an object', async (_, body) => {
+    const error = expectErrorReply(await postRaw(service, body), 400)
+    expect(error.message).toMatch(/body/i)
+  })
+
+  it.each([
+    ['cut short', '{"imageUrl": "https://images.example.com/cat.png"'],
+    ['with a trailing comma', '{"imageUrl": "https://images.example.com/cat.png",}'],
+    ['not JSON at all', 'imageUrl=https://images.example.com/cat.png'],
+  ])('when the JSON is malformed (%s), then 400 with code invalid_json', async (_, body) => {
+    expectErrorReply(await postRaw(service, body), 400, 'invalid_json')
+  })
+
+  it('when the body is empty with a JSON content type, then 400 with code invalid_json', async () => {
+    expectErrorReply(await postRaw(service, ''), 400, 'invalid_json')
+  })
+
+  it('when the body is over 1 MiB, then 413 with code payload_too_large', async () => {
+    const body = JSON.stringify({ imageUrl: IMAGE, metadata: { blob: 'x'.repeat(1024 * 1024) } })
+    expectErrorReply(await postRaw(service, body), 413, 'payload_too_large')
+  })
+
+  it('when the content type is text/plain, then 415', async () => {
+    const body = JSON.stringify({ imageUrl: IMAGE })
+    const error = expectErrorReply(await postRaw(service, body, 'text/plain'), 415)
+    expect(error.code).toBe('unsupported_media_type')
+  })
+
+  it('when the content type is one no parser knows (application/xml), then 415 unsupported_media_type', async () => {
+    const body = `<caption><imageUrl>${IMAGE}</imageUrl></caption>`
+    expectErrorReply(await postRaw(service, body, 'application/xml'), 415, 'unsupported_media_type')
+  })
+
+  it.each([
+    ['at the top level', `{"imageUrl":"${IMAGE}","__proto__":{"polluted":true}}`],
+    ['inside metadata', `{"imageUrl":"${IMAGE}","metadata":{"__proto__":{"polluted":true}}}`],
+    ['as constructor.prototype', `{"imageUrl":"${IMAGE}","metadata":{"constructor":{"prototype":{"x":1}}}}`],
+  ])('when the JSON carries a prototype key %s, then 400 and nothing is polluted', async (_, body) => {
+    expectErrorReply(await postRaw(service, body), 400)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})
+
+describe('GET /captions refusals', () => {
+  let service: TestService
+  beforeAll(async () => {
+    service = await startTestService()
+  })
+  afterAll(async () => {
+    await service.close()
+  })
+
+  it.each(['not-a-uuid', '12345', `${randomUUID()}x`])(
+    'when the id %j is not a UUID, then 400 names id',
+    async (id) => {
+      const reply = await service.app.inject({ method: 'GET', url: `/captions/${id}` })
+      expectValidationError(reply, 'id')
+    },
+  )
+
+  it('when no caption has the id, then 404 with code not_found', async () => {
+    const id = randomUUID()
+    const reply = await service.app.inject({ method: 'GET', url: `/captions/${id}` })
+    const error = expectErrorReply(reply, 404, 'not_found')
+    expect(error.message).toContain(id)
+  })
+
+  it.each(['0', '101', 'abc', '2.5', '-1'])('when limit is %j, then 400 names limit', async (limit) => {
+    const reply = await service.app.inject({ method: 'GET', url: `/captions?limit=${limit}` })
+    expectValidationError(reply, 'limit')
+  })
+
+  it('when status is not a caption status, then 400 names status', async () => {
+    const reply = await service.app.inject({ method: 'GET', url: '/captions?status=bogus' })
+    expectValidationError(reply, 'status')
+  })
+
+  it.each([
+    ['random text', 'not-a-cursor'],
+    ['base64 of something else', Buffer.from('hello world').toString('base64url')],
+    ['an object', Buffer.from('{"createdAt":"2025-01-01T00:00:00.000Z"}').toString('base64url')],
+    ['a bad date', Buffer.from(JSON.stringify(['yesterday', randomUUID()])).toString('base64url')],
+    ['a bad id', Buffer.from(JSON.stringify([new Date().toISOString(), 'x'])).toString('base64url')],
+  ])('when the cursor is %s, then 400 with code invalid_cursor', async (_, cursor) => {
+    const reply = await service.app.inject({ method: 'GET', url: `/captions?cursor=${cursor}` })
+    const error = expectErrorReply(reply, 400, 'invalid_cursor')
+    expect(error.message).toContain('cursor')
+  })
+
+  it('when the cursor is absurdly long, then 400 names cursor', async () => {
+    const reply = await service.app.inject({ method: 'GET', url: `/captions?cursor=${'A'.repeat(2000)}` })
+    expectValidationError(reply, 'cursor')
+  })
+
+  it('when the query has a parameter the API does not know, then 400 names it', async () => {
+    const reply = await service.app.inject({ method: 'GET', url: '/captions?colour=blue' })
+    expectValidationError(reply, 'colour')
+  })
+
+  it.each([
+    ['GET', '/nothing-here'],
+    ['DELETE', '/captions'],
+    ['POST', `/captions/${randomUUID()}`],
+  ] as const)('when %s %s has no route, then 404 with the same error shape', async (method, url) => {
+    const reply = await service.app.inject({ method, url })
+    const error = expectErrorReply(reply, 404, 'route_not_found')
+    expect(error.message).toContain(url)
+  })
+})
+
+describe('POST /captions acceptance', () => {
+  let service: TestService
+  beforeAll(async () => {
+    // Only the create answer matters here; the simulated webhooks would just add noise.
+    service = await startTestService({ faults: { dropWebhookRate: 1 } })
+  })
+  afterAll(async () => {
+    await service.close()
+  })
+
+  /** Posts a caption and checks what GoAPI was asked for. */
+  async function accepted(payload: Record<string, unknown>) {
+    const reply = await postCaption(service, payload)
+    expect(reply.statusCode).toBe(202)
+    const caption = reply.json()
+    const task = service.simulator.tasks.get(caption.goapiTaskId)
+    expect(task).toBeDefined()
+    return { caption, input: task?.task.input }
+  }
+
+  it.each(PROMPT_STYLES)('when promptStyle is %j, then it is accepted and sent to GoAPI', async (style) => {
+    const { caption, input } = await accepted({ imageUrl: IMAGE, promptStyle: style })
+    expect(caption.promptStyle).toBe(style)
+    expect(input?.prompt_style).toBe(style)
+  })
+
+  it.each(CAPTION_LENGTHS)(
+    'when captionLength is %j, then it is accepted and sent to GoAPI',
+    async (length) => {
+      const { caption, input } = await accepted({ imageUrl: IMAGE, captionLength: length })
+      expect(caption.captionLength).toBe(length)
+      expect(input?.caption_length).toBe(length)
+    },
+  )
+
+  it('when the valid values are counted, then there are 12 styles and 31 lengths', () => {
+    expect(PROMPT_STYLES).toHaveLength(12)
+    expect(CAPTION_LENGTHS).toHaveLength(31)
+    expect(CAPTION_LENGTHS).toEqual(expect.arrayContaining(['any', 'very long', '20', '130', '260']))
+  })
+
+  it('when imageUrl is exactly 2048 characters, then it is accepted', async () => {
+    const imageUrl = urlOfLength(2048)
+    const { caption, input } = await accepted({ imageUrl })
+    expect(caption.imageUrl).toBe(imageUrl)
+    expect(input?.image).toBe(imageUrl)
+  })
+
+  it('when imageUrl is plain http, then it is accepted', async () => {
+    const { caption } = await accepted({ imageUrl: 'http://images.example.com/plain.png' })
+    expect(caption.imageUrl).toBe('http://images.example.com/plain.png')
+  })
+
+  it('when metadata is exactly 16 KiB as JSON, then it is accepted and stored as given', async () => {
+    const metadata = metadataOfBytes(METADATA_LIMIT)
+    const { caption } = await accepted({ imageUrl: IMAGE, metadata })
+    expect(caption.metadata).toEqual(metadata)
+    const row = await service.app.db.caption.findUnique({ where: { id: caption.id } })
+    expect(row?.metadata).toEqual(metadata)
+  })
+
+  it('when nested metadata and a callbackUrl are given, then they are kept as sent', async () => {
+    const metadata = { orderId: 7, tags: ['a', 'b'], nested: { deep: { ok: true } }, nothing: null }
+    const { caption } = await accepted({
+      imageUrl: IMAGE,
+      metadata,
+      callbackUrl: 'https://hooks.example.com/captions',
+    })
+    expect(caption.metadata).toEqual(metadata)
+  })
+})

@@ -1,0 +1,197 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, configVariables, DEV_WEBHOOK_SECRET, loadConfig } from '../../src/config.js'
+
+const KEY_ONE = 'first-webhook-key-0123456789'
+const KEY_TWO = 'second-webhook-key-0123456789'
+
+/** A complete real-mode environment; tests change one variable at a time. */
+const REAL_ENV = {
+  PORT: '8080',
+  HOST: '127.0.0.1',
+  DATABASE_URL: 'postgresql://captions:pw@db.internal:5432/captions',
+  GOAPI_API_KEY: 'goapi-key-abcdef',
+  GOAPI_BASE_URL: 'https://goapi.example.com',
+  PUBLIC_BASE_URL: 'https://captions.example.com',
+  WEBHOOK_SECRET: KEY_ONE,
+  LOG_LEVEL: 'warn',
+}
+
+/** The ConfigError loadConfig throws for `env`; fails the test when it does not throw one. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env)
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError)
+    return error as ConfigError
+  }
+  throw new Error('loadConfig accepted the environment')
+}
+
+function expectNamed(error: ConfigError, variable: string) {
+  expect(error.issues.some((issue) => issue.startsWith(`${variable}:`))).toBe(true)
+  expect(error.message).toContain(variable)
+}
+
+describe('loadConfig', () => {
+  it('when the environment is empty, then every default of the design applies (zero-setup mode)', () => {
+    expect(loadConfig({})).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      goapi: { apiKey: undefined, baseUrl: 'https://api.goapi.ai' },
+      publicBaseUrl: 'http://localhost:3000',
+      webhookSecrets: [DEV_WEBHOOK_SECRET],
+      logLevel: 'info',
+    })
+  })
+
+  it('when every variable is set, then each one is parsed into the config', () => {
+    expect(loadConfig(REAL_ENV)).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      databaseUrl: 'postgresql://captions:pw@db.internal:5432/captions',
+      goapi: { apiKey: 'goapi-key-abcdef', baseUrl: 'https://goapi.example.com' },
+      publicBaseUrl: 'https://captions.example.com',
+      webhookSecrets: [KEY_ONE],
+      logLevel: 'warn',
+    })
+  })
+
+  it('when PORT is set without PUBLIC_BASE_URL, then the public base URL uses that port', () => {
+    expect(loadConfig({ PORT: '4123' }).publicBaseUrl).toBe('http://localhost:4123')
+  })
+
+  it('when a postgres:// DATABASE_URL is given, then it is accepted as well as postgresql://', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/db' }).databaseUrl).toBe(
+      'postgres://u:p@localhost:5432/db',
+    )
+  })
+
+  it('when every variable is an empty string, then each counts as unset', () => {
+    const empty = Object.fromEntries(configVariables.map(({ name }) => [name, '']))
+    expect(Object.keys(empty)).toEqual(expect.arrayContaining(Object.keys(REAL_ENV)))
+    expect(loadConfig(empty)).toEqual(loadConfig({}))
+  })
+
+  it('when the variables are listed for .env.example, then each has a description', () => {
+    for (const variable of configVariables) expect(variable.description, variable.name).not.toBe('')
+  })
+
+  it.each(configVariables.map(({ name }) => name).filter((name) => /_(SECONDS|MS)$/.test(name)))(
+    'when the duration %s is not a positive number, then a ConfigError names it',
+    (name) => {
+      for (const value of ['abc', '0', '-5']) expectNamed(configError({ [name]: value }), name)
+    },
+  )
+
+  it('when GOAPI_API_KEY is empty, then the simulator mode applies and nothing else is required', () => {
+    const config = loadConfig({ GOAPI_API_KEY: '', PUBLIC_BASE_URL: '', WEBHOOK_SECRET: '' })
+    expect(config.goapi.apiKey).toBeUndefined()
+    expect(config.webhookSecrets).toEqual([DEV_WEBHOOK_SECRET])
+  })
+
+  it.each(['abc', '70000', '-1', '80.5'])('when PORT is %j, then a ConfigError names PORT', (port) => {
+    expectNamed(configError({ PORT: port }), 'PORT')
+  })
+
+  it.each(['mysql://user:pw@localhost:3306/captions', 'not a url', 'http://localhost:5432/captions'])(
+    'when DATABASE_URL is %j, then a ConfigError names DATABASE_URL',
+    (url) => {
+      expectNamed(configError({ DATABASE_URL: url }), 'DATABASE_URL')
+    },
+  )
+
+  it('when DATABASE_URL is refused, then the error does not repeat its password', () => {
+    const error = configError({ DATABASE_URL: 'mysql://user:hunter2-secret@localhost/captions' })
+    expect(error.message).not.toContain('hunter2-secret')
+  })
+
+  it('when GOAPI_API_KEY is set without PUBLIC_BASE_URL, then a ConfigError names PUBLIC_BASE_URL', () => {
+    const error = configError({ ...REAL_ENV, PUBLIC_BASE_URL: undefined })
+    expectNamed(error, 'PUBLIC_BASE_URL')
+    expect(error.issues.some((issue) => issue.startsWith('WEBHOOK_SECRET'))).toBe(false)
+  })
+
+  it('when GOAPI_API_KEY is set without WEBHOOK_SECRET, then a ConfigError names WEBHOOK_SECRET', () => {
+    const error = configError({ ...REAL_ENV, WEBHOOK_SECRET: undefined })
+    expectNamed(error, 'WEBHOOK_SECRET')
+    expect(error.issues.some((issue) => issue.startsWith('PUBLIC_BASE_URL'))).toBe(false)
+  })
+
+  it('when GOAPI_API_KEY is set alone, then the ConfigError names both missing variables', () => {
+    const error = configError({ GOAPI_API_KEY: 'goapi-key-abcdef' })
+    expectNamed(error, 'PUBLIC_BASE_URL')
+    expectNamed(error, 'WEBHOOK_SECRET')
+  })
+
+  it('when a real key is used with a short WEBHOOK_SECRET, then a ConfigError names WEBHOOK_SECRET', () => {
+    expectNamed(configError({ ...REAL_ENV, WEBHOOK_SECRET: 'short' }), 'WEBHOOK_SECRET')
+  })
+
+  it('when one of several keys is short in real mode, then a ConfigError names WEBHOOK_SECRET without the key', () => {
+    const error = configError({ ...REAL_ENV, WEBHOOK_SECRET: `${KEY_ONE},tiny-key` })
+    expectNamed(error, 'WEBHOOK_SECRET')
+    expect(error.message).not.toContain('tiny-key')
+    expect(error.message).not.toContain(KEY_ONE)
+  })
+
+  it.each([',', ' , ', '   '])(
+    'when WEBHOOK_SECRET holds no key at all (%j) in real mode, then a ConfigError names WEBHOOK_SECRET',
+    (value) => {
+      expectNamed(configError({ ...REAL_ENV, WEBHOOK_SECRET: value }), 'WEBHOOK_SECRET')
+    },
+  )
+
+  it('when WEBHOOK_SECRET holds no key at all in simulator mode, then the config never ends with no key', () => {
+    let keys: string[] | undefined
+    try {
+      keys = loadConfig({ WEBHOOK_SECRET: ' , ' }).webhookSecrets
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError)
+      expectNamed(error as ConfigError, 'WEBHOOK_SECRET')
+    }
+    if (keys !== undefined) expect(keys.length).toBeGreaterThan(0)
+  })
+
+  it('when WEBHOOK_SECRET lists keys separated by commas, then they are split, trimmed and kept in order', () => {
+    const config = loadConfig({ ...REAL_ENV, WEBHOOK_SECRET: ` ${KEY_TWO} ,${KEY_ONE}  , ` })
+    expect(config.webhookSecrets).toEqual([KEY_TWO, KEY_ONE])
+  })
+
+  it('when PUBLIC_BASE_URL and GOAPI_BASE_URL end with slashes, then the slashes are trimmed', () => {
+    const config = loadConfig({
+      ...REAL_ENV,
+      PUBLIC_BASE_URL: 'https://captions.example.com/base///',
+      GOAPI_BASE_URL: 'https://goapi.example.com/',
+    })
+    expect(config.publicBaseUrl).toBe('https://captions.example.com/base')
+    expect(config.goapi.baseUrl).toBe('https://goapi.example.com')
+  })
+
+  it.each([
+    ['PUBLIC_BASE_URL', 'captions.example.com'],
+    ['PUBLIC_BASE_URL', 'ftp://captions.example.com'],
+    ['GOAPI_BASE_URL', 'not a url'],
+  ])('when %s is %j, then a ConfigError names it', (variable, value) => {
+    expectNamed(configError({ ...REAL_ENV, [variable]: value }), variable)
+  })
+
+  it.each(['verbose', 'INFO-ish', '5'])(
+    'when LOG_LEVEL is %j, then a ConfigError names LOG_LEVEL',
+    (level) => {
+      expectNamed(configError({ LOG_LEVEL: level }), 'LOG_LEVEL')
+    },
+  )
+
+  it.each(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])(
+    'when LOG_LEVEL is %j, then it is taken',
+    (level) => {
+      expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level)
+    },
+  )
+
+  it('when several variables are wrong, then the one ConfigError names every one of them', () => {
+    const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x/y' })
+    for (const variable of ['PORT', 'LOG_LEVEL', 'DATABASE_URL']) expectNamed(error, variable)
+  })
+})
