@@ -68,8 +68,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
   app.removeContentTypeParser('text/plain')
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
+  // Answers sent while the server closes end their connection: Fastify marks only requests that arrive
+  // during close, and an idle keep-alive socket left by one already in flight would hold close() open
+  // until keepAliveTimeout, far past the shutdown budget.
+  let closing = false
+  app.addHook('preClose', async () => {
+    closing = true
+  })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
+    if (closing) reply.header('connection', 'close')
   })
 
   await app.register(errorHandlerPlugin)

@@ -1,4 +1,4 @@
-import { findCaptionIdByTaskId } from '../captions/captions.repository.js'
+import { findCaption, findCaptionIdByTaskId } from '../captions/captions.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
 import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'
@@ -34,9 +34,12 @@ export async function receiveWebhook(
   if (owner !== undefined && owner !== captionId) throw new WebhookUnauthorized()
   const log = deps.log.child({ captionId, goapiTaskId: task.task_id, goapiStatus: task.status })
   const outcome = await applyTaskUpdate(deps, captionId, task)
-  if (outcome === 'unchanged' && owner === undefined) {
-    log.warn('webhook for a task no caption knows; acknowledged, nothing changed')
-    return 'unknown_task'
+  if (outcome === 'unchanged') {
+    const caption = await findCaption(deps.db, captionId)
+    if (!caption || (caption.goapiTaskId !== null && caption.goapiTaskId !== task.task_id)) {
+      log.warn('webhook for a task no caption knows; acknowledged, nothing changed')
+      return 'unknown_task'
+    }
   }
   log.info({ outcome }, 'webhook received')
   return outcome

@@ -65,7 +65,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     databaseUrl,
   }
   const goapi =
-    options.goapi ?? createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: TEST_GOAPI_KEY, headersTimeoutMs: 2_000 })
+    options.goapi ??
+    createGoapiClient({ baseUrl: goapiBaseUrl, apiKey: TEST_GOAPI_KEY, headersTimeoutMs: 2_000 })
   const chunks: string[] = []
   const logStream = new Writable({
     write(chunk, _encoding, done) {
@@ -107,7 +108,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
 
 function simulatorUrl(simulator: GoapiSimulator): string {
   const address = simulator.app.server.address()
-  if (!address || typeof address !== 'object') throw new Error('start the shared simulator with listen() first')
+  if (!address || typeof address !== 'object')
+    throw new Error('start the shared simulator with listen() first')
   return `http://127.0.0.1:${address.port}`
 }
 

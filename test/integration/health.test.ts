@@ -150,8 +150,9 @@ describe('health while the service shuts down', () => {
     await service.close()
   })
 
-  it('when close starts with a POST in flight, then that POST still gets 202 and a new /readyz gets 503', async () => {
-    // Pipelining lets /readyz travel on the POST's connection, the one socket a closing server still reads.
+  it('when close starts with a POST in flight, then that POST still gets 202 and a new /readyz is not answered ready', async () => {
+    // Pipelining lets /readyz travel on the POST's connection, the one socket a closing server still reads;
+    // the server either answers it 503 or ends the connection after the POST's answer.
     const client = new Client(service.baseUrl, { pipelining: 2 })
     try {
       const posted = client.request({
@@ -164,9 +165,14 @@ describe('health while the service shuts down', () => {
 
       const closing = service.app.close()
       await eventually(async () => (service.app.server.listening ? undefined : true))
-      const ready = await client.request({ method: 'GET', path: '/readyz' })
-      await ready.body.dump()
-      expect(ready.statusCode).toBe(503)
+      const ready = await client.request({ method: 'GET', path: '/readyz' }).then(
+        async (response) => {
+          await response.body.dump()
+          return response.statusCode
+        },
+        (error: { code?: string }) => error.code,
+      )
+      expect([503, 'ECONNREFUSED', 'UND_ERR_SOCKET', 'ECONNRESET']).toContain(ready)
 
       const reply = await posted
       const caption = (await reply.body.json()) as { id: string; status: string; goapiTaskId: string | null }
