@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import { hostname } from 'node:os'
+import { getHeapStatistics } from 'node:v8'
+import rateLimit from '@fastify/rate-limit'
 import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
+import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import {
   jsonSchemaTransform,
@@ -82,6 +85,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
 
   await app.register(errorHandlerPlugin)
   await app.register(sensible)
+  // Shed load with 503 + Retry-After before falling over; /healthz opts out (see health.routes.ts).
+  await app.register(underPressure, {
+    maxEventLoopDelay: config.overload.maxEventLoopDelayMs,
+    maxHeapUsedBytes: (config.overload.maxHeapUsedMb ?? defaultHeapLimitMb()) * 1024 * 1024,
+    retryAfter: 5,
+  })
+  // Only routes that ask for it are limited (POST /captions); the hook runs after the caller is known.
+  await app.register(rateLimit, { global: false, hook: 'preParsing' })
+  app.decorateRequest('caller', '')
   await app.register(swagger, {
     openapi: { info: { title: 'caption-service', version: '1.0.0' } },
     transform: jsonSchemaTransform,
@@ -98,14 +110,24 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
     work: config.work,
     workerId: deps.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
+    urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
   }
   app.decorate('serviceDeps', serviceDeps)
   const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)
 
   await app.register(healthRoutes, { db: app.db, expectedMigrations })
-  await app.register(captionsRoutes, { deps: serviceDeps })
+  await app.register(captionsRoutes, {
+    deps: serviceDeps,
+    apiTokens: config.apiTokens,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  })
   await app.register(webhooksRoutes, { deps: serviceDeps })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   return app
+}
+
+/** 90% of the V8 heap limit: past it, answering more requests would only bring the crash closer. */
+function defaultHeapLimitMb(): number {
+  return Math.floor((getHeapStatistics().heap_size_limit / 1024 / 1024) * 0.9)
 }

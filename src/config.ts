@@ -36,6 +36,24 @@ const envSchema = z
       'Comma-separated keys for per-caption webhook secrets; the first signs new captions, all verify',
     ),
     LOG_LEVEL: optional(z.enum(LOG_LEVELS)).describe('pino log level (default info)'),
+    API_TOKENS: optional(z.string()).describe(
+      'Callers and their bearer tokens, name:token pairs, comma-separated; required with GOAPI_API_KEY unless AUTH_DISABLED',
+    ),
+    AUTH_DISABLED: optional(z.enum(['true', 'false'], { error: 'must be true or false' })).describe(
+      'true lets callers in without a token even with GOAPI_API_KEY set (default false)',
+    ),
+    CALLBACK_ALLOWED_HOSTS: optional(z.string()).describe(
+      'Hosts callbackUrl may point at: exact names and *.suffix patterns, comma-separated; empty refuses callbacks with GOAPI_API_KEY set',
+    ),
+    RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1)).describe(
+      'POST /captions per caller per minute on each replica (default 600)',
+    ),
+    OVERLOAD_EVENT_LOOP_DELAY_MS: optional(z.coerce.number().int().min(10)).describe(
+      'Answer 503 while the event loop lags more than this (default 1000)',
+    ),
+    OVERLOAD_HEAP_USED_MB: optional(z.coerce.number().int().min(16)).describe(
+      'Answer 503 while the JavaScript heap holds more than this (default 90% of the heap limit)',
+    ),
     GOAPI_TIMEOUT_SECONDS: seconds(
       'Longest wait for GoAPI to answer a call; a create that times out counts as maybe accepted (default 20)',
     ),
@@ -61,7 +79,16 @@ const envSchema = z
     ),
   })
   .superRefine((env, ctx) => {
+    const tokens = parseApiTokens(env.API_TOKENS ?? '')
+    if (typeof tokens === 'string') ctx.addIssue({ code: 'custom', path: ['API_TOKENS'], message: tokens })
     if (env.GOAPI_API_KEY === undefined) return
+    if (env.API_TOKENS === undefined && env.AUTH_DISABLED !== 'true') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['API_TOKENS'],
+        message: 'is required when GOAPI_API_KEY is set (or set AUTH_DISABLED=true to let every caller in)',
+      })
+    }
     for (const name of ['PUBLIC_BASE_URL', 'WEBHOOK_SECRET'] as const) {
       if (env[name] === undefined) {
         ctx.addIssue({ code: 'custom', path: [name], message: 'is required when GOAPI_API_KEY is set' })
@@ -98,8 +125,20 @@ export interface Config {
   /** The first key derives the secrets of new captions; every key is accepted on webhooks. */
   webhookSecrets: string[]
   logLevel: LogLevel
+  /** `real` talks to GoAPI and spends money; `zero-setup` talks to the simulator. */
+  mode: 'real' | 'zero-setup'
+  /** Caller name → token. Empty: callers are not authenticated (zero-setup, or AUTH_DISABLED). */
+  apiTokens: ApiToken[]
+  callbackAllowedHosts: string[]
+  rateLimitPerMinute: number
+  overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined }
   work: WorkSettings
   shutdownTimeoutMs: number
+}
+
+export interface ApiToken {
+  caller: string
+  token: string
 }
 
 /** Timing of the background work, in milliseconds. */
@@ -121,10 +160,34 @@ export class ConfigError extends Error {
 }
 
 function splitSecrets(value: string): string[] {
+  return splitList(value)
+}
+
+function splitList(value: string): string[] {
   return value
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key.length > 0)
+}
+
+const CALLER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+
+/** `name:token,name:token` into pairs, or a message saying what is wrong (never quoting a token). */
+function parseApiTokens(value: string): ApiToken[] | string {
+  const pairs: ApiToken[] = []
+  for (const [index, entry] of splitList(value).entries()) {
+    const colon = entry.indexOf(':')
+    const caller = entry.slice(0, colon)
+    const token = entry.slice(colon + 1)
+    if (colon < 0 || !CALLER_NAME.test(caller)) {
+      return `entry ${index + 1} must be name:token with a name of letters, digits, ".", "_" or "-"`
+    }
+    if (token.length < 16) return `the token of "${caller}" must be at least 16 characters`
+    if (pairs.some((pair) => pair.caller === caller)) return `caller "${caller}" is listed twice`
+    if (pairs.some((pair) => pair.token === token)) return `two callers share one token`
+    pairs.push({ caller, token })
+  }
+  return pairs
 }
 
 /** Reads the process environment once, at start; nothing else looks at `process.env`. */
@@ -150,6 +213,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     webhookSecrets: webhookSecrets.length > 0 ? webhookSecrets : [DEV_WEBHOOK_SECRET],
     logLevel: values.LOG_LEVEL ?? 'info',
+    mode: values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real',
+    apiTokens: values.AUTH_DISABLED === 'true' ? [] : (parseApiTokens(values.API_TOKENS ?? '') as ApiToken[]),
+    callbackAllowedHosts: splitList(values.CALLBACK_ALLOWED_HOSTS ?? '').map((host) => host.toLowerCase()),
+    rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE ?? 600,
+    overload: {
+      maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS ?? 1000,
+      maxHeapUsedMb: values.OVERLOAD_HEAP_USED_MB,
+    },
     work: {
       pollAfterMs: (values.GOAPI_POLL_AFTER_SECONDS ?? 120) * 1000,
       pollIntervalMs: (values.GOAPI_POLL_INTERVAL_SECONDS ?? 30) * 1000,

@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import type { UrlPolicy } from './captions/url-policy.js'
 import type { WorkSettings } from './config.js'
 import type { Db } from './db/prisma.js'
 import type { GoapiClient } from './goapi/client.js'
@@ -16,4 +17,5 @@ export interface ServiceDeps {
   work: WorkSettings
   /** This replica's name on the row leases it takes. */
   workerId: string
+  urlPolicy: UrlPolicy
 }

@@ -7,6 +7,25 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
  * Every error a caller can meet, with a stable machine-readable `code`. Replies always take the shape
  * `{ statusCode, error, message, code }`, plus `details` for validation errors.
  */
+export const Unauthorized = createError<[string]>('unauthorized', '%s', 401)
+export const RateLimited = createError<[string]>(
+  'rate_limited',
+  'too many captions requested; retry in %s',
+  429,
+)
+
+/** A field that passed the schema but not a rule that depends on how the service is run. */
+export class InvalidField extends Error {
+  readonly statusCode = 400
+  constructor(
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super(`${field}: ${reason}`)
+    this.name = 'InvalidField'
+  }
+}
+
 export const CaptionNotFound = createError<[string]>('not_found', 'caption %s was not found', 404)
 export const InvalidCursor = createError('invalid_cursor', 'cursor: is not a cursor this service issued', 400)
 export const WebhookUnauthorized = createError(
@@ -126,7 +145,7 @@ export const errorHandlerPlugin = fp(
       const body = toErrorBody(error)
       if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: body.code, message: body.message }, 'request refused')
-      if (body.statusCode === 503) reply.header('retry-after', '5')
+      if (body.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5')
       return reply.code(body.statusCode).send(body)
     })
     app.setNotFoundHandler((request, reply) =>

@@ -19,6 +19,13 @@ async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env')
   const config = loadConfig(process.env)
   const log = pino(loggerOptions(config.logLevel))
+  if (config.apiTokens.length === 0) {
+    log.warn(
+      '*** caller authentication is OFF (no API_TOKENS, or AUTH_DISABLED=true): anyone who reaches this port can create and read captions ***',
+    )
+  } else {
+    log.info({ callers: config.apiTokens.map((entry) => entry.caller) }, 'caller authentication is on')
+  }
   const cleanups: (() => Promise<void>)[] = []
 
   let databaseUrl = config.databaseUrl

@@ -6,6 +6,7 @@ export type CaptionRow = Caption
 
 export interface NewCaption {
   id: string
+  caller: string
   imageUrl: string
   promptStyle: string
   captionLength: string
@@ -25,6 +26,7 @@ export interface NewCaption {
 export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
   return {
     id: caption.id,
+    caller: caption.caller,
     status: 'queued',
     imageUrl: caption.imageUrl,
     promptStyle: caption.promptStyle,
@@ -49,6 +51,11 @@ export function findCaption(db: Db, id: string): Promise<CaptionRow | null> {
   return db.caption.findUnique({ where: { id } })
 }
 
+/** A caption as its caller may see it: another caller's caption does not exist for it. */
+export function findCallerCaption(db: Db, id: string, caller: string): Promise<CaptionRow | null> {
+  return db.caption.findFirst({ where: { id, caller } })
+}
+
 export function findCaptionIdByTaskId(db: Db, goapiTaskId: string): Promise<string | undefined> {
   return db.caption.findUnique({ where: { goapiTaskId }, select: { id: true } }).then((row) => row?.id)
 }
@@ -61,11 +68,17 @@ export interface ListPosition {
 /** Newest first; `after` is the last row of the previous page. */
 export function listCaptions(
   db: Db,
-  options: { status: CaptionStatus | undefined; limit: number; after: ListPosition | undefined },
+  options: {
+    caller: string
+    status: CaptionStatus | undefined
+    limit: number
+    after: ListPosition | undefined
+  },
 ): Promise<CaptionRow[]> {
   const { after } = options
   return db.caption.findMany({
     where: {
+      caller: options.caller,
       ...(options.status ? { status: options.status } : {}),
       ...(after
         ? {

@@ -1,5 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { authenticateCaller } from '../auth/caller-auth.js'
+import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
+import { RateLimited } from '../errors.js'
 import {
   captionList,
   captionParams,
@@ -10,20 +13,41 @@ import {
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 
-export const captionsRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = async (app, { deps }) => {
+export interface CaptionsRoutesOptions {
+  deps: ServiceDeps
+  apiTokens: readonly ApiToken[]
+  rateLimitPerMinute: number
+}
+
+/** The callers' API. Every route here needs a caller token (when tokens are configured). */
+export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = async (app, options) => {
+  const { deps } = options
+  app.addHook('onRequest', authenticateCaller(options.apiTokens))
+
   app.post(
     '/captions',
     {
+      config: {
+        // Per caller, so one noisy caller cannot spend another's share; per replica (kept in memory).
+        rateLimit: {
+          max: options.rateLimitPerMinute,
+          timeWindow: 60_000,
+          keyGenerator: (request) => (request.caller ? `caller:${request.caller}` : `ip:${request.ip}`),
+          errorResponseBuilder: (_request, context) => new RateLimited(context.after),
+        },
+      },
       schema: {
         summary: 'Caption an image',
         body: createCaptionBody,
         response: {
           202: captionResource,
           400: errorResponse,
+          401: errorResponse,
           409: errorResponse,
           413: errorResponse,
           415: errorResponse,
           422: errorResponse,
+          429: errorResponse,
         },
       },
     },
@@ -31,8 +55,11 @@ export const captionsRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
       const key = request.headers['idempotency-key']
       const result = await createCaption(
         { ...deps, log: request.log },
-        request.body,
-        Array.isArray(key) ? key.join(', ') : key,
+        {
+          input: request.body,
+          caller: request.caller,
+          idempotencyKey: Array.isArray(key) ? key.join(', ') : key,
+        },
       )
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
@@ -45,10 +72,10 @@ export const captionsRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
       schema: {
         summary: 'Read one caption',
         params: captionParams,
-        response: { 200: captionResource, 400: errorResponse, 404: errorResponse },
+        response: { 200: captionResource, 400: errorResponse, 401: errorResponse, 404: errorResponse },
       },
     },
-    async (request) => toCaptionResource(await getCaption(deps, request.params.id)),
+    async (request) => toCaptionResource(await getCaption(deps, request.params.id, request.caller)),
   )
 
   app.get(
@@ -57,11 +84,11 @@ export const captionsRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
       schema: {
         summary: 'List captions, newest first',
         querystring: listCaptionsQuery,
-        response: { 200: captionList, 400: errorResponse },
+        response: { 200: captionList, 400: errorResponse, 401: errorResponse },
       },
     },
     async (request) => {
-      const page = await listCaptionPage(deps, request.query)
+      const page = await listCaptionPage(deps, request.query, request.caller)
       return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
     },
   )

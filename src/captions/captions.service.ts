@@ -13,12 +13,13 @@ import { addMs } from '../work/backoff.js'
 import { sendToGoapi } from '../work/submit.js'
 import {
   type CaptionRow,
-  findCaption,
+  findCallerCaption,
   type ListPosition,
   listCaptions,
   newCaptionData,
 } from './captions.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
+import { checkCallbackUrl, checkImageUrl } from './url-policy.js'
 
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/
@@ -38,13 +39,16 @@ export interface CreateCaptionResult {
  */
 export async function createCaption(
   deps: ServiceDeps,
-  input: CreateCaptionInput,
-  idempotencyKey?: string,
+  request: { input: CreateCaptionInput; caller: string; idempotencyKey?: string | undefined },
 ): Promise<CreateCaptionResult> {
+  const { input, caller, idempotencyKey } = request
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) throw new InvalidIdempotencyKey()
+  checkImageUrl(input.imageUrl, deps.urlPolicy)
+  if (input.callbackUrl !== undefined) checkCallbackUrl(input.callbackUrl, deps.urlPolicy)
   const now = deps.clock.now()
   const data = newCaptionData({
     id: deps.newId(),
+    caller,
     imageUrl: input.imageUrl,
     promptStyle: input.promptStyle,
     captionLength: input.captionLength,
@@ -62,13 +66,13 @@ export async function createCaption(
 
   const requestHash = fingerprint(input)
   const existing = await deps.db.$transaction(async (tx) => {
-    await tx.idempotencyKey.deleteMany({ where: { caller: '', key: idempotencyKey, expiresAt: { lt: now } } })
+    await tx.idempotencyKey.deleteMany({ where: { caller, key: idempotencyKey, expiresAt: { lt: now } } })
     // ON CONFLICT DO NOTHING: of two requests racing with one key, on one replica or two, one inserts and
     // the other waits for its commit, then finds the key taken.
     const { count } = await tx.idempotencyKey.createMany({
       data: [
         {
-          caller: '',
+          caller,
           key: idempotencyKey,
           requestHash,
           captionId: data.id,
@@ -80,7 +84,7 @@ export async function createCaption(
     })
     if (count === 0) {
       const replay = await tx.idempotencyKey.findUniqueOrThrow({
-        where: { caller_key: { caller: '', key: idempotencyKey } },
+        where: { caller_key: { caller, key: idempotencyKey } },
       })
       return { replay }
     }
@@ -90,7 +94,7 @@ export async function createCaption(
   if (existing.created) {
     const body = await submitAndRead(deps, existing.created)
     await deps.db.idempotencyKey.update({
-      where: { caller_key: { caller: '', key: idempotencyKey } },
+      where: { caller_key: { caller, key: idempotencyKey } },
       data: { responseStatus: 202, responseBody: body as Prisma.InputJsonObject },
     })
     return { statusCode: 202, body, replayed: false }
@@ -104,14 +108,14 @@ export async function createCaption(
   if (now.getTime() - replay.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
   return {
     statusCode: 202,
-    body: toCaptionResource(await getCaption(deps, replay.captionId)),
+    body: toCaptionResource(await getCaption(deps, replay.captionId, caller)),
     replayed: true,
   }
 }
 
 async function submitAndRead(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionResource> {
   await sendToGoapi(deps, caption)
-  return toCaptionResource(await getCaption(deps, caption.id))
+  return toCaptionResource(await getCaption(deps, caption.id, caption.caller))
 }
 
 /** The request as the service understood it (defaults filled in, keys sorted): same meaning, same print. */
@@ -130,8 +134,12 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value)
 }
 
-export async function getCaption(deps: Pick<ServiceDeps, 'db'>, id: string): Promise<CaptionRow> {
-  const caption = await findCaption(deps.db, id)
+export async function getCaption(
+  deps: Pick<ServiceDeps, 'db'>,
+  id: string,
+  caller: string,
+): Promise<CaptionRow> {
+  const caption = await findCallerCaption(deps.db, id, caller)
   if (!caption) throw new CaptionNotFound(id)
   return caption
 }
@@ -139,10 +147,11 @@ export async function getCaption(deps: Pick<ServiceDeps, 'db'>, id: string): Pro
 export async function listCaptionPage(
   deps: Pick<ServiceDeps, 'db'>,
   query: { status?: CaptionStatus | undefined; limit: number; cursor?: string | undefined },
+  caller: string,
 ): Promise<{ items: CaptionRow[]; nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
   // One row more than asked tells whether another page exists without a count.
-  const rows = await listCaptions(deps.db, { status: query.status, limit: query.limit + 1, after })
+  const rows = await listCaptions(deps.db, { caller, status: query.status, limit: query.limit + 1, after })
   const items = rows.slice(0, query.limit)
   const last = items.at(-1)
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null }

@@ -19,9 +19,15 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: r
   app,
   { db, expectedMigrations },
 ) => {
-  app.get('/healthz', { schema: { response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({
-    status: 'ok' as const,
-  }))
+  // Liveness answers even under load shedding: a busy replica is not a dead one.
+  const notShed = { pressureHandler: () => undefined }
+  app.get(
+    '/healthz',
+    { config: notShed, schema: { response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({
+      status: 'ok' as const,
+    }),
+  )
 
   app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (request, reply) => {
     let applied: Set<string>

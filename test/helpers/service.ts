@@ -60,6 +60,9 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
       LOG_LEVEL: 'debug',
       PORT: String(port),
+      // Real mode needs caller tokens; tests about callers set API_TOKENS and AUTH_DISABLED=false.
+      AUTH_DISABLED: 'true',
+      CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
       ...options.env,
     }),
     databaseUrl,

@@ -199,6 +199,7 @@ describe('background work', () => {
   async function insertLeasedCaption(service: TestService, now: Date, submitState: 'not_sent' | 'in_flight') {
     const data = newCaptionData({
       id: crypto.randomUUID(),
+      caller: '',
       imageUrl: 'https://images.example.com/orphan.png',
       promptStyle: 'Descriptive',
       captionLength: 'any',

@@ -289,7 +289,7 @@ describe('POST /captions acceptance', () => {
     const { caption } = await accepted({
       imageUrl: IMAGE,
       metadata,
-      callbackUrl: 'https://hooks.example.com/captions',
+      callbackUrl: 'http://127.0.0.1:9/captions',
     })
     expect(caption.metadata).toEqual(metadata)
   })

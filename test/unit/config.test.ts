@@ -14,6 +14,11 @@ const REAL_ENV = {
   PUBLIC_BASE_URL: 'https://captions.example.com',
   WEBHOOK_SECRET: KEY_ONE,
   LOG_LEVEL: 'warn',
+  API_TOKENS: 'orders:orders-token-0123456789,billing:billing-token-0123456789',
+  CALLBACK_ALLOWED_HOSTS: 'orders.internal, *.svc.cluster.local',
+  RATE_LIMIT_PER_MINUTE: '30',
+  OVERLOAD_EVENT_LOOP_DELAY_MS: '500',
+  OVERLOAD_HEAP_USED_MB: '512',
 }
 
 /** The ConfigError loadConfig throws for `env`; fails the test when it does not throw one. */
@@ -54,6 +59,14 @@ describe('loadConfig', () => {
       publicBaseUrl: 'https://captions.example.com',
       webhookSecrets: [KEY_ONE],
       logLevel: 'warn',
+      mode: 'real',
+      apiTokens: [
+        { caller: 'orders', token: 'orders-token-0123456789' },
+        { caller: 'billing', token: 'billing-token-0123456789' },
+      ],
+      callbackAllowedHosts: ['orders.internal', '*.svc.cluster.local'],
+      rateLimitPerMinute: 30,
+      overload: { maxEventLoopDelayMs: 500, maxHeapUsedMb: 512 },
     })
   })
 

@@ -147,7 +147,7 @@ async function waitForStatus(client: GoapiClient, taskId: string, status: string
   )
 }
 
-const waitUntil = (check: () => void) => vi.waitFor(check, { timeout: 2_000, interval: 5 })
+const waitUntil = (check: () => void) => vi.waitFor(check, { timeout: 5_000, interval: 5 })
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Every key path of a JSON value, to compare shapes and not values. */

@@ -1,0 +1,45 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { ApiToken } from '../config.js'
+import { Unauthorized } from '../errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller's name; empty when callers are not authenticated. */
+    caller: string
+  }
+}
+
+const REALM = 'Bearer realm="caption-service"'
+const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
+
+const digest = (token: string) => createHash('sha256').update(token).digest()
+
+/**
+ * An onRequest hook that admits only `Authorization: Bearer <token>` with a token from API_TOKENS, and
+ * names the caller on the request and on every log line after it (never the token). Tokens are
+ * compared as SHA-256 digests in constant time, every token every time, so timing tells nothing.
+ * With no tokens configured every caller is let in, as the empty-named caller.
+ */
+export function authenticateCaller(tokens: readonly ApiToken[]) {
+  const known = tokens.map((entry) => ({ caller: entry.caller, digest: digest(entry.token) }))
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (known.length === 0) return
+    const presented = BEARER.exec(request.headers.authorization ?? '')?.[1]
+    if (presented === undefined) {
+      reply.header('www-authenticate', REALM)
+      throw new Unauthorized('a bearer token is required: Authorization: Bearer <token>')
+    }
+    const given = digest(presented)
+    let caller: string | undefined
+    for (const entry of known) {
+      if (timingSafeEqual(given, entry.digest)) caller = entry.caller
+    }
+    if (caller === undefined) {
+      reply.header('www-authenticate', `${REALM}, error="invalid_token"`)
+      throw new Unauthorized('the bearer token is not valid')
+    }
+    request.caller = caller
+    request.log = request.log.child({ caller })
+  }
+}
