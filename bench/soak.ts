@@ -15,7 +15,7 @@ import { request } from 'undici'
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
 import { applyMigrations } from '../src/db/schema-engine.js'
 import { createGoapiSimulator } from '../src/goapi/simulator.js'
-import { freePort } from '../test/helpers/service.js'
+import { freePort } from '../src/lib/net.js'
 
 const CAPTIONS = Number(process.env.SOAK_CAPTIONS ?? 2000)
 const REPLICAS = Number(process.env.SOAK_REPLICAS ?? 3)

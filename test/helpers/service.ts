@@ -1,4 +1,3 @@
-import { createServer } from 'node:net'
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { type AppConfig, buildApp } from '../../src/app.js'
@@ -6,7 +5,10 @@ import { loadConfig } from '../../src/config.js'
 import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
 import { createGoapiSimulator, type GoapiSimulator, type SimulatorFaults } from '../../src/goapi/simulator.js'
 import type { Clock } from '../../src/lib/clock.js'
+import { freePort } from '../../src/lib/net.js'
 import { createTestDatabase } from './database.js'
+
+export { freePort }
 
 export const TEST_GOAPI_KEY = 'test-goapi-key-0123456789'
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789'
@@ -125,19 +127,6 @@ export function manualClock(start = new Date('2026-01-01T00:00:00Z')) {
       now += ms
     },
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address()
-      probe.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      )
-    })
-  })
 }
 
 /** Polls until `check` returns a value, failing after `timeoutMs`. */
