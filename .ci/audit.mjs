@@ -4,7 +4,10 @@ import { execFileSync } from 'node:child_process'
 
 let output
 try {
-  output = execFileSync('npm', ['audit', '--omit=dev', '--json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+  output = execFileSync('npm', ['audit', '--omit=dev', '--json'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  })
 } catch (error) {
   output = error.stdout ?? ''
 }
@@ -24,7 +27,8 @@ const serious = (counts.high ?? 0) + (counts.critical ?? 0)
 console.log(`npm audit (production dependencies): ${JSON.stringify(counts)}`)
 if (serious > 0) {
   for (const [name, finding] of Object.entries(report.vulnerabilities ?? {})) {
-    if (finding.severity === 'high' || finding.severity === 'critical') console.log(`  ${finding.severity}: ${name}`)
+    if (finding.severity === 'high' || finding.severity === 'critical')
+      console.log(`  ${finding.severity}: ${name}`)
   }
   process.exit(1)
 }
