@@ -8,6 +8,8 @@ import { submitCaption } from './submit.js'
 import { claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.repository.js'
 
 const BATCH_SIZE = 20
+/** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */
+const KEY_CLEANUP_INTERVAL_MS = 60_000
 
 export interface Worker {
   /** One round: take what is due, do it, give it back. Returns how many rows it handled. */
@@ -31,6 +33,7 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
   let round: Promise<void> | undefined
   let stopped = false
   let databaseWasDown = false
+  let lastKeyCleanup = Number.NEGATIVE_INFINITY
 
   async function runOnce(): Promise<number> {
     const now = deps.clock.now()
@@ -41,7 +44,10 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
       ...captions.map((id) => guarded(id, () => advance(id))),
       ...callbacks.map((id) => guarded(id, () => deliverCallback({ ...deps, callbackDispatcher }, id))),
     ])
-    await deps.db.idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } })
+    if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
+      await deps.db.idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } })
+      lastKeyCleanup = now.getTime()
+    }
     return captions.length + callbacks.length
   }
 
