@@ -106,6 +106,15 @@ function toErrorBody(error: FastifyError): ErrorBody {
     const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ')
     return { ...errorBody(400, 'validation_failed', message), details }
   }
+  if ((error as unknown) instanceof InvalidField) {
+    const { field, reason } = error as unknown as InvalidField
+    return {
+      ...errorBody(400, 'validation_failed', `${field}: ${reason}`),
+      details: [{ field, message: reason }],
+    }
+  }
+  if (error.code === 'FST_UNDER_PRESSURE')
+    return errorBody(503, 'overloaded', 'the service is overloaded; retry shortly')
   if (isDatabaseDown(error))
     return errorBody(503, 'database_unavailable', 'the database is unavailable; retry shortly')
   const statusCode = error.statusCode ?? 500
@@ -143,7 +152,8 @@ export const errorHandlerPlugin = fp(
   async (app: FastifyInstance) => {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const body = toErrorBody(error)
-      if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
+      if (body.code === 'overloaded') request.log.warn({ code: body.code }, 'request shed: overloaded')
+      else if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: body.code, message: body.message }, 'request refused')
       if (body.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '5')
       return reply.code(body.statusCode).send(body)

@@ -41,5 +41,7 @@ export function authenticateCaller(tokens: readonly ApiToken[]) {
     }
     request.caller = caller
     request.log = request.log.child({ caller })
+    // Fastify's own "request completed" line is written through reply.log: it names the caller too.
+    reply.log = request.log
   }
 }

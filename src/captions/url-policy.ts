@@ -70,7 +70,11 @@ function isLoopback(host: string): boolean {
 function isPublicAddressOrName(host: string): boolean {
   if (host === 'metadata.google.internal') return false
   const address = parseAddress(host)
-  return address === undefined || address.range() === 'unicast'
+  if (address === undefined) return true
+  // The deprecated IPv4-compatible form ::a.b.c.d, which ipaddr.js files under unicast.
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0))
+    return false
+  return address.range() === 'unicast'
 }
 
 /** An IP literal as ipaddr.js sees it, IPv4-mapped IPv6 unwrapped; undefined for a name. */

@@ -168,6 +168,7 @@ describe('the service process', () => {
         HOME: process.env.HOME,
         DATABASE_URL: database.url,
         GOAPI_API_KEY: TEST_GOAPI_KEY,
+        AUTH_DISABLED: 'true',
         GOAPI_BASE_URL: goapiBaseUrl,
         PUBLIC_BASE_URL: baseUrl,
         WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,

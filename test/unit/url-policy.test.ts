@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest'
+import {
+  checkCallbackUrl,
+  checkImageUrl,
+  hostMatches,
+  type UrlPolicy,
+} from '../../src/captions/url-policy.js'
+import { InvalidField } from '../../src/errors.js'
+import {
+  ACCEPTED_CALLBACK_URLS,
+  ACCEPTED_IMAGE_URLS,
+  CALLBACK_ALLOWED_HOSTS,
+  REFUSED_CALLBACK_URLS,
+  REFUSED_IMAGE_URLS,
+} from '../helpers/url-cases.js'
+
+const real: UrlPolicy = { mode: 'real', callbackAllowedHosts: CALLBACK_ALLOWED_HOSTS }
+const realNoCallbacks: UrlPolicy = { mode: 'real', callbackAllowedHosts: [] }
+const zeroSetup: UrlPolicy = { mode: 'zero-setup', callbackAllowedHosts: [] }
+
+/** The InvalidField `check` threw, failing the test when it threw nothing or something else. */
+function refusal(check: () => void): InvalidField {
+  try {
+    check()
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidField)
+    return error as InvalidField
+  }
+  throw new Error('expected the URL to be refused, but it was accepted')
+}
+
+describe('checkImageUrl in real mode', () => {
+  it.each(REFUSED_IMAGE_URLS)('when imageUrl is %s (%s), then it is refused naming imageUrl', (_, url) => {
+    const error = refusal(() => checkImageUrl(url, real))
+    expect(error.field).toBe('imageUrl')
+    expect(error.statusCode).toBe(400)
+    expect(error.message).toContain('imageUrl')
+    expect(error.reason).toMatch(/\S/)
+  })
+
+  it.each(ACCEPTED_IMAGE_URLS)('when imageUrl is %s (%s), then it is accepted', (_, url) => {
+    expect(() => checkImageUrl(url, real)).not.toThrow()
+  })
+
+  it('when the callback allowlist is empty, then images are judged the same', () => {
+    expect(() => checkImageUrl('https://images.example.com/cat.png', realNoCallbacks)).not.toThrow()
+    expect(refusal(() => checkImageUrl('http://127.0.0.1/x.png', realNoCallbacks)).field).toBe('imageUrl')
+  })
+
+  it('when a refusal is for credentials, then its reason does not repeat them', () => {
+    const error = refusal(() => checkImageUrl('https://user:hunter2-secret@images.example.com/x.png', real))
+    expect(error.message).not.toContain('hunter2-secret')
+  })
+})
+
+describe('checkCallbackUrl in real mode', () => {
+  it.each(ACCEPTED_CALLBACK_URLS)(
+    `when callbackUrl is %s (%s) and the allowlist is ${CALLBACK_ALLOWED_HOSTS.join(',')}, then it is accepted`,
+    (_, url) => {
+      expect(() => checkCallbackUrl(url, real)).not.toThrow()
+    },
+  )
+
+  it.each(REFUSED_CALLBACK_URLS)(
+    `when callbackUrl is %s (%s) and the allowlist is ${CALLBACK_ALLOWED_HOSTS.join(',')}, then it is refused naming callbackUrl`,
+    (_, url) => {
+      const error = refusal(() => checkCallbackUrl(url, real))
+      expect(error.field).toBe('callbackUrl')
+      expect(error.message).toContain('callbackUrl')
+    },
+  )
+
+  it.each([...ACCEPTED_CALLBACK_URLS, ['loopback', 'http://127.0.0.1:9/hook'] as [string, string]])(
+    'when the allowlist is empty, then callbackUrl %s (%s) is refused naming callbackUrl',
+    (_, url) => {
+      expect(refusal(() => checkCallbackUrl(url, realNoCallbacks)).field).toBe('callbackUrl')
+    },
+  )
+
+  it('when the host differs from an allowed one only in case or by a root dot, then it is accepted', () => {
+    expect(() => checkCallbackUrl('http://ORDERS.Internal/hook', real)).not.toThrow()
+    expect(() => checkCallbackUrl('http://orders.internal./hook', real)).not.toThrow()
+  })
+})
+
+describe('hostMatches', () => {
+  it.each([
+    ['orders.internal', 'orders.internal', true],
+    ['x.orders.internal', 'orders.internal', false],
+    ['orders.internal.evil.com', 'orders.internal', false],
+    ['orders.internal2', 'orders.internal', false],
+    ['a.svc.cluster.local', '*.svc.cluster.local', true],
+    ['a.b.svc.cluster.local', '*.svc.cluster.local', true],
+    ['svc.cluster.local', '*.svc.cluster.local', false],
+    ['.svc.cluster.local', '*.svc.cluster.local', false],
+    ['evilsvc.cluster.local', '*.svc.cluster.local', false],
+    ['svc.cluster.local.evil.com', '*.svc.cluster.local', false],
+  ] as const)('when host is %s and the pattern %s, then the match is %s', (host, pattern, expected) => {
+    expect(hostMatches(host, pattern)).toBe(expected)
+  })
+})
+
+describe('zero-setup mode', () => {
+  const loopbacks = [
+    ['localhost with a port', 'http://localhost:3000/x.png'],
+    ['IPv4 loopback', 'http://127.0.0.1/x'],
+    ['IPv6 loopback', 'http://[::1]/x'],
+  ]
+
+  it.each(loopbacks)('when imageUrl is %s (%s), then it is accepted', (_, url) => {
+    expect(() => checkImageUrl(url as string, zeroSetup)).not.toThrow()
+  })
+
+  it.each(loopbacks)(
+    'when callbackUrl is %s (%s) and the allowlist is empty, then it is accepted',
+    (_, url) => {
+      expect(() => checkCallbackUrl(url as string, zeroSetup)).not.toThrow()
+    },
+  )
+
+  it.each([
+    ['a private address', 'http://10.0.0.1/x'],
+    ['cloud metadata', 'http://169.254.169.254/'],
+    ["Google's metadata server", 'http://metadata.google.internal/'],
+    ['credentials on loopback', 'http://user:pw@127.0.0.1/x'],
+  ])('when imageUrl is %s (%s), then it is still refused', (_, url) => {
+    expect(refusal(() => checkImageUrl(url, zeroSetup)).field).toBe('imageUrl')
+  })
+
+  it.each([
+    ['a host not listed', 'http://evil.com/hook'],
+    ['a private address', 'http://10.0.0.1/hook'],
+    ['credentials on loopback', 'http://user:pw@localhost:3000/hook'],
+  ])('when callbackUrl is %s (%s) and the allowlist is empty, then it is still refused', (_, url) => {
+    expect(refusal(() => checkCallbackUrl(url, zeroSetup)).field).toBe('callbackUrl')
+  })
+
+  it('when imageUrl is public, then it is accepted as in real mode', () => {
+    expect(() => checkImageUrl('https://images.example.com/cat.png', zeroSetup)).not.toThrow()
+  })
+})
