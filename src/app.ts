@@ -24,6 +24,7 @@ import type { GoapiClient } from './goapi/client.js'
 import { healthRoutes } from './health/health.routes.js'
 import { type Clock, randomId, systemClock } from './lib/clock.js'
 import { loggerOptions } from './logger.js'
+import { countGoapiCalls, metricsPlugin } from './metrics.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
 
 export type AppConfig = Config & { databaseUrl: string }
@@ -99,10 +100,11 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     transform: jsonSchemaTransform,
   })
   await app.register(dbPlugin, { databaseUrl: config.databaseUrl, db: deps.db })
+  await app.register(metricsPlugin, { db: app.db })
 
   const serviceDeps: ServiceDeps = {
     db: app.db,
-    goapi: deps.goapi,
+    goapi: countGoapiCalls(deps.goapi, app.metrics),
     log: app.log,
     clock: deps.clock ?? systemClock,
     newId: deps.newId ?? randomId,

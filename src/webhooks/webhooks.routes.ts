@@ -29,6 +29,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
         { ...deps, log: request.log },
         { secret: Array.isArray(secret) ? secret[0] : secret, body: request.body },
       )
+      app.metrics.webhooks.inc({ outcome })
       return { received: true as const, outcome }
     },
   )
