@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit'
 import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import underPressure from '@fastify/under-pressure'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
 import {
   jsonSchemaTransform,
   serializerCompiler,
@@ -19,7 +19,7 @@ import { dbPlugin } from './db/db.plugin.js'
 import type { Db } from './db/prisma.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
-import { errorHandlerPlugin } from './errors.js'
+import { errorBody, errorHandlerPlugin } from './errors.js'
 import type { GoapiClient } from './goapi/client.js'
 import { healthRoutes } from './health/health.routes.js'
 import { type Clock, randomId, systemClock } from './lib/clock.js'
@@ -62,6 +62,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     genReqId: (request) => {
       const given = request.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    // Bad percent-encoding and over-long path parameters are refused by the router before any hook or
+    // the error handler runs: answered here in the service's error shape, with the request id.
+    frameworkErrors: (error, request, reply) => {
+      request.log.info({ code: error.code, message: error.message }, 'request refused')
+      void (reply as FastifyReply)
+        .code(400)
+        .header('x-request-id', request.id)
+        .send(errorBody(400, 'invalid_url', error.message))
     },
     connectionTimeout: 30_000,
     requestTimeout: 30_000,

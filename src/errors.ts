@@ -40,7 +40,7 @@ export const InvalidWebhookPayload = createError<[string]>(
 )
 export const InvalidIdempotencyKey = createError(
   'invalid_idempotency_key',
-  'Idempotency-Key: must be 1 to 255 visible ASCII characters',
+  'Idempotency-Key: must be 1 to 255 printable ASCII characters',
   400,
 )
 export const IdempotencyKeyReused = createError(

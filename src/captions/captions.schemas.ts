@@ -1,13 +1,16 @@
 import { z } from 'zod'
 import { CAPTION_LENGTHS, CAPTION_STATUSES, PROMPT_STYLES } from '../goapi/task.js'
+import { hasUnstorableText } from '../lib/storable-text.js'
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
+const UNSTORABLE_ERROR = 'must not contain U+0000 or an unpaired surrogate (\\u0000, \\ud800-\\udfff)'
 
 const httpUrl = z
   .string({ error: 'must be a string holding an absolute http(s) URL' })
   .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters` })
   .refine(isHttpUrl, { error: 'must be an absolute http(s) URL' })
+  .refine((value) => !hasUnstorableText(value), { error: UNSTORABLE_ERROR })
 
 function isHttpUrl(value: string): boolean {
   try {
@@ -37,6 +40,7 @@ export const createCaptionBody = z.strictObject(
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
         error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
       })
+      .refine((value) => !hasUnstorableText(value), { error: UNSTORABLE_ERROR })
       .optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },

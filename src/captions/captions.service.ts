@@ -162,12 +162,16 @@ export function encodeCursor(position: ListPosition): string {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+// What PostgreSQL's timestamptz takes (it has no year 0, and the driver cannot write years before it).
+const EARLIEST_CURSOR = Date.parse('0001-01-01T00:00:00.000Z')
+const LATEST_CURSOR = Date.parse('9999-12-31T23:59:59.999Z')
 
 export function decodeCursor(cursor: string): ListPosition {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
     const date = typeof createdAt === 'string' ? new Date(createdAt) : undefined
-    if (date && !Number.isNaN(date.getTime()) && typeof id === 'string' && UUID.test(id))
+    const time = date?.getTime() ?? Number.NaN
+    if (date && time >= EARLIEST_CURSOR && time <= LATEST_CURSOR && typeof id === 'string' && UUID.test(id))
       return { createdAt: date, id }
   } catch {
     // falls through to the error below

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { storableJson } from '../lib/storable-text.js'
 
 /** What GoAPI's Joycaption endpoint is asked for; fixed by GoAPI's docs. */
 export const JOYCAPTION_MODEL = 'Qubico/joycaption'
@@ -36,21 +37,24 @@ export const CAPTION_LENGTHS: readonly string[] = [...NAMED_CAPTION_LENGTHS, ...
  * The task object as GoAPI sends it (create and get-task responses, webhooks). Parsed leniently:
  * GoAPI adds fields over time, so only what the service reads is checked and the rest passes through.
  */
-export const goapiTaskSchema = z.looseObject({
-  task_id: z.string().min(1),
-  status: z.string(),
-  model: z.string().optional(),
-  task_type: z.string().optional(),
-  input: z.record(z.string(), z.unknown()).nullish(),
-  output: z.looseObject({ text: z.string().nullish() }).nullish(),
-  error: z
-    .looseObject({
-      code: z.number().nullish(),
-      message: z.string().nullish(),
-      raw_message: z.string().nullish(),
-    })
-    .nullish(),
-})
+export const goapiTaskSchema = z.preprocess(
+  storableJson,
+  z.looseObject({
+    task_id: z.string().min(1),
+    status: z.string(),
+    model: z.string().optional(),
+    task_type: z.string().optional(),
+    input: z.record(z.string(), z.unknown()).nullish(),
+    output: z.looseObject({ text: z.string().nullish() }).nullish(),
+    error: z
+      .looseObject({
+        code: z.number().nullish(),
+        message: z.string().nullish(),
+        raw_message: z.string().nullish(),
+      })
+      .nullish(),
+  }),
+)
 export type GoapiTask = z.infer<typeof goapiTaskSchema>
 
 /** `{ code, data, message }` around a task, as create and get-task answer. */

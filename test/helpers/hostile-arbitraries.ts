@@ -1,0 +1,402 @@
+import fc from 'fast-check'
+import { CAPTION_LENGTHS, CAPTION_STATUSES, PROMPT_STYLES } from '../../src/goapi/task.js'
+
+/**
+ * fast-check arbitraries for hostile input: strings with the characters that break parsers, databases
+ * and logs, JSON with prototype keys, raw JSON text with repeated keys, header values and query strings.
+ */
+
+export const IMAGE = 'https://images.example.com/hostile/cat.png'
+
+/** Characters PostgreSQL cannot store: NUL in text and jsonb, lone surrogates in jsonb. */
+export const UNSTORABLE_CHARACTERS = ['\u0000', '\ud800', '\udfff'] as const
+
+/** Characters that have broken something somewhere: controls, BOM, RTL override, combining marks. */
+export const NASTY_CHARACTERS = [
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u00a0',
+  '\u2028',
+  '\u202e',
+  '\ufeff',
+  '\ufffd',
+  '\ud83d\ude00',
+  'e\u0301',
+  '"',
+  '\\',
+  '%',
+  '{',
+  '<',
+] as const
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** One unit of a hostile string: mostly printable ASCII, then any grapheme, any code point, a nasty one. */
+export const hostileUnit = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }) },
+  { weight: 1, arbitrary: fc.constantFrom(...NASTY_CHARACTERS) },
+  { weight: 1, arbitrary: fc.constantFrom(...UNSTORABLE_CHARACTERS) },
+)
+
+/** A short hostile string (may hold lone surrogates: only for JSON, never for URLs or headers). */
+export const hostileText = fc.string({ unit: hostileUnit, maxLength: 24 })
+
+/** A hostile string that is still well-formed UTF-16, so it can be percent-encoded. */
+export const wellFormedText = hostileText.filter((text) => !LONE_SURROGATE.test(text))
+
+/** Now and then a huge string: 10 to 100 thousand copies of one character. */
+export const hugeText = fc
+  .tuple(
+    fc.constantFrom('x', 'é', '\ud83d\ude00', '\u0000', '"', '\\', ' '),
+    fc.integer({ min: 10_000, max: 100_000 }),
+  )
+  .map(([character, length]) => character.repeat(Math.ceil(length / character.length)))
+
+/** Keys that probe prototype handling, mixed with the API's own field names and random text. */
+export const hostileKey = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      '__proto__',
+      'constructor',
+      'prototype',
+      'imageUrl',
+      'promptStyle',
+      'captionLength',
+      'metadata',
+      'callbackUrl',
+    ),
+  },
+  { weight: 1, arbitrary: hostileText },
+)
+
+function jsonish(withHugeStrings: boolean): fc.Arbitrary<unknown> {
+  return fc.letrec<{ value: unknown }>((tie) => ({
+    value: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      { weight: 4, arbitrary: hostileText },
+      { weight: 2, arbitrary: fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })) },
+      { weight: 1, arbitrary: fc.constantFrom(true, false, null, 0, -1, 1e308, '', '0', 'null', '[]', '{}') },
+      { weight: withHugeStrings ? 1 : 0, arbitrary: hugeText },
+      { weight: 1, arbitrary: fc.array(tie('value'), { maxLength: 4 }) },
+      { weight: 1, arbitrary: fc.dictionary(hostileKey, tie('value'), { maxKeys: 4 }) },
+    ),
+  })).value
+}
+
+/** Any JSON-able value: wrong types, hostile strings (now and then huge), nested objects with hostile keys. */
+export const hostileValue = jsonish(true)
+/** The same without the huge strings, for places with a size limit of their own (metadata). */
+export const smallHostileValue = jsonish(false)
+
+/** URLs a caller might send for imageUrl or callbackUrl: good ones, odd ones, hostile ones. */
+export const urlish = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(IMAGE) },
+  { weight: 2, arbitrary: hostileText.map((text) => `https://images.example.com/${text}`) },
+  { weight: 1, arbitrary: hostileText.map((text) => `${IMAGE}?q=${text}`) },
+  { weight: 1, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'http://127.0.0.1/x.png',
+      'http://[::1]/x.png',
+      'http://169.254.169.254/latest/meta-data',
+      'http://0x7f.1/x.png',
+      'http://localhost/x.png',
+      'https://user:pw@images.example.com/a.png',
+      'javascript:alert(1)',
+      'file:///etc/passwd',
+      'https://',
+      `https://images.example.com/${'a'.repeat(2100)}`,
+      'http://127.0.0.1:9/callback',
+    ),
+  },
+)
+
+/** `fc.record` would assign `__proto__`; an own data property is what a JSON parser makes of it. */
+function withKey(object: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
+  return Object.fromEntries([...Object.entries(object), [key, value]])
+}
+
+/** A caption request that is valid more often than not, each field now and then replaced by junk. */
+export const nearlyValidBody = fc.record(
+  {
+    imageUrl: fc.oneof({ weight: 8, arbitrary: urlish }, { weight: 1, arbitrary: hostileValue }),
+    promptStyle: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...PROMPT_STYLES) },
+      { weight: 1, arbitrary: hostileValue },
+    ),
+    captionLength: fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...CAPTION_LENGTHS) },
+      { weight: 1, arbitrary: hostileValue },
+    ),
+    callbackUrl: fc.oneof(
+      // The one host the test service allows, with hostile paths; then anything.
+      { weight: 3, arbitrary: hostileText.map((text) => `http://127.0.0.1:9/${text}`) },
+      { weight: 1, arbitrary: urlish },
+      { weight: 1, arbitrary: hostileValue },
+    ),
+    metadata: fc.oneof(
+      { weight: 6, arbitrary: fc.dictionary(hostileKey, smallHostileValue, { maxKeys: 5 }) },
+      { weight: 1, arbitrary: hostileValue },
+    ),
+  },
+  { requiredKeys: ['imageUrl'] },
+)
+
+/** A nearly valid body, now and then with one more key (which a strict schema must refuse). */
+const nearlyValidBodyWithExtra = fc
+  .tuple(
+    nearlyValidBody,
+    fc.oneof(
+      { weight: 4, arbitrary: fc.constant(null) },
+      { weight: 1, arbitrary: fc.tuple(hostileKey, hostileValue) },
+    ),
+  )
+  .map(([body, extra]) => (extra === null ? body : withKey(body, extra[0], extra[1])))
+
+/** Any JSON value as a POST /captions body. */
+export const hostileJsonBody: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3, stringUnit: hostileUnit }) },
+  { weight: 1, arbitrary: fc.dictionary(hostileKey, hostileValue, { maxKeys: 6 }) },
+  { weight: 8, arbitrary: nearlyValidBodyWithExtra },
+)
+
+const validBodyText = nearlyValidBodyWithExtra.map((body) => JSON.stringify(body))
+
+/** Raw request text: junk, cut-short JSON, JSON with a repeated key or a prototype key, forms, > 1 MiB. */
+export const hostileBodyText = fc.oneof(
+  { weight: 2, arbitrary: fc.string({ unit: hostileUnit, maxLength: 80 }) },
+  { weight: 2, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 80 }) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(validBodyText, fc.double({ min: 0, max: 1, noNaN: true }))
+      .map(([text, cut]) => text.slice(0, Math.floor(cut * text.length))),
+  },
+  { weight: 8, arbitrary: validBodyText },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('imageUrl', 'promptStyle', 'captionLength', 'callbackUrl', 'metadata'),
+        hostileValue,
+        fc.boolean(),
+      )
+      .map(([key, value, repeatedLast]) => {
+        const good = `"imageUrl":${JSON.stringify(IMAGE)}`
+        const repeated = `${JSON.stringify(key)}:${JSON.stringify(value)}`
+        return repeatedLast ? `{${good},${repeated}}` : `{${repeated},${good}}`
+      }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom(
+          (value: string) => `{"imageUrl":${JSON.stringify(IMAGE)},"__proto__":${value}}`,
+          (value: string) => `{"__proto__":${value},"imageUrl":${JSON.stringify(IMAGE)}}`,
+          (value: string) => `{"imageUrl":${JSON.stringify(IMAGE)},"metadata":{"__proto__":${value}}}`,
+          (value: string) => `{"imageUrl":${JSON.stringify(IMAGE)},"\\u005f_proto__":${value}}`,
+          (value: string) =>
+            `{"imageUrl":${JSON.stringify(IMAGE)},"constructor":{"prototype":${value}},"metadata":{}}`,
+          (value: string) =>
+            `{"imageUrl":${JSON.stringify(IMAGE)},"metadata":{"constructor":{"prototype":${value}}}}`,
+          (value: string) => `{"imageUrl":${JSON.stringify(IMAGE)},"metadata":{"constructor":${value}}}`,
+        ),
+        fc.oneof(
+          fc.constant('{"polluted":true}'),
+          hostileValue.map((value) => JSON.stringify(value)),
+        ),
+      )
+      .map(([wrap, value]) => wrap(value)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      `imageUrl=${encodeURIComponent(IMAGE)}`,
+      '',
+      ' ',
+      'null',
+      '[]',
+      '{}',
+      '{"imageUrl":',
+      '\ufeff{}',
+      `\ufeff{"imageUrl":${JSON.stringify(IMAGE)}}`,
+      `{"imageUrl":${JSON.stringify(IMAGE)}}{"imageUrl":${JSON.stringify(IMAGE)}}`,
+      `{"imageUrl":${JSON.stringify(IMAGE)}} trailing`,
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .integer({ min: 1024 * 1024, max: 1024 * 1024 + 4096 })
+      .map((length) => `{"imageUrl":${JSON.stringify(IMAGE)},"metadata":{"blob":"${'x'.repeat(length)}"}}`),
+  },
+)
+
+/** Content types: JSON with odd parameters and spellings, other types, garbage, none at all. */
+export const contentType = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(
+      'application/json',
+      'application/json',
+      'application/json; charset=utf-8',
+      'application/json; charset=utf-16',
+      'application/json; charset=latin1',
+      'Application/JSON',
+      'application/json;;',
+      'application/json; boundary=x; charset=',
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      'application/vnd.api+json',
+      'text/plain',
+      'text/json',
+      'application/x-www-form-urlencoded',
+      'multipart/form-data; boundary=x',
+      'application/xml',
+      '*/*',
+      '',
+    ),
+  },
+  { weight: 1, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 40 }) },
+)
+
+const asciiVisible = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })
+
+/** A character allowed in an HTTP header value (HTAB, SP, VCHAR, obs-text), or any unicode one. */
+export const headerUnit = fc.oneof(
+  { weight: 6, arbitrary: asciiVisible },
+  { weight: 1, arbitrary: fc.constantFrom('\t', ' ', '\u0080', '\u00a0', '\u00e9', '\u00ff') },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+)
+export const headerText = fc.string({ unit: headerUnit, maxLength: 60 })
+export const longHeaderText = fc
+  .tuple(fc.constantFrom('k', ' ', '\u00e9', '-'), fc.integer({ min: 200, max: 9000 }))
+  .map(([character, length]) => character.repeat(length))
+
+/** Query strings for GET /captions: the API's keys and junk, repeated keys, odd numbers and cursors. */
+export const cursorLike = fc.oneof(
+  fc
+    .tuple(fc.date({ noInvalidDate: true }), fc.uuid())
+    .map(([date, id]) => Buffer.from(JSON.stringify([date.toISOString(), id])).toString('base64url')),
+  fc.tuple(hostileValue, hostileValue).map((pair) => Buffer.from(JSON.stringify(pair)).toString('base64url')),
+  hostileValue.map((value) => Buffer.from(JSON.stringify(value) ?? '').toString('base64url')),
+  fc.base64String({ maxLength: 80 }),
+)
+
+const queryKey = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom(
+      'status',
+      'limit',
+      'cursor',
+      '__proto__',
+      'constructor',
+      'prototype',
+      'hasOwnProperty',
+      'toString',
+      'status[]',
+      'limit[0]',
+      'cursor.x',
+    ),
+  },
+  { weight: 1, arbitrary: wellFormedText },
+)
+
+const queryValue = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...CAPTION_STATUSES, 'COMPLETED', 'queued ', '') },
+  { weight: 2, arbitrary: fc.integer({ min: -5, max: 205 }).map(String) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '1e1',
+      '0x10',
+      ' 5',
+      '5 ',
+      'Infinity',
+      'NaN',
+      '1.0',
+      '-0',
+      '+3',
+      '0b11',
+      '1_0',
+    ),
+  },
+  { weight: 3, arbitrary: cursorLike },
+  { weight: 2, arbitrary: wellFormedText },
+  { weight: 1, arbitrary: fc.integer({ min: 400, max: 8000 }).map((length) => 'A'.repeat(length)) },
+)
+
+const sometimesJunk = <T>(good: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 4, arbitrary: good }, { weight: 1, arbitrary: queryValue })
+
+export const queryString = fc.oneof(
+  {
+    // The API's own parameters, mostly sane, so the cursor gets decoded and used.
+    weight: 5,
+    arbitrary: fc
+      .record(
+        {
+          status: sometimesJunk(fc.constantFrom(...CAPTION_STATUSES)),
+          limit: sometimesJunk(fc.integer({ min: 1, max: 100 }).map(String)),
+          cursor: cursorLike,
+        },
+        { requiredKeys: ['cursor'] },
+      )
+      .map((query) => new URLSearchParams(query).toString()),
+  },
+  {
+    weight: 5,
+    arbitrary: fc
+      .array(fc.tuple(queryKey, queryValue), { maxLength: 5 })
+      .map((pairs) =>
+        pairs.map(([key, value]) => `${encodeURIComponent(key)}=${encodeURIComponent(value)}`).join('&'),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({
+      unit: fc.constantFrom('%', '&', '=', 'a', '+', '?', '[', ']', '%2', '%00', '%ff', '%E2%80', 'limit'),
+      maxLength: 20,
+    }),
+  },
+)
+
+/** Path segments for GET /captions/:id: UUIDs that exist nowhere, junk, bad percent-encoding, long. */
+export const idSegment = fc.oneof(
+  { weight: 2, arbitrary: fc.uuid() },
+  { weight: 1, arbitrary: fc.uuid().map((id) => id.toUpperCase()) },
+  { weight: 3, arbitrary: wellFormedText.map((text) => encodeURIComponent(text)) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      '%',
+      '%zz',
+      '%E0%A4%A',
+      '%C0%80',
+      '%00',
+      '%2F',
+      '%2e%2e',
+      '..',
+      '%20',
+      `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(13)}`,
+    ),
+  },
+  { weight: 1, arbitrary: fc.integer({ min: 90, max: 3000 }).map((length) => 'a'.repeat(length)) },
+)
