@@ -23,6 +23,7 @@ const CONCURRENCY = 32
 const DRAIN_LIMIT_MS = 150_000
 const API_KEY = 'soak-goapi-key'
 const WEBHOOK_SECRET = 'soak-webhook-secret-0123456789'
+const CALLER_TOKEN = 'soak-caller-token-0123456789'
 const quiet = { info() {}, debug() {}, warn() {} }
 
 interface Replica {
@@ -215,6 +216,8 @@ async function startReplica(name: string, databaseUrl: string, goapiUrl: string)
       GOAPI_BASE_URL: goapiUrl,
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
       WEBHOOK_SECRET,
+      API_TOKENS: `soak:${CALLER_TOKEN}`,
+      RATE_LIMIT_PER_MINUTE: '1000000',
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'error',
@@ -256,7 +259,11 @@ async function postCaption(port: number, body: string, key: string): Promise<str
   try {
     const response = await request(`http://127.0.0.1:${port}/captions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${CALLER_TOKEN}`,
+        ...(key ? { 'idempotency-key': key } : {}),
+      },
       body,
     })
     const json = (await response.body.json()) as { id?: string }
