@@ -53,12 +53,6 @@ export const IdempotencyKeyInProgress = createError(
   'Idempotency-Key: a request with this key is still being processed; retry shortly',
   409,
 )
-export const DatabaseUnavailable = createError(
-  'database_unavailable',
-  'the database is unavailable; retry shortly',
-  503,
-)
-
 interface ErrorBody {
   statusCode: number
   error: string

@@ -1,4 +1,4 @@
-import type { DestinationStream, LoggerOptions } from 'pino'
+import type { LoggerOptions } from 'pino'
 import type { LogLevel } from './config.js'
 
 /**
@@ -29,5 +29,3 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
     base: { service: 'caption-service' },
   }
 }
-
-export type LogDestination = DestinationStream
