@@ -81,6 +81,20 @@ const envSchema = z
   .superRefine((env, ctx) => {
     const tokens = parseApiTokens(env.API_TOKENS ?? '')
     if (typeof tokens === 'string') ctx.addIssue({ code: 'custom', path: ['API_TOKENS'], message: tokens })
+    // A create call still running must never look abandoned: that is how a caption gets paid twice.
+    const callSeconds = env.GOAPI_TIMEOUT_SECONDS ?? 20
+    for (const [name, seconds] of [
+      ['WORK_LEASE_SECONDS', env.WORK_LEASE_SECONDS ?? 60],
+      ['GOAPI_RESUBMIT_AFTER_SECONDS', env.GOAPI_RESUBMIT_AFTER_SECONDS ?? 300],
+    ] as const) {
+      if (seconds <= callSeconds) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [name],
+          message: `must be longer than GOAPI_TIMEOUT_SECONDS (${callSeconds}), or a create still running could be sent again`,
+        })
+      }
+    }
     if (env.GOAPI_API_KEY === undefined) return
     if (env.API_TOKENS === undefined && env.AUTH_DISABLED !== 'true') {
       ctx.addIssue({

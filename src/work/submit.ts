@@ -106,10 +106,10 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
       )
       log.warn({ reason: outcome.reason, retryInMs: delay }, 'GoAPI did not take the task; retrying later')
-      await releaseCaption(db, caption.id, owner, {
-        submitState: 'refused',
-        nextAttemptAt: addMs(now, delay),
-      })
+      const retryAt = addMs(now, delay)
+      // The deadline is checked on time even when GoAPI asks for a longer wait.
+      const nextAttemptAt = caption.deadlineAt && caption.deadlineAt < retryAt ? caption.deadlineAt : retryAt
+      await releaseCaption(db, caption.id, owner, { submitState: 'refused', nextAttemptAt })
       return
     }
     case 'ambiguous':

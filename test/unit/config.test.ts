@@ -208,3 +208,27 @@ describe('loadConfig', () => {
     for (const variable of ['PORT', 'LOG_LEVEL', 'DATABASE_URL']) expectNamed(error, variable)
   })
 })
+
+describe('timing rules that keep a caption from being paid twice', () => {
+  it('when the lease is not longer than a GoAPI call may take, then the config names WORK_LEASE_SECONDS', () => {
+    expect(() => loadConfig({ GOAPI_TIMEOUT_SECONDS: '30', WORK_LEASE_SECONDS: '30' })).toThrow(
+      /WORK_LEASE_SECONDS/,
+    )
+  })
+
+  it('when the resubmit wait is not longer than a GoAPI call may take, then the config names GOAPI_RESUBMIT_AFTER_SECONDS', () => {
+    expect(() => loadConfig({ GOAPI_TIMEOUT_SECONDS: '5', GOAPI_RESUBMIT_AFTER_SECONDS: '5' })).toThrow(
+      /GOAPI_RESUBMIT_AFTER_SECONDS/,
+    )
+  })
+
+  it('when both are longer than the GoAPI timeout, then the config loads', () => {
+    const config = loadConfig({
+      GOAPI_TIMEOUT_SECONDS: '3',
+      WORK_LEASE_SECONDS: '10',
+      GOAPI_RESUBMIT_AFTER_SECONDS: '6',
+    })
+    expect(config.goapi.timeoutMs).toBe(3_000)
+    expect(config.work).toMatchObject({ leaseMs: 10_000, resubmitAfterMs: 6_000 })
+  })
+})
