@@ -47,9 +47,7 @@ export interface TestServiceOptions {
  */
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const ownSimulator = options.simulator === undefined
-  const simulator =
-    options.simulator ??
-    createGoapiSimulator({ apiKey: TEST_GOAPI_KEY, faults: { stepDelayMs: 20, ...options.faults } })
+  const simulator = options.simulator ?? newSimulator(options.faults)
   const goapiBaseUrl = ownSimulator ? await simulator.listen() : simulatorUrl(simulator)
   const database = options.databaseUrl ? undefined : await createTestDatabase()
   const databaseUrl = options.databaseUrl ?? (database?.url as string)
@@ -109,6 +107,17 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await database?.drop()
     },
   }
+}
+
+function newSimulator(faults: Partial<SimulatorFaults> = {}): GoapiSimulator {
+  return createGoapiSimulator({ apiKey: TEST_GOAPI_KEY, faults: { stepDelayMs: 20, ...faults } })
+}
+
+/** A listening GoAPI simulator to share between replicas (`startTestService({ simulator })`). */
+export async function startSharedSimulator(faults: Partial<SimulatorFaults> = {}): Promise<GoapiSimulator> {
+  const simulator = newSimulator(faults)
+  await simulator.listen()
+  return simulator
 }
 
 function simulatorUrl(simulator: GoapiSimulator): string {

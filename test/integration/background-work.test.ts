@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { newCaptionData } from '../../src/captions/captions.repository.js'
-import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
 import { createTestDatabase } from '../helpers/database.js'
 import {
   eventually,
   manualClock,
+  startSharedSimulator,
   startTestService,
-  TEST_GOAPI_KEY,
   type TestService,
   type TestServiceOptions,
 } from '../helpers/service.js'
@@ -229,17 +229,13 @@ describe('two replicas on one database', () => {
   })
 
   it('when a burst of captions meets GoAPI faults, then every caption ends completed with exactly one paid task', async () => {
-    simulator = createGoapiSimulator({
-      apiKey: TEST_GOAPI_KEY,
-      faults: {
-        stepDelayMs: 10,
-        createFailureRate: 0.3,
-        createFailureStatus: 503,
-        dropWebhookRate: 0.5,
-        duplicateWebhookRate: 0.3,
-      },
+    simulator = await startSharedSimulator({
+      stepDelayMs: 10,
+      createFailureRate: 0.3,
+      createFailureStatus: 503,
+      dropWebhookRate: 0.5,
+      duplicateWebhookRate: 0.3,
     })
-    await simulator.listen()
     const database = await createTestDatabase()
     const clock = manualClock()
     for (const name of ['replica-a', 'replica-b']) {

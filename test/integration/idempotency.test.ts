@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi/simulator.js'
 import { expectErrorReply } from '../helpers/http.js'
-import { manualClock, startTestService, TEST_GOAPI_KEY, type TestService } from '../helpers/service.js'
+import { manualClock, startSharedSimulator, startTestService, type TestService } from '../helpers/service.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -217,11 +217,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
 
   beforeAll(async () => {
     // A slow create keeps the first request unanswered while the second one arrives.
-    simulator = createGoapiSimulator({
-      apiKey: TEST_GOAPI_KEY,
-      faults: { createLatencyMs: 300, stepDelayMs: 20 },
-    })
-    await simulator.listen()
+    simulator = await startSharedSimulator({ createLatencyMs: 300 })
     replicaA = await startTestService({ simulator, workerId: 'replica-a' })
     replicaB = await startTestService({ simulator, workerId: 'replica-b', databaseUrl: replicaA.databaseUrl })
   })

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi/simulator.js'
 import { webhookSecretFor } from '../../src/webhooks/webhook-secret.js'
 import { createTestDatabase } from '../helpers/database.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import { expectErrorReply } from '../helpers/http.js'
-import { startTestService, TEST_GOAPI_KEY, type TestService } from '../helpers/service.js'
+import { startSharedSimulator, startTestService, type TestService } from '../helpers/service.js'
 import { tasksFor } from '../helpers/simulator.js'
 
 const K1 = 'rotation-key-one-0123456789abcdef'
@@ -77,11 +77,7 @@ describe('WEBHOOK_SECRET rotation', () => {
   let newLeftPending: Caption
 
   beforeAll(async () => {
-    simulator = createGoapiSimulator({
-      apiKey: TEST_GOAPI_KEY,
-      faults: { dropWebhookRate: 1, stepDelayMs: 20 },
-    })
-    await simulator.listen()
+    simulator = await startSharedSimulator({ dropWebhookRate: 1 })
     database = await createTestDatabase()
   })
   afterAll(async () => {
