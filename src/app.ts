@@ -1,62 +1,31 @@
 import { randomUUID } from 'node:crypto'
-import { hostname } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import rateLimit from '@fastify/rate-limit'
 import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import underPressure from '@fastify/under-pressure'
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import {
   jsonSchemaTransform,
   serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod'
-import pino, { type DestinationStream, type Logger } from 'pino'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
-import { dbPlugin } from './db/db.plugin.js'
-import type { Db } from './db/prisma.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
 import { errorBody, errorHandlerPlugin } from './errors.js'
-import type { GoapiClient } from './goapi/client.js'
 import { healthRoutes } from './health/health.routes.js'
-import { type Clock, randomId, systemClock } from './lib/clock.js'
-import { loggerOptions } from './logger.js'
-import { countGoapiCalls, metricsPlugin } from './metrics.js'
+import { metricsPlugin } from './metrics.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
-
-export type AppConfig = Config & { databaseUrl: string }
-
-export interface AppDeps {
-  goapi: GoapiClient
-  /** A Prisma client owned by the caller; otherwise the app makes one and closes it with itself. */
-  db?: Db
-  clock?: Clock
-  newId?: () => string
-  random?: () => number
-  /** Names this replica on the row leases it takes; host, pid and a random part by default. */
-  workerId?: string
-  /** A logger built by the process entry; otherwise one is made from the config, writing to `logStream`. */
-  logger?: Logger
-  logStream?: DestinationStream
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    /** The use cases' dependencies, for the background worker the process entry starts. */
-    serviceDeps: ServiceDeps
-  }
-}
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
 /** Builds the whole HTTP service without listening: the process entry and the tests both start here. */
-export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(config: Config, deps: ServiceDeps): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: (deps.logger ??
-      pino(loggerOptions(config.logLevel), deps.logStream ?? process.stdout)) as FastifyBaseLogger,
+    loggerInstance: deps.log,
     bodyLimit: 1024 * 1024,
     // A caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
     genReqId: (request) => {
@@ -108,31 +77,16 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     openapi: { info: { title: 'caption-service', version: '1.0.0' } },
     transform: jsonSchemaTransform,
   })
-  await app.register(dbPlugin, { databaseUrl: config.databaseUrl, db: deps.db })
-  await app.register(metricsPlugin, { db: app.db })
-
-  const serviceDeps: ServiceDeps = {
-    db: app.db,
-    goapi: countGoapiCalls(deps.goapi, app.metrics),
-    log: app.log,
-    clock: deps.clock ?? systemClock,
-    newId: deps.newId ?? randomId,
-    random: deps.random ?? Math.random,
-    webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
-    work: config.work,
-    workerId: deps.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
-    urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
-  }
-  app.decorate('serviceDeps', serviceDeps)
+  await app.register(metricsPlugin, { metrics: deps.metrics, db: deps.db })
   const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)
 
-  await app.register(healthRoutes, { db: app.db, expectedMigrations })
+  await app.register(healthRoutes, { db: deps.db, expectedMigrations })
   await app.register(captionsRoutes, {
-    deps: serviceDeps,
+    deps,
     apiTokens: config.apiTokens,
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
-  await app.register(webhooksRoutes, { deps: serviceDeps })
+  await app.register(webhooksRoutes, { deps })
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   return app

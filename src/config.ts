@@ -9,18 +9,21 @@ export const DEV_WEBHOOK_SECRET = 'caption-service-dev-webhook-secret'
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((value) => (value === '' ? undefined : value), schema.optional())
 
-const seconds = (description: string) =>
-  optional(
+/** A variable with a default: the one place that default is written. */
+const withDefault = <T extends z.ZodType>(schema: T, value: NonNullable<z.input<T>>) =>
+  z.preprocess((given) => (given === '' ? undefined : given), schema.default(value as never))
+
+const seconds = (description: string, value: number) =>
+  withDefault(
     z.coerce.number({ error: 'must be a number of seconds' }).positive({ error: 'must be above 0' }),
+    value,
   ).describe(description)
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
 
 const envSchema = z
   .object({
-    PORT: optional(z.coerce.number().int().min(0).max(65535)).describe(
-      'TCP port to listen on (default 3000)',
-    ),
+    PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000).describe('TCP port to listen on'),
     HOST: optional(z.string()).describe('Interface to listen on (default 0.0.0.0)'),
     DATABASE_URL: optional(
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
@@ -28,64 +31,68 @@ const envSchema = z
     GOAPI_API_KEY: optional(z.string()).describe(
       'GoAPI key sent as x-api-key; unset uses the built-in simulator',
     ),
-    GOAPI_BASE_URL: optional(httpUrl).describe('GoAPI origin (default https://api.goapi.ai)'),
+    GOAPI_BASE_URL: withDefault(httpUrl, 'https://api.goapi.ai').describe('GoAPI origin'),
     PUBLIC_BASE_URL: optional(httpUrl).describe(
       'Origin GoAPI can reach; webhooks go to this + /webhooks/goapi (default http://localhost:$PORT)',
     ),
     WEBHOOK_SECRET: optional(z.string()).describe(
       'Comma-separated keys for per-caption webhook secrets; the first signs new captions, all verify',
     ),
-    LOG_LEVEL: optional(z.enum(LOG_LEVELS)).describe('pino log level (default info)'),
+    LOG_LEVEL: withDefault(z.enum(LOG_LEVELS), 'info').describe('pino log level'),
     API_TOKENS: optional(z.string()).describe(
       'Callers and their bearer tokens, name:token pairs, comma-separated; required with GOAPI_API_KEY unless AUTH_DISABLED',
     ),
-    AUTH_DISABLED: optional(z.enum(['true', 'false'], { error: 'must be true or false' })).describe(
-      'true lets callers in without a token even with GOAPI_API_KEY set (default false)',
-    ),
+    AUTH_DISABLED: withDefault(
+      z.enum(['true', 'false'], { error: 'must be true or false' }),
+      'false',
+    ).describe('true lets callers in without a token even with GOAPI_API_KEY set'),
     CALLBACK_ALLOWED_HOSTS: optional(z.string()).describe(
       'Hosts callbackUrl may point at: exact names and *.suffix patterns, comma-separated; empty refuses callbacks with GOAPI_API_KEY set',
     ),
-    RATE_LIMIT_PER_MINUTE: optional(z.coerce.number().int().min(1)).describe(
-      'POST /captions per caller per minute on each replica (default 600)',
+    RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 600).describe(
+      'POST /captions per caller per minute on each replica',
     ),
-    OVERLOAD_EVENT_LOOP_DELAY_MS: optional(z.coerce.number().int().min(10)).describe(
-      'Answer 503 while the event loop lags more than this (default 1000)',
+    OVERLOAD_EVENT_LOOP_DELAY_MS: withDefault(z.coerce.number().int().min(10), 1000).describe(
+      'Answer 503 while the event loop lags more than this',
     ),
     OVERLOAD_HEAP_USED_MB: optional(z.coerce.number().int().min(16)).describe(
       'Answer 503 while the JavaScript heap holds more than this (default 90% of the heap limit)',
     ),
     GOAPI_TIMEOUT_SECONDS: seconds(
-      'Longest wait for GoAPI to answer a call; a create that times out counts as maybe accepted (default 20)',
+      'Longest wait for GoAPI to answer a call; a create that times out counts as maybe accepted',
+      20,
     ),
-    GOAPI_POLL_AFTER_SECONDS: seconds('Ask GoAPI about a caption after this long without news (default 120)'),
+    GOAPI_POLL_AFTER_SECONDS: seconds('Ask GoAPI about a caption after this long without news', 120),
     GOAPI_POLL_INTERVAL_SECONDS: seconds(
-      'First wait between two asks about the same caption; grows x1.5 (default 30)',
+      'First wait between two asks about the same caption; grows x1.5',
+      30,
     ),
-    GOAPI_POLL_MAX_INTERVAL_SECONDS: seconds(
-      'Longest wait between two asks about the same caption (default 600)',
-    ),
+    GOAPI_POLL_MAX_INTERVAL_SECONDS: seconds('Longest wait between two asks about the same caption', 600),
     GOAPI_RESUBMIT_AFTER_SECONDS: seconds(
-      'After a create call with no clear answer, wait this long for a sign of the task before sending it again (default 300)',
+      'After a create call with no clear answer, wait this long for a sign of the task before sending it again',
+      300,
     ),
     CAPTION_DEADLINE_SECONDS: seconds(
-      'A caption not finished this long after it was accepted fails with code timeout (default 3600)',
+      'A caption not finished this long after it was accepted fails with code timeout',
+      3600,
     ),
-    SHUTDOWN_TIMEOUT_SECONDS: seconds('On SIGTERM, exit within this many seconds (default 10)'),
-    WORK_INTERVAL_MS: optional(z.coerce.number().int().min(10).max(60_000)).describe(
-      'How often each replica looks for background work (default 1000)',
+    SHUTDOWN_TIMEOUT_SECONDS: seconds('On SIGTERM, exit within this many seconds', 10),
+    WORK_INTERVAL_MS: withDefault(z.coerce.number().int().min(10).max(60_000), 1000).describe(
+      'How often each replica looks for background work',
     ),
     WORK_LEASE_SECONDS: seconds(
-      'How long a replica holds a caption it works on before others may take it (default 60)',
+      'How long a replica holds a caption it works on before others may take it',
+      60,
     ),
   })
   .superRefine((env, ctx) => {
     const tokens = parseApiTokens(env.API_TOKENS ?? '')
     if (typeof tokens === 'string') ctx.addIssue({ code: 'custom', path: ['API_TOKENS'], message: tokens })
     // A create call still running must never look abandoned: that is how a caption gets paid twice.
-    const callSeconds = env.GOAPI_TIMEOUT_SECONDS ?? 20
+    const callSeconds = env.GOAPI_TIMEOUT_SECONDS
     for (const [name, seconds] of [
-      ['WORK_LEASE_SECONDS', env.WORK_LEASE_SECONDS ?? 60],
-      ['GOAPI_RESUBMIT_AFTER_SECONDS', env.GOAPI_RESUBMIT_AFTER_SECONDS ?? 300],
+      ['WORK_LEASE_SECONDS', env.WORK_LEASE_SECONDS],
+      ['GOAPI_RESUBMIT_AFTER_SECONDS', env.GOAPI_RESUBMIT_AFTER_SECONDS],
     ] as const) {
       if (seconds <= callSeconds) {
         ctx.addIssue({
@@ -213,7 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     )
   }
   const values = parsed.data
-  const port = values.PORT ?? 3000
+  const port = values.PORT
   const webhookSecrets = splitSecrets(values.WEBHOOK_SECRET ?? '')
   return {
     port,
@@ -221,35 +228,40 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: values.DATABASE_URL,
     goapi: {
       apiKey: values.GOAPI_API_KEY,
-      baseUrl: (values.GOAPI_BASE_URL ?? 'https://api.goapi.ai').replace(/\/+$/, ''),
-      timeoutMs: (values.GOAPI_TIMEOUT_SECONDS ?? 20) * 1000,
+      baseUrl: values.GOAPI_BASE_URL.replace(/\/+$/, ''),
+      timeoutMs: values.GOAPI_TIMEOUT_SECONDS * 1000,
     },
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     webhookSecrets: webhookSecrets.length > 0 ? webhookSecrets : [DEV_WEBHOOK_SECRET],
-    logLevel: values.LOG_LEVEL ?? 'info',
+    logLevel: values.LOG_LEVEL,
     mode: values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real',
     apiTokens: values.AUTH_DISABLED === 'true' ? [] : (parseApiTokens(values.API_TOKENS ?? '') as ApiToken[]),
     callbackAllowedHosts: splitList(values.CALLBACK_ALLOWED_HOSTS ?? '').map((host) => host.toLowerCase()),
-    rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE ?? 600,
+    rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
     overload: {
-      maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS ?? 1000,
+      maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS,
       maxHeapUsedMb: values.OVERLOAD_HEAP_USED_MB,
     },
     work: {
-      pollAfterMs: (values.GOAPI_POLL_AFTER_SECONDS ?? 120) * 1000,
-      pollIntervalMs: (values.GOAPI_POLL_INTERVAL_SECONDS ?? 30) * 1000,
-      pollMaxIntervalMs: (values.GOAPI_POLL_MAX_INTERVAL_SECONDS ?? 600) * 1000,
-      resubmitAfterMs: (values.GOAPI_RESUBMIT_AFTER_SECONDS ?? 300) * 1000,
-      deadlineMs: (values.CAPTION_DEADLINE_SECONDS ?? 3600) * 1000,
-      intervalMs: values.WORK_INTERVAL_MS ?? 1000,
-      leaseMs: (values.WORK_LEASE_SECONDS ?? 60) * 1000,
+      pollAfterMs: values.GOAPI_POLL_AFTER_SECONDS * 1000,
+      pollIntervalMs: values.GOAPI_POLL_INTERVAL_SECONDS * 1000,
+      pollMaxIntervalMs: values.GOAPI_POLL_MAX_INTERVAL_SECONDS * 1000,
+      resubmitAfterMs: values.GOAPI_RESUBMIT_AFTER_SECONDS * 1000,
+      deadlineMs: values.CAPTION_DEADLINE_SECONDS * 1000,
+      intervalMs: values.WORK_INTERVAL_MS,
+      leaseMs: values.WORK_LEASE_SECONDS * 1000,
     },
-    shutdownTimeoutMs: (values.SHUTDOWN_TIMEOUT_SECONDS ?? 10) * 1000,
+    shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   }
 }
 
-/** Every variable the service reads, with its description: the source of `.env.example`. */
-export const configVariables = Object.entries(envSchema.shape).map(([name, schema]) => ({
-  name,
-  description: schema.description ?? '',
-}))
+/** Every variable the service reads, with its description and default: the source of `.env.example`. */
+export const configVariables = Object.entries(envSchema.shape).map(([name, schema]) => {
+  const unset = schema.safeParse(undefined)
+  return {
+    name,
+    description: schema.description ?? '',
+    /** The value used when the variable is unset, where it is a fixed value. */
+    default: unset.success && unset.data !== undefined ? String(unset.data) : undefined,
+  }
+})

@@ -1,15 +1,24 @@
+import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
-import type { UrlPolicy } from './captions/url-policy.js'
-import type { WorkSettings } from './config.js'
+import type { Config, WorkSettings } from './config.js'
 import type { Db } from './db/prisma.js'
 import type { GoapiClient } from './goapi/client.js'
-import type { Clock } from './lib/clock.js'
+import { type Clock, randomId, systemClock } from './lib/clock.js'
+import { countGoapiCalls, createMetrics, type Metrics } from './metrics.js'
 
-/** What the use cases need, passed explicitly: no service reaches for the Fastify instance or globals. */
+/** Where a URL given by a caller may point, which depends on how the service is run. */
+export type UrlPolicy = Pick<Config, 'mode' | 'callbackAllowedHosts'>
+
+/**
+ * What the HTTP app, the use cases and the background work need, built once by the process entry (or
+ * a test) and handed to both `buildApp` and `createWorker`: nothing reaches for the Fastify instance or
+ * globals.
+ */
 export interface ServiceDeps {
   db: Db
   goapi: GoapiClient
   log: FastifyBaseLogger
+  metrics: Metrics
   clock: Clock
   newId: () => string
   random: () => number
@@ -18,4 +27,32 @@ export interface ServiceDeps {
   /** This replica's name on the row leases it takes. */
   workerId: string
   urlPolicy: UrlPolicy
+}
+
+export interface ServiceDepsInput {
+  db: Db
+  goapi: GoapiClient
+  log: FastifyBaseLogger
+  clock?: Clock | undefined
+  newId?: (() => string) | undefined
+  random?: (() => number) | undefined
+  /** Host, pid and a random part by default. */
+  workerId?: string | undefined
+}
+
+export function createServiceDeps(config: Config, input: ServiceDepsInput): ServiceDeps {
+  const metrics = createMetrics()
+  return {
+    db: input.db,
+    goapi: countGoapiCalls(input.goapi, metrics),
+    log: input.log,
+    metrics,
+    clock: input.clock ?? systemClock,
+    newId: input.newId ?? randomId,
+    random: input.random ?? Math.random,
+    webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
+    work: config.work,
+    workerId: input.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
+    urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
+  }
 }

@@ -2,6 +2,8 @@ import createError from '@fastify/error'
 import type { FastifyError, FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
+import { z } from 'zod'
+import { isDatabaseDown } from './db/database-errors.js'
 
 /**
  * Every error a caller can meet, with a stable machine-readable `code`. Replies always take the shape
@@ -53,6 +55,42 @@ export const IdempotencyKeyInProgress = createError(
   'Idempotency-Key: a request with this key is still being processed; retry shortly',
   409,
 )
+/** The one error shape, as the OpenAPI document and the route schemas describe it. */
+export const errorResponse = z
+  .object({
+    statusCode: z.number(),
+    error: z.string(),
+    message: z.string(),
+    code: z.string(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Error' })
+
+/** Why a caption failed: the `error` a finished caption carries, `{ code, message }`. */
+export interface CaptionFailure {
+  code: string
+  message: string
+}
+
+export const captionFailures = {
+  /** GoAPI refused the task for good (bad input, key, credits or plan). */
+  goapiRejected: (httpStatus: number, reason: string): CaptionFailure => ({
+    code: 'goapi_rejected',
+    message: `GoAPI refused the task (HTTP ${httpStatus}): ${reason}`,
+  }),
+  /** GoAPI ran the task and reports it failed, in its own words. */
+  goapiTaskFailed: (reason: string): CaptionFailure => ({ code: 'goapi_task_failed', message: reason }),
+  goapiEmptyOutput: (): CaptionFailure => ({
+    code: 'goapi_empty_output',
+    message: 'GoAPI reported the task completed but sent no caption text',
+  }),
+  /** No final answer from GoAPI before the caption's deadline. */
+  timeout: (deadlineMs: number): CaptionFailure => ({
+    code: 'timeout',
+    message: `GoAPI gave no final answer within ${Math.round(deadlineMs / 1000)} seconds`,
+  }),
+} as const
+
 interface ErrorBody {
   statusCode: number
   error: string
@@ -120,25 +158,6 @@ function toErrorBody(error: FastifyError): ErrorBody {
     FASTIFY_CODES[error.code] ??
     (error.code?.startsWith('FST_') ? 'invalid_request' : error.code?.toLowerCase())
   return errorBody(statusCode, code ?? 'invalid_request', error.message)
-}
-
-// Prisma's codes for "cannot reach / lost the database" (P1001, P1002, P1017) and pg's connection errors.
-const DATABASE_DOWN = /^(P1001|P1002|P1017|ECONNREFUSED|ECONNRESET|ETIMEDOUT|57P01|57P03)$/
-
-export function isDatabaseDown(error: unknown): boolean {
-  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
-    const { code, message, cause } = current as { code?: unknown; message?: unknown; cause?: unknown }
-    if (typeof code === 'string' && DATABASE_DOWN.test(code)) return true
-    if (
-      typeof message === 'string' &&
-      /Can't reach database server|Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect/i.test(
-        message,
-      )
-    )
-      return true
-    current = cause
-  }
-  return false
 }
 
 /** The one error handler: known errors keep their code, anything else becomes a 500 with no details. */

@@ -1,86 +1,91 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { countOpenCaptionsByStatus } from './captions/captions.repository.js'
+import { OPEN_STATUSES } from './captions/statuses.js'
 import type { Db } from './db/prisma.js'
 import type { GoapiClient } from './goapi/client.js'
 
 export interface Metrics {
   registry: Registry
+  httpRequests: Counter<'route' | 'method' | 'status_code' | 'caller'>
+  httpDurations: Histogram<'route' | 'method'>
   goapiCalls: Counter<'operation' | 'outcome'>
   webhooks: Counter<'outcome'>
 }
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    metrics: Metrics
-  }
-}
-
 /**
- * Prometheus metrics at `GET /metrics` (no caller token, like the probes): requests by route, status
- * and caller name (never a token), GoAPI calls by outcome (each `created` is a paid task), webhook
- * deliveries by outcome, captions still in motion by status, and the process's own figures.
+ * The service's Prometheus metrics, counted where things happen: requests by route, status and caller
+ * name (never a token), GoAPI calls by outcome (each `created` is a paid task), webhook deliveries by
+ * outcome, and the process's own figures.
  */
-export const metricsPlugin = fp(
-  async (app: FastifyInstance, options: { db: Db }) => {
-    const registry = new Registry()
-    collectDefaultMetrics({ register: registry })
-    const requests = new Counter({
+export function createMetrics(): Metrics {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+  return {
+    registry,
+    httpRequests: new Counter({
       name: 'caption_http_requests_total',
       help: 'HTTP requests answered, by route, method, status code and caller',
       labelNames: ['route', 'method', 'status_code', 'caller'] as const,
-      registers: [registry],
-    })
-    const durations = new Histogram({
+      registers,
+    }),
+    httpDurations: new Histogram({
       name: 'caption_http_request_duration_seconds',
       help: 'Time to answer HTTP requests, by route and method',
       labelNames: ['route', 'method'] as const,
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
-    })
-    const metrics: Metrics = {
-      registry,
-      goapiCalls: new Counter({
-        name: 'caption_goapi_calls_total',
-        help: 'Calls to GoAPI by operation (create, get) and outcome; create/created is a paid task',
-        labelNames: ['operation', 'outcome'] as const,
-        registers: [registry],
-      }),
-      webhooks: new Counter({
-        name: 'caption_webhooks_total',
-        help: 'GoAPI webhook deliveries accepted, by outcome (applied, unchanged, unknown_task)',
-        labelNames: ['outcome'] as const,
-        registers: [registry],
-      }),
-    }
+      registers,
+    }),
+    goapiCalls: new Counter({
+      name: 'caption_goapi_calls_total',
+      help: 'Calls to GoAPI by operation (create, get) and outcome; create/created is a paid task',
+      labelNames: ['operation', 'outcome'] as const,
+      registers,
+    }),
+    webhooks: new Counter({
+      name: 'caption_webhooks_total',
+      help: 'GoAPI webhook deliveries accepted, by outcome (applied, unchanged, unknown_task)',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+  }
+}
+
+/**
+ * `GET /metrics` (no caller token, like the probes), the HTTP figures of every answer, and captions
+ * still in motion by status, read from the database at scrape time.
+ */
+export const metricsPlugin = fp(
+  async (app: FastifyInstance, options: { metrics: Metrics; db: Db }) => {
+    const { metrics, db } = options
     new Gauge({
       name: 'caption_captions_open',
       help: 'Captions not finished yet, by status (read from the database at scrape time)',
       labelNames: ['status'] as const,
-      registers: [registry],
+      registers: [metrics.registry],
       async collect() {
-        const rows = await options.db.caption.groupBy({
-          by: ['status'],
-          where: { status: { in: ['queued', 'pending', 'processing'] } },
-          _count: { _all: true },
-        })
+        const counts = await countOpenCaptionsByStatus(db)
         this.reset()
-        for (const status of ['queued', 'pending', 'processing'] as const) {
-          this.set({ status }, rows.find((row) => row.status === status)?._count._all ?? 0)
-        }
+        for (const status of OPEN_STATUSES) this.set({ status }, counts[status])
       },
     })
-    app.decorate('metrics', metrics)
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched'
       const caller = request.caller || 'anonymous'
-      requests.inc({ route, method: request.method, status_code: String(reply.statusCode), caller })
-      durations.observe({ route, method: request.method }, reply.elapsedTime / 1000)
+      metrics.httpRequests.inc({
+        route,
+        method: request.method,
+        status_code: String(reply.statusCode),
+        caller,
+      })
+      metrics.httpDurations.observe({ route, method: request.method }, reply.elapsedTime / 1000)
     })
     app.get(
       '/metrics',
       { schema: { hide: true }, config: { pressureHandler: () => undefined } },
-      async (_, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+      async (_, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     )
   },
   { name: 'metrics' },

@@ -6,8 +6,8 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import { createPrismaClient } from './db/prisma.js'
 import { applyMigrations } from './db/schema-engine.js'
+import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
-import { createGoapiSimulator } from './goapi/simulator.js'
 import { loggerOptions } from './logger.js'
 import { createWorker } from './work/worker.js'
 
@@ -43,6 +43,8 @@ async function main(): Promise<void> {
   let goapiBaseUrl = config.goapi.baseUrl
   let goapiApiKey = config.goapi.apiKey
   if (goapiApiKey === undefined) {
+    // Loaded only here: a real deployment never runs the simulator.
+    const { createGoapiSimulator } = await import('./goapi/simulator.js')
     const simulator = createGoapiSimulator({ apiKey: SIMULATOR_API_KEY })
     goapiBaseUrl = await simulator.listen({ host: '127.0.0.1', port: 0 })
     goapiApiKey = SIMULATOR_API_KEY
@@ -62,8 +64,9 @@ async function main(): Promise<void> {
 
   const db = createPrismaClient(databaseUrl)
   cleanups.push(() => db.$disconnect())
-  const app = await buildApp({ ...config, databaseUrl }, { goapi, db, logger: log })
-  const worker = createWorker({ ...app.serviceDeps, log: log.child({ component: 'worker' }) })
+  const deps = createServiceDeps(config, { db, goapi, log })
+  const app = await buildApp(config, deps)
+  const worker = createWorker({ ...deps, log: log.child({ component: 'worker' }) })
   // Past the shutdown timeout close-with-grace exits anyway; leases left behind run out by themselves.
   closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'stopping after an unexpected error')

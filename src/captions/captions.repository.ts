@@ -1,6 +1,6 @@
 import type { Db } from '../db/prisma.js'
 import type { Caption, Prisma } from '../generated/prisma/client.js'
-import { type CaptionStatus, statusesBefore } from '../goapi/task.js'
+import { type CaptionStatus, OPEN_STATUSES, statusesBefore } from './statuses.js'
 
 export type CaptionRow = Caption
 
@@ -45,6 +45,10 @@ export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
     submittedAt: caption.now,
     submitAttempts: 1,
   }
+}
+
+export function insertCaption(db: Db, data: Prisma.CaptionCreateInput): Promise<CaptionRow> {
+  return db.caption.create({ data })
 }
 
 export function findCaption(db: Db, id: string): Promise<CaptionRow | null> {
@@ -161,4 +165,54 @@ export async function failCaption(
 /** A final status: nothing more to ask GoAPI, and the caller's callback (if any) is due now. */
 function finished(now: Date) {
   return { completedAt: now, nextAttemptAt: null, callbackNextAt: now }
+}
+
+/** Only the status: what background work reads to pick a caption's next step. */
+export function findCaptionStatus(db: Db, id: string): Promise<CaptionStatus | undefined> {
+  return db.caption.findUnique({ where: { id }, select: { status: true } }).then((row) => row?.status)
+}
+
+/** How many captions are not finished yet, per status. */
+export async function countOpenCaptionsByStatus(db: Db): Promise<Record<CaptionStatus, number>> {
+  const rows = await db.caption.groupBy({
+    by: ['status'],
+    where: { status: { in: [...OPEN_STATUSES] } },
+    _count: { _all: true },
+  })
+  const counts = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 }
+  for (const row of rows) counts[row.status] = row._count._all
+  return counts
+}
+
+/**
+ * Records the outcome of a step of background work and gives the caption's lease back, in one
+ * statement, only while `owner` still holds the lease. A replica whose lease ran out (it stalled and
+ * another took over) writes nothing: returns false.
+ */
+export async function finishLeasedStep(
+  db: Db,
+  captionId: string,
+  owner: string,
+  changes: Prisma.CaptionUpdateManyMutationInput = {},
+): Promise<boolean> {
+  const { count } = await db.caption.updateMany({
+    where: { id: captionId, leaseOwner: owner },
+    data: { ...changes, leaseOwner: null, leaseExpiresAt: null },
+  })
+  return count === 1
+}
+
+/** Writes in the middle of a step, keeping the lease; fenced on the lease like `finishLeasedStep`. */
+export async function updateWhileLeased(
+  db: Db,
+  captionId: string,
+  owner: string,
+  where: Prisma.CaptionWhereInput,
+  changes: Prisma.CaptionUpdateManyMutationInput,
+): Promise<boolean> {
+  const { count } = await db.caption.updateMany({
+    where: { ...where, id: captionId, leaseOwner: owner },
+    data: changes,
+  })
+  return count === 1
 }

@@ -2,13 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
-import { RateLimited } from '../errors.js'
+import { errorResponse, RateLimited } from '../errors.js'
 import {
   captionList,
   captionParams,
   captionResource,
   createCaptionBody,
-  errorResponse,
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { CAPTION_LENGTHS, CAPTION_STATUSES, PROMPT_STYLES } from '../goapi/task.js'
+import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { hasUnstorableText } from '../lib/storable-text.js'
+import { CAPTION_STATUSES } from './statuses.js'
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
@@ -84,13 +85,3 @@ export const captionList = z.object({
   items: z.array(captionResource),
   nextCursor: z.string().nullable(),
 })
-
-export const errorResponse = z
-  .object({
-    statusCode: z.number(),
-    error: z.string(),
-    message: z.string(),
-    code: z.string(),
-    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .meta({ id: 'Error' })

@@ -8,17 +8,19 @@ import {
   InvalidIdempotencyKey,
 } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
-import type { CaptionStatus } from '../goapi/task.js'
-import { addMs } from '../work/backoff.js'
-import { sendToGoapi } from '../work/submit.js'
+import { addMs } from '../lib/backoff.js'
 import {
   type CaptionRow,
   findCallerCaption,
+  insertCaption,
   type ListPosition,
   listCaptions,
   newCaptionData,
 } from './captions.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
+import { insertCaptionUnderKey, saveKeyAnswer } from './idempotency.repository.js'
+import type { CaptionStatus } from './statuses.js'
+import { sendToGoapi } from './submit.js'
 import { checkCallbackUrl, checkImageUrl } from './url-policy.js'
 
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
@@ -60,51 +62,31 @@ export async function createCaption(
   })
 
   if (idempotencyKey === undefined) {
-    const caption = await deps.db.caption.create({ data })
+    const caption = await insertCaption(deps.db, data)
     return { statusCode: 202, body: await submitAndRead(deps, caption), replayed: false }
   }
 
   const requestHash = fingerprint(input)
-  const existing = await deps.db.$transaction(async (tx) => {
-    await tx.idempotencyKey.deleteMany({ where: { caller, key: idempotencyKey, expiresAt: { lt: now } } })
-    // ON CONFLICT DO NOTHING: of two requests racing with one key, on one replica or two, one inserts and
-    // the other waits for its commit, then finds the key taken.
-    const { count } = await tx.idempotencyKey.createMany({
-      data: [
-        {
-          caller,
-          key: idempotencyKey,
-          requestHash,
-          captionId: data.id,
-          createdAt: now,
-          expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS),
-        },
-      ],
-      skipDuplicates: true,
-    })
-    if (count === 0) {
-      const replay = await tx.idempotencyKey.findUniqueOrThrow({
-        where: { caller_key: { caller, key: idempotencyKey } },
-      })
-      return { replay }
-    }
-    return { created: await tx.caption.create({ data }) }
-  })
-
-  if (existing.created) {
-    const body = await submitAndRead(deps, existing.created)
-    await deps.db.idempotencyKey.update({
-      where: { caller_key: { caller, key: idempotencyKey } },
-      data: { responseStatus: 202, responseBody: body as Prisma.InputJsonObject },
+  const outcome = await insertCaptionUnderKey(
+    deps.db,
+    { caller, key: idempotencyKey, requestHash, now, expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS) },
+    data,
+  )
+  if ('created' in outcome) {
+    const body = await submitAndRead(deps, outcome.created)
+    await saveKeyAnswer(deps.db, caller, idempotencyKey, {
+      status: 202,
+      body: body as Prisma.InputJsonObject,
     })
     return { statusCode: 202, body, replayed: false }
   }
-  const { replay } = existing
+  const replay = outcome.taken
   if (replay.requestHash !== requestHash) throw new IdempotencyKeyReused()
   if (replay.responseBody !== null) {
     return { statusCode: 202, body: replay.responseBody as CaptionResource, replayed: true }
   }
-  // The first request has not answered yet; past a lease it died before answering, and the caption speaks.
+  // The first request has not answered yet. Once longer than a lease has passed, the replica that took
+  // it must have died before answering; the caption it recorded is then the answer.
   if (now.getTime() - replay.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
   return {
     statusCode: 202,

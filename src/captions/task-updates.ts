@@ -1,13 +1,9 @@
 import type { ServiceDeps } from '../deps.js'
+import { captionFailures } from '../errors.js'
 import type { Prisma } from '../generated/prisma/client.js'
-import {
-  type CaptionStatus,
-  type GoapiTask,
-  mapGoapiStatus,
-  redactSecrets,
-  taskErrorMessage,
-} from '../goapi/task.js'
+import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
 import { advanceCaption, type TaskUpdate } from './captions.repository.js'
+import type { CaptionStatus } from './statuses.js'
 
 export type TaskUpdateResult = 'applied' | 'unchanged'
 
@@ -22,8 +18,9 @@ export async function applyTaskUpdate(
   task: GoapiTask,
   alsoSet: Prisma.CaptionUpdateManyMutationInput = {},
 ): Promise<TaskUpdateResult> {
-  const status = mapGoapiStatus(task.status)
-  if (status === undefined || status === 'queued') {
+  // GoAPI's phases are the caption's statuses from `pending` on.
+  const status: CaptionStatus | undefined = mapGoapiStatus(task.status)
+  if (status === undefined) {
     deps.log.info({ captionId, goapiStatus: task.status }, 'GoAPI status not acted on')
     return 'unchanged'
   }
@@ -49,14 +46,11 @@ function taskUpdate(task: GoapiTask, status: CaptionStatus, now: Date, nextAttem
       : {
           ...base,
           status: 'failed',
-          error: {
-            code: 'goapi_empty_output',
-            message: 'GoAPI reported the task completed but sent no caption text',
-          },
+          error: captionFailures.goapiEmptyOutput(),
         }
   }
   if (status === 'failed') {
-    return { ...base, status, error: { code: 'goapi_task_failed', message: taskErrorMessage(task) } }
+    return { ...base, status, error: captionFailures.goapiTaskFailed(taskErrorMessage(task)) }
   }
   return { ...base, status }
 }

@@ -70,16 +70,14 @@ export const goapiWebhookSchema = z.looseObject({
   data: goapiTaskSchema,
 })
 
-/** The caption statuses, in the only order a caption may move through them. */
-export const CAPTION_STATUSES = ['queued', 'pending', 'processing', 'completed', 'failed'] as const
-export type CaptionStatus = (typeof CAPTION_STATUSES)[number]
-export const TERMINAL_STATUSES: readonly CaptionStatus[] = ['completed', 'failed']
+/** Where a GoAPI task stands, in GoAPI's terms but without its many spellings. */
+export type TaskPhase = 'pending' | 'processing' | 'completed' | 'failed'
 
 /**
- * GoAPI's status words mapped onto the caption's. Unknown words map to nothing: they are not terminal,
- * and the service waits for a word it knows rather than guessing.
+ * GoAPI's status words mapped onto the phases a caption follows. Unknown words map to nothing: they are
+ * not terminal, and the service waits for a word it knows rather than guessing.
  */
-export function mapGoapiStatus(status: string): CaptionStatus | undefined {
+export function mapGoapiStatus(status: string): TaskPhase | undefined {
   switch (status.trim().toLowerCase()) {
     case 'pending':
     case 'staged':
@@ -96,12 +94,6 @@ export function mapGoapiStatus(status: string): CaptionStatus | undefined {
     default:
       return undefined
   }
-}
-
-/** Statuses a caption may be in for a move to `next` to be a step forward. */
-export function statusesBefore(next: CaptionStatus): CaptionStatus[] {
-  if (next === 'completed' || next === 'failed') return ['queued', 'pending', 'processing']
-  return CAPTION_STATUSES.slice(0, CAPTION_STATUSES.indexOf(next))
 }
 
 const SECRET_KEY = /(secret|api[-_]?key|authorization|password|token)$/i

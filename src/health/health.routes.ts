@@ -1,7 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { isDatabaseDown } from '../db/database-errors.js'
+import { appliedMigrationNames } from '../db/migrations.repository.js'
 import type { Db } from '../db/prisma.js'
-import { isDatabaseDown } from '../errors.js'
 
 const READINESS_TIMEOUT_MS = 2_000
 
@@ -32,13 +33,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: r
   app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (request, reply) => {
     let applied: Set<string>
     try {
-      const rows = await withTimeout(
-        db.$queryRaw<{ migration_name: string }[]>`
-          SELECT migration_name FROM _prisma_migrations
-          WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL`,
-        READINESS_TIMEOUT_MS,
-      )
-      applied = new Set(rows.map((row) => row.migration_name))
+      applied = await withTimeout(appliedMigrationNames(db), READINESS_TIMEOUT_MS)
     } catch (error) {
       request.log.warn({ err: error }, 'readiness: database check failed')
       // A database that answers but has never been migrated has no _prisma_migrations table.

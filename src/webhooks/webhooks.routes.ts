@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { errorResponse } from '../captions/captions.schemas.js'
 import type { ServiceDeps } from '../deps.js'
+import { errorResponse } from '../errors.js'
 import { receiveWebhook } from './webhooks.service.js'
 
 export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = async (app, { deps }) => {
@@ -29,7 +29,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
         { ...deps, log: request.log },
         { secret: Array.isArray(secret) ? secret[0] : secret, body: request.body },
       )
-      app.metrics.webhooks.inc({ outcome })
+      deps.metrics.webhooks.inc({ outcome })
       return { received: true as const, outcome }
     },
   )

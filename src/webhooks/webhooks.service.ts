@@ -1,9 +1,9 @@
 import { findCaption, findCaptionIdByTaskId } from '../captions/captions.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
+import { captionIdFromSecret } from '../captions/webhook-secret.js'
 import type { ServiceDeps } from '../deps.js'
 import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'
 import { goapiTaskSchema } from '../goapi/task.js'
-import { captionIdFromSecret } from './webhook-secret.js'
 
 export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'
 

@@ -1,5 +1,4 @@
 import type { Db } from '../db/prisma.js'
-import type { Prisma } from '../generated/prisma/client.js'
 
 /**
  * Row leases: a replica takes due rows with `FOR UPDATE SKIP LOCKED`, so two replicas never take the same
@@ -45,38 +44,6 @@ export async function claimDueCallbacks(db: Db, claim: Claim): Promise<string[]>
       FOR UPDATE SKIP LOCKED)
     RETURNING id`
   return rows.map((row) => row.id)
-}
-
-/**
- * Writes to a caption only while `owner` still holds its lease, and gives the lease back. A replica
- * whose lease ran out (it stalled, another took over) writes nothing: returns false.
- */
-export async function releaseCaption(
-  db: Db,
-  captionId: string,
-  owner: string,
-  data: Prisma.CaptionUpdateManyMutationInput = {},
-): Promise<boolean> {
-  const { count } = await db.caption.updateMany({
-    where: { id: captionId, leaseOwner: owner },
-    data: { ...data, leaseOwner: null, leaseExpiresAt: null },
-  })
-  return count === 1
-}
-
-/** Writes while keeping the lease (a step inside the work), fenced like `releaseCaption`. */
-export async function updateLeasedCaption(
-  db: Db,
-  captionId: string,
-  owner: string,
-  where: Prisma.CaptionWhereInput,
-  data: Prisma.CaptionUpdateManyMutationInput,
-): Promise<boolean> {
-  const { count } = await db.caption.updateMany({
-    where: { ...where, id: captionId, leaseOwner: owner },
-    data,
-  })
-  return count === 1
 }
 
 /** Gives back every lease a replica holds, due at once for the others (used when it shuts down). */

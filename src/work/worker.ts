@@ -1,10 +1,10 @@
 import { Agent, type Dispatcher } from 'undici'
+import { deliverCallback } from '../captions/callbacks.js'
+import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
+import { takeNextStep } from '../captions/next-step.js'
+import { isDatabaseDown } from '../db/database-errors.js'
 import type { ServiceDeps } from '../deps.js'
-import { isDatabaseDown } from '../errors.js'
-import { addMs } from './backoff.js'
-import { deliverCallback } from './callbacks.js'
-import { pollCaption } from './poll.js'
-import { submitCaption } from './submit.js'
+import { addMs } from '../lib/backoff.js'
 import { claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.repository.js'
 
 const BATCH_SIZE = 20
@@ -41,20 +41,14 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
     const captions = await claimDueCaptions(deps.db, claim)
     const callbacks = await claimDueCallbacks(deps.db, claim)
     await Promise.all([
-      ...captions.map((id) => guarded(id, () => advance(id))),
+      ...captions.map((id) => guarded(id, () => takeNextStep(deps, id))),
       ...callbacks.map((id) => guarded(id, () => deliverCallback({ ...deps, callbackDispatcher }, id))),
     ])
     if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
-      await deps.db.idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } })
+      await deleteExpiredKeys(deps.db, now)
       lastKeyCleanup = now.getTime()
     }
     return captions.length + callbacks.length
-  }
-
-  async function advance(captionId: string): Promise<void> {
-    const caption = await deps.db.caption.findUnique({ where: { id: captionId }, select: { status: true } })
-    if (caption?.status === 'queued') await submitCaption(deps, captionId)
-    else await pollCaption(deps, captionId)
   }
 
   /** One row's failure is logged and left to its lease: it is retried when the lease runs out. */

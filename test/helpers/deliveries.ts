@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { webhookSecretFor } from '../../src/webhooks/webhook-secret.js'
+import { webhookSecretFor } from '../../src/captions/webhook-secret.js'
 import { TEST_WEBHOOK_SECRET } from './service.js'
 
 const fixture = JSON.parse(

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
-import { CAPTION_LENGTHS, CAPTION_STATUSES, PROMPT_STYLES } from '../../src/goapi/task.js'
+import { CAPTION_STATUSES } from '../../src/captions/statuses.js'
+import { CAPTION_LENGTHS, PROMPT_STYLES } from '../../src/goapi/task.js'
 
 /**
  * fast-check arbitraries for hostile input: strings with the characters that break parsers, databases

@@ -1,11 +1,15 @@
 import { Writable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
-import { type AppConfig, buildApp } from '../../src/app.js'
-import { loadConfig } from '../../src/config.js'
+import pino from 'pino'
+import { buildApp } from '../../src/app.js'
+import { type Config, loadConfig } from '../../src/config.js'
+import { createPrismaClient } from '../../src/db/prisma.js'
+import { createServiceDeps, type ServiceDeps } from '../../src/deps.js'
 import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
 import { createGoapiSimulator, type GoapiSimulator, type SimulatorFaults } from '../../src/goapi/simulator.js'
 import type { Clock } from '../../src/lib/clock.js'
 import { freePort } from '../../src/lib/net.js'
+import { loggerOptions } from '../../src/logger.js'
 import { createTestDatabase } from './database.js'
 
 export { freePort }
@@ -15,7 +19,9 @@ export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789'
 
 export interface TestService {
   app: FastifyInstance
-  config: AppConfig
+  /** What the app and any worker the test starts are built from. */
+  deps: ServiceDeps
+  config: Config & { databaseUrl: string }
   simulator: GoapiSimulator
   goapi: GoapiClient
   /** Every log line the app wrote, parsed. */
@@ -52,7 +58,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const database = options.databaseUrl ? undefined : await createTestDatabase()
   const databaseUrl = options.databaseUrl ?? (database?.url as string)
   const port = await freePort()
-  const config: AppConfig = {
+  const config: Config & { databaseUrl: string } = {
     ...loadConfig({
       GOAPI_API_KEY: TEST_GOAPI_KEY,
       GOAPI_BASE_URL: goapiBaseUrl,
@@ -77,16 +83,20 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       done()
     },
   })
-  const app = await buildApp(config, {
+  const db = createPrismaClient(databaseUrl)
+  const deps = createServiceDeps(config, {
+    db,
     goapi,
-    logStream,
-    ...(options.clock ? { clock: options.clock } : {}),
-    ...(options.random ? { random: options.random } : {}),
-    ...(options.workerId ? { workerId: options.workerId } : {}),
+    log: pino(loggerOptions(config.logLevel), logStream),
+    clock: options.clock,
+    random: options.random,
+    workerId: options.workerId,
   })
+  const app = await buildApp(config, deps)
   await app.listen({ host: '127.0.0.1', port })
   return {
     app,
+    deps,
     config,
     simulator,
     goapi,
@@ -102,6 +112,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     databaseUrl,
     async close() {
       await app.close()
+      await db.$disconnect()
       if (ownSimulator) await simulator.close()
       if (!options.goapi) await goapi.close()
       await database?.drop()

@@ -26,7 +26,7 @@ describe('background work', () => {
     const clock = manualClock()
     const service = await startTestService({ clock, ...options })
     cleanups.push(() => service.close())
-    return { service, clock, worker: createWorker(service.app.serviceDeps) }
+    return { service, clock, worker: createWorker(service.deps) }
   }
 
   async function post(service: TestService, imageUrl = 'https://images.example.com/cat.png') {
@@ -36,7 +36,7 @@ describe('background work', () => {
   }
 
   const row = (service: TestService, id: string) =>
-    service.app.db.caption.findUniqueOrThrow({ where: { id } })
+    service.deps.db.caption.findUniqueOrThrow({ where: { id } })
 
   it('when GoAPI answers 429, then the caption waits out the backoff and is submitted once by background work', async () => {
     const { service, clock, worker } = await start({
@@ -209,7 +209,7 @@ describe('background work', () => {
       deadlineAt: new Date(now.getTime() + 3600 * SECOND),
       lease: { owner: 'killed-replica', until: new Date(now.getTime() + 60 * SECOND) },
     })
-    await service.app.db.caption.create({
+    await service.deps.db.caption.create({
       data: {
         ...data,
         submitState,
@@ -252,9 +252,9 @@ describe('two replicas on one database', () => {
         return (response.json() as { id: string }).id
       }),
     )
-    const workers = services.map((service) => createWorker(service.app.serviceDeps))
+    const workers = services.map((service) => createWorker(service.deps))
     for (let round = 0; round < 30; round++) {
-      const open = await a.app.db.caption.count({
+      const open = await a.deps.db.caption.count({
         where: { id: { in: ids }, status: { notIn: ['completed', 'failed'] } },
       })
       if (open === 0) break
@@ -262,7 +262,7 @@ describe('two replicas on one database', () => {
       clock.advance(5 * MINUTE)
       await Promise.all(workers.map((worker) => worker.runOnce()))
     }
-    const rows = await a.app.db.caption.findMany({ where: { id: { in: ids } } })
+    const rows = await a.deps.db.caption.findMany({ where: { id: { in: ids } } })
     expect(rows.map((caption) => caption.status)).toEqual(ids.map(() => 'completed'))
     for (const id of ids) expect(tasksFor(simulator, id)).toHaveLength(1)
     expect(rows.every((caption) => caption.resubmissions === 0)).toBe(true)

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CALLBACK_MAX_ATTEMPTS } from '../../src/work/callbacks.js'
+import { CALLBACK_MAX_ATTEMPTS } from '../../src/captions/callbacks.js'
 import { createWorker, type Worker } from '../../src/work/worker.js'
 import { type CallbackReceiver, startCallbackReceiver } from '../helpers/callback-receiver.js'
 import { eventually, manualClock, startTestService, type TestService } from '../helpers/service.js'
@@ -19,7 +19,7 @@ describe('callbacks to the caller when a caption finishes', () => {
   beforeAll(async () => {
     receiver = await startCallbackReceiver()
     service = await startTestService({ clock })
-    worker = createWorker(service.app.serviceDeps)
+    worker = createWorker(service.deps)
   })
   afterEach(() => {
     service.simulator.faults.failTaskRate = 0
@@ -54,7 +54,7 @@ describe('callbacks to the caller when a caption finishes', () => {
   }
 
   function callbackColumns(id: string) {
-    return service.app.db.caption.findUniqueOrThrow({
+    return service.deps.db.caption.findUniqueOrThrow({
       where: { id },
       select: {
         status: true,

@@ -38,7 +38,7 @@ describe('POST /captions refusals', () => {
     service = await startTestService()
   })
   afterEach(async () => {
-    expect(await service.app.db.caption.count()).toBe(0)
+    expect(await service.deps.db.caption.count()).toBe(0)
     expect(service.simulator.counters.createRequests).toBe(0)
   })
   afterAll(async () => {
@@ -280,7 +280,7 @@ describe('POST /captions acceptance', () => {
     const metadata = metadataOfBytes(METADATA_LIMIT)
     const { caption } = await accepted({ imageUrl: IMAGE, metadata })
     expect(caption.metadata).toEqual(metadata)
-    const row = await service.app.db.caption.findUnique({ where: { id: caption.id } })
+    const row = await service.deps.db.caption.findUnique({ where: { id: caption.id } })
     expect(row?.metadata).toEqual(metadata)
   })
 

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { webhookSecretFor } from '../../src/webhooks/webhook-secret.js'
+import { webhookSecretFor } from '../../src/captions/webhook-secret.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import {
   contentType,
@@ -104,8 +104,8 @@ describe('hostile input', () => {
   /** Everything a request could have changed: rows in this file's database and GoAPI tasks paid for. */
   async function counts() {
     const [captions, idempotencyKeys] = await Promise.all([
-      service.app.db.caption.count(),
-      service.app.db.idempotencyKey.count(),
+      service.deps.db.caption.count(),
+      service.deps.db.idempotencyKey.count(),
     ])
     return { captions, idempotencyKeys, goapiTasks: service.simulator.tasks.size }
   }
@@ -139,7 +139,7 @@ describe('hostile input', () => {
     if (reply.statusCode === 202) {
       const caption = reply.json() as { id: string }
       expect(await counts()).toEqual(added(before, { captions: 1, goapiTasks: 1 }))
-      expect(await service.app.db.caption.findUnique({ where: { id: caption.id } })).not.toBeNull()
+      expect(await service.deps.db.caption.findUnique({ where: { id: caption.id } })).not.toBeNull()
     } else {
       await expectRefusedWithoutChange(reply, before)
     }
@@ -527,7 +527,7 @@ describe('hostile input', () => {
 
     /** Every caption as it stands (the columns a delivery could write), by id. */
     async function captionStates(): Promise<Map<string, string>> {
-      const rows = await service.app.db.caption.findMany({
+      const rows = await service.deps.db.caption.findMany({
         select: {
           id: true,
           status: true,
@@ -774,7 +774,7 @@ describe('hostile input', () => {
           expect(text.includes(secret), `${where} hold ${secret}`).toBe(false)
         }
         const candidates = macCandidates(text)
-        const captions = await service.app.db.caption.findMany({ select: { id: true } })
+        const captions = await service.deps.db.caption.findMany({ select: { id: true } })
         expect(captions.length).toBeGreaterThan(10)
         for (const { id } of captions) {
           const secret = webhookSecretFor(id, [TEST_WEBHOOK_SECRET])

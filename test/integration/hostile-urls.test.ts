@@ -95,7 +95,7 @@ describe(`callbackUrl with CALLBACK_ALLOWED_HOSTS=${CALLBACK_ALLOWED_HOSTS.join(
 
   it.each(ACCEPTED_CALLBACK_URLS)('when callbackUrl is %s (%s), then 202', async (_, callbackUrl) => {
     const caption = await expectAccepted(service, { imageUrl: IMAGE, callbackUrl })
-    const row = await service.app.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+    const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
     expect(row.callbackUrl).toBe(callbackUrl)
   })
 

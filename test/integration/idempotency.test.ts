@@ -47,8 +47,8 @@ describe('POST /captions with an Idempotency-Key', () => {
 
   async function counts() {
     return {
-      captions: await service.app.db.caption.count(),
-      keys: await service.app.db.idempotencyKey.count(),
+      captions: await service.deps.db.caption.count(),
+      keys: await service.deps.db.idempotencyKey.count(),
       tasks: service.simulator.tasks.size,
       creates: service.simulator.counters.createRequests,
     }
@@ -71,7 +71,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     expect(second.body).toBe(first.body)
 
     expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
-    expect(await service.app.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
+    expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
   })
 
   it('when the same body comes with its keys in another order or its defaults spelled out, then it counts as the same request', async () => {
@@ -95,14 +95,14 @@ describe('POST /captions with an Idempotency-Key', () => {
     expect(spelledOut.json()).toEqual(first.json())
 
     expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
-    expect(await service.app.db.caption.count({ where: { imageUrl } })).toBe(1)
+    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(1)
   })
 
   it('when the same key comes with a different body, then 422 idempotency_key_reused and nothing new is written', async () => {
     const key = randomUUID()
     const first = await post({ imageUrl: uniqueImageUrl() }, key)
     expect(first.statusCode).toBe(202)
-    const storedKey = await service.app.db.idempotencyKey.findUniqueOrThrow({
+    const storedKey = await service.deps.db.idempotencyKey.findUniqueOrThrow({
       where: { caller_key: { caller: '', key } },
     })
     const before = await counts()
@@ -117,9 +117,9 @@ describe('POST /captions with an Idempotency-Key', () => {
     )
 
     expect(await counts()).toEqual(before)
-    expect(await service.app.db.caption.count({ where: { imageUrl: otherImage } })).toBe(0)
+    expect(await service.deps.db.caption.count({ where: { imageUrl: otherImage } })).toBe(0)
     expect(
-      await service.app.db.idempotencyKey.findUniqueOrThrow({ where: { caller_key: { caller: '', key } } }),
+      await service.deps.db.idempotencyKey.findUniqueOrThrow({ where: { caller_key: { caller: '', key } } }),
     ).toEqual(storedKey)
   })
 
@@ -130,7 +130,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const body = expectErrorReply(reply, 400, 'invalid_idempotency_key')
     expect(body.message).toContain('Idempotency-Key')
     expect(await counts()).toEqual(before)
-    expect(await service.app.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
   })
 
   it('when the key is 255 characters long, then it is accepted', async () => {
@@ -161,7 +161,7 @@ describe('POST /captions with an Idempotency-Key', () => {
       'invalid_idempotency_key',
     )
     expect(await counts()).toEqual(before)
-    expect(await service.app.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
   })
 
   it('when 24 hours have passed, then the key is forgotten and the same key makes a new caption', async () => {
@@ -184,7 +184,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const secondId = (after.json() as CaptionBody).id
     expect(secondId).not.toBe(firstId)
 
-    expect(await service.app.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
+    expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
     expect(tasksFor(service.simulator, firstId)).toHaveLength(1)
     expect(tasksFor(service.simulator, secondId)).toHaveLength(1)
     // The key now stands for the new caption.
@@ -204,7 +204,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const firstId = (first.json() as CaptionBody).id
     const secondId = (second.json() as CaptionBody).id
     expect(secondId).not.toBe(firstId)
-    expect(await service.app.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
+    expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
     expect(tasksFor(service.simulator, firstId)).toHaveLength(1)
     expect(tasksFor(service.simulator, secondId)).toHaveLength(1)
   })
@@ -240,7 +240,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
 
     const replies = await Promise.all([send(replicaA), send(replicaB)])
 
-    const rows = await replicaA.app.db.caption.findMany({ where: { imageUrl: body.imageUrl } })
+    const rows = await replicaA.deps.db.caption.findMany({ where: { imageUrl: body.imageUrl } })
     expect(rows).toHaveLength(1)
     const captionId = rows[0]?.id as string
     expect(tasksFor(simulator, captionId)).toHaveLength(1)
@@ -259,7 +259,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
       expect(retry.headers['idempotent-replayed']).toBe('true')
       expect((retry.json() as CaptionBody).id).toBe(captionId)
     }
-    expect(await replicaB.app.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
+    expect(await replicaB.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
     expect(tasksFor(simulator, captionId)).toHaveLength(1)
   })
 })

@@ -48,7 +48,7 @@ async function serviceWithQueuedCaption(createLatencyMs: number) {
 
 /** Starts a worker round in the background and resolves once its create call has reached GoAPI. */
 async function roundWithSubmissionInFlight(service: TestService) {
-  const worker = createWorker(service.app.serviceDeps)
+  const worker = createWorker(service.deps)
   const createsBefore = service.simulator.counters.createRequests
   const round = worker.runOnce()
   // Settled here so that an early rejection is not reported as unhandled; asserted by the caller.
@@ -61,7 +61,7 @@ async function roundWithSubmissionInFlight(service: TestService) {
 }
 
 function leasedRows(service: TestService) {
-  return service.app.db.caption.findMany({
+  return service.deps.db.caption.findMany({
     where: { leaseOwner: { not: null } },
     select: { id: true, leaseOwner: true },
   })
@@ -72,9 +72,7 @@ describe('stopping the background worker', () => {
     const { service, captionId } = await serviceWithQueuedCaption(500)
     try {
       const { worker, settled } = await roundWithSubmissionInFlight(service)
-      expect(await leasedRows(service)).toEqual([
-        { id: captionId, leaseOwner: service.app.serviceDeps.workerId },
-      ])
+      expect(await leasedRows(service)).toEqual([{ id: captionId, leaseOwner: service.deps.workerId }])
 
       const started = Date.now()
       await worker.stop(5_000)
@@ -83,7 +81,7 @@ describe('stopping the background worker', () => {
       // It waited for GoAPI's answer and recorded it.
       expect(elapsed).toBeGreaterThanOrEqual(200)
       expect(elapsed).toBeLessThan(5_000)
-      const row = await service.app.db.caption.findUniqueOrThrow({ where: { id: captionId } })
+      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: captionId } })
       expect(row).toMatchObject({ status: 'pending', submitState: 'accepted', leaseOwner: null })
       expect(row.goapiTaskId).toEqual(expect.any(String))
       expect(await leasedRows(service)).toEqual([])
@@ -107,7 +105,7 @@ describe('stopping the background worker', () => {
       expect(elapsed).toBeGreaterThanOrEqual(150)
       expect(elapsed).toBeLessThan(1_000)
       expect(await leasedRows(service)).toEqual([])
-      const row = await service.app.db.caption.findUniqueOrThrow({ where: { id: captionId } })
+      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: captionId } })
       expect(row.submitState).toBe('in_flight')
 
       // The abandoned round still ends on its own, and takes no lease back.

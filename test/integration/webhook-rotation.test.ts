@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { webhookSecretFor } from '../../src/captions/webhook-secret.js'
 import type { GoapiSimulator } from '../../src/goapi/simulator.js'
-import { webhookSecretFor } from '../../src/webhooks/webhook-secret.js'
 import { createTestDatabase } from '../helpers/database.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import { expectErrorReply } from '../helpers/http.js'
@@ -67,7 +67,7 @@ describe('WEBHOOK_SECRET rotation', () => {
   }
 
   function row(service: TestService, caption: Caption) {
-    return service.app.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+    return service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
   }
 
   // Captions made under K1 (one completed under K2,K1, one left for the K2-only service) and under K2,K1.

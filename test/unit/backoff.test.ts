@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backoffDelay, SUBMIT_RETRY } from '../../src/work/backoff.js'
+import { backoffDelay, SUBMIT_RETRY } from '../../src/lib/backoff.js'
 
 describe('backoffDelay', () => {
   const policy = { baseMs: 1_000, factor: 2, maxMs: 10_000 }

@@ -15,3 +15,15 @@ describe('.env.example', () => {
     expect([...listed].filter((name) => name !== undefined && !known.has(name))).toEqual([])
   })
 })
+
+describe('defaults', () => {
+  const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8')
+  const shown = new Map([...text.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=(.*)$/gm)].map((m) => [m[1], m[2]]))
+
+  it.each(configVariables.filter((variable) => variable.default !== undefined))(
+    'when $name has a default in the config schema, then .env.example shows that value',
+    ({ name, default: value }) => {
+      expect(shown.get(name)).toBe(value)
+    },
+  )
+})

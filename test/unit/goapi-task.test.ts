@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest'
+import { CAPTION_STATUSES, type CaptionStatus, statusesBefore } from '../../src/captions/statuses.js'
 import { parseRetryAfter } from '../../src/goapi/client.js'
 import {
-  CAPTION_STATUSES,
-  type CaptionStatus,
   goapiTaskSchema,
   goapiWebhookSchema,
   mapGoapiStatus,
   redactSecrets,
-  statusesBefore,
   taskErrorMessage,
 } from '../../src/goapi/task.js'
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { captionIdFromSecret, webhookSecretFor } from '../../src/webhooks/webhook-secret.js'
+import { captionIdFromSecret, webhookSecretFor } from '../../src/captions/webhook-secret.js'
 
 const OLD_KEY = 'old-webhook-key-0123456789'
 const NEW_KEY = 'new-webhook-key-9876543210'

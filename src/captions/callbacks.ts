@@ -1,9 +1,8 @@
 import { type Dispatcher, request } from 'undici'
-import { findCaption } from '../captions/captions.repository.js'
-import { toCaptionResource } from '../captions/captions.service.js'
 import type { ServiceDeps } from '../deps.js'
-import { addMs, backoffDelay, CALLBACK_RETRY } from './backoff.js'
-import { releaseCaption } from './work.repository.js'
+import { addMs, backoffDelay, CALLBACK_RETRY } from '../lib/backoff.js'
+import { findCaption, finishLeasedStep } from './captions.repository.js'
+import { toCaptionResource } from './captions.service.js'
 
 export const CALLBACK_MAX_ATTEMPTS = 8
 
@@ -19,7 +18,7 @@ export async function deliverCallback(
   const { db, workerId: owner } = deps
   const caption = await findCaption(db, captionId)
   if (!caption?.callbackUrl || caption.callbackState !== 'pending') {
-    await releaseCaption(db, captionId, owner)
+    await finishLeasedStep(db, captionId, owner)
     return
   }
   const log = deps.log.child({ captionId })
@@ -44,12 +43,12 @@ export async function deliverCallback(
   }
   if (failure === undefined) {
     log.info({ attempt }, 'callback delivered')
-    await releaseCaption(db, captionId, owner, { callbackState: 'delivered', callbackAttempts: attempt })
+    await finishLeasedStep(db, captionId, owner, { callbackState: 'delivered', callbackAttempts: attempt })
     return
   }
   const givingUp = attempt >= CALLBACK_MAX_ATTEMPTS
   log.warn({ attempt, failure, givingUp }, 'callback not delivered')
-  await releaseCaption(db, captionId, owner, {
+  await finishLeasedStep(db, captionId, owner, {
     callbackAttempts: attempt,
     ...(givingUp
       ? { callbackState: 'failed' }

@@ -1,10 +1,9 @@
-import { failCaption, findCaption } from '../captions/captions.repository.js'
-import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
-import { TERMINAL_STATUSES } from '../goapi/task.js'
-import { addMs, backoffDelay } from './backoff.js'
-import { timeoutError } from './submit.js'
-import { releaseCaption } from './work.repository.js'
+import { captionFailures } from '../errors.js'
+import { addMs, backoffDelay } from '../lib/backoff.js'
+import { failCaption, findCaption, finishLeasedStep } from './captions.repository.js'
+import { TERMINAL_STATUSES } from './statuses.js'
+import { applyTaskUpdate } from './task-updates.js'
 
 /**
  * Webhooks are a fast path, not a promise: a caption GoAPI has been quiet about is asked about with
@@ -15,7 +14,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   const log = deps.log.child({ captionId })
   const caption = await findCaption(db, captionId)
   if (!caption || TERMINAL_STATUSES.includes(caption.status) || !caption.goapiTaskId) {
-    await releaseCaption(db, captionId, owner)
+    await finishLeasedStep(db, captionId, owner)
     return
   }
   const outcome = await deps.goapi.getTask(caption.goapiTaskId)
@@ -28,7 +27,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   const now = deps.clock.now()
   const current = await findCaption(db, captionId)
   if (!current || TERMINAL_STATUSES.includes(current.status)) {
-    await releaseCaption(db, captionId, owner)
+    await finishLeasedStep(db, captionId, owner)
     return
   }
   if (current.deadlineAt && now >= current.deadlineAt) {
@@ -36,13 +35,13 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
       { goapiTaskId: caption.goapiTaskId },
       'caption deadline passed without a final answer from GoAPI',
     )
-    await failCaption(db, captionId, timeoutError(deps), now)
-    await releaseCaption(db, captionId, owner)
+    await failCaption(db, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
+    await finishLeasedStep(db, captionId, owner)
     return
   }
   const policy = { baseMs: deps.work.pollIntervalMs, factor: 1.5, maxMs: deps.work.pollMaxIntervalMs }
   const next = addMs(now, backoffDelay(current.pollAttempts + 1, policy, deps.random))
   // The deadline is checked on time even when the next regular ask would come later.
   const nextAttemptAt = current.deadlineAt && current.deadlineAt < next ? current.deadlineAt : next
-  await releaseCaption(db, captionId, owner, { pollAttempts: { increment: 1 }, nextAttemptAt })
+  await finishLeasedStep(db, captionId, owner, { pollAttempts: { increment: 1 }, nextAttemptAt })
 }

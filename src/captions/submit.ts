@@ -1,10 +1,16 @@
-import { type CaptionRow, failCaption, findCaption } from '../captions/captions.repository.js'
-import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
+import { captionFailures } from '../errors.js'
 import type { GoapiTask } from '../goapi/task.js'
-import { webhookSecretFor } from '../webhooks/webhook-secret.js'
-import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from './backoff.js'
-import { releaseCaption, updateLeasedCaption } from './work.repository.js'
+import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
+import {
+  type CaptionRow,
+  failCaption,
+  findCaption,
+  finishLeasedStep,
+  updateWhileLeased,
+} from './captions.repository.js'
+import { applyTaskUpdate } from './task-updates.js'
+import { webhookSecretFor } from './webhook-secret.js'
 
 /**
  * Submission to GoAPI. A create costs money and GoAPI takes no idempotency key, so a caption is marked
@@ -19,20 +25,20 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
   const { db, workerId: owner } = deps
   const caption = await findCaption(db, captionId)
   if (caption === null || caption.status !== 'queued') {
-    await releaseCaption(db, captionId, owner)
+    await finishLeasedStep(db, captionId, owner)
     return
   }
   const now = deps.clock.now()
   if (caption.deadlineAt && now >= caption.deadlineAt) {
-    await failCaption(db, captionId, timeoutError(deps), now)
-    await releaseCaption(db, captionId, owner)
+    await failCaption(db, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
+    await finishLeasedStep(db, captionId, owner)
     return
   }
   const mayAlreadyExist = caption.submitState === 'in_flight' || caption.submitState === 'ambiguous'
   if (mayAlreadyExist && caption.submittedAt) {
     const resubmitAt = addMs(caption.submittedAt, deps.work.resubmitAfterMs)
     if (now < resubmitAt) {
-      await releaseCaption(db, captionId, owner, { nextAttemptAt: resubmitAt })
+      await finishLeasedStep(db, captionId, owner, { nextAttemptAt: resubmitAt })
       return
     }
     deps.log.warn(
@@ -40,7 +46,7 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
       'no sign of the earlier GoAPI task: sending again',
     )
   }
-  const marked = await updateLeasedCaption(
+  const marked = await updateWhileLeased(
     db,
     captionId,
     owner,
@@ -84,7 +90,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       const release = { submitState: 'accepted' as const, leaseOwner: null, leaseExpiresAt: null }
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, release)
       // A webhook got there first: the caption has moved already, only the bookkeeping is left.
-      if (moved === 'unchanged') await releaseCaption(db, caption.id, owner, { submitState: 'accepted' })
+      if (moved === 'unchanged') await finishLeasedStep(db, caption.id, owner, { submitState: 'accepted' })
       return
     }
     case 'rejected':
@@ -92,13 +98,10 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       await failCaption(
         db,
         caption.id,
-        {
-          code: 'goapi_rejected',
-          message: `GoAPI refused the task (HTTP ${outcome.httpStatus}): ${outcome.message}`,
-        },
+        captionFailures.goapiRejected(outcome.httpStatus, outcome.message),
         now,
       )
-      await releaseCaption(db, caption.id, owner, { submitState: 'refused' })
+      await finishLeasedStep(db, caption.id, owner, { submitState: 'refused' })
       return
     case 'retryable': {
       const delay = Math.max(
@@ -109,7 +112,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       const retryAt = addMs(now, delay)
       // The deadline is checked on time even when GoAPI asks for a longer wait.
       const nextAttemptAt = caption.deadlineAt && caption.deadlineAt < retryAt ? caption.deadlineAt : retryAt
-      await releaseCaption(db, caption.id, owner, { submitState: 'refused', nextAttemptAt })
+      await finishLeasedStep(db, caption.id, owner, { submitState: 'refused', nextAttemptAt })
       return
     }
     case 'ambiguous':
@@ -117,18 +120,11 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         { reason: outcome.reason, resubmitAfterMs: deps.work.resubmitAfterMs },
         'GoAPI may have taken the task; waiting for a sign of it before sending again',
       )
-      await releaseCaption(db, caption.id, owner, {
+      await finishLeasedStep(db, caption.id, owner, {
         submitState: 'ambiguous',
         nextAttemptAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
       })
       return
-  }
-}
-
-export function timeoutError(deps: Pick<ServiceDeps, 'work'>) {
-  return {
-    code: 'timeout',
-    message: `GoAPI gave no final answer within ${Math.round(deps.work.deadlineMs / 1000)} seconds`,
   }
 }
 

@@ -1,0 +1,13 @@
+import type { ServiceDeps } from '../deps.js'
+import { findCaptionStatus } from './captions.repository.js'
+import { pollCaption } from './poll.js'
+import { submitCaption } from './submit.js'
+
+/**
+ * The next step of a caption that background work has leased: a caption GoAPI has not accepted yet is
+ * submitted, any other is asked about (and failed once past its deadline).
+ */
+export async function takeNextStep(deps: ServiceDeps, captionId: string): Promise<void> {
+  if ((await findCaptionStatus(deps.db, captionId)) === 'queued') await submitCaption(deps, captionId)
+  else await pollCaption(deps, captionId)
+}
