@@ -109,8 +109,8 @@ function findObject<T>(objects: KubeObject[], kind: string, name?: string): T & 
   return matches[0] as T & KubeObject
 }
 
-// Just enough of kustomize's patching for the example overlay: a strategic merge patch merges maps and
-// replaces lists; a JSON 6902 patch may add and replace.
+// Just enough of kustomize's patching for the example overlay: a strategic merge patch merges maps,
+// replaces lists, or with `$patch: delete` removes its target; a JSON 6902 patch may add and replace.
 function mergeInto(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(patch)) {
     const current = target[key]
@@ -147,6 +147,7 @@ function applyOverlay(baseObjects: KubeObject[], dir: string): KubeObject[] {
     if (target === undefined)
       throw new Error(`patch ${entry.path ?? '(inline)'}: no ${kind} ${name} in the base`)
     if (Array.isArray(body)) for (const operation of body) applyOperation(target, operation)
+    else if (body.$patch === 'delete') objects.splice(objects.indexOf(target), 1)
     else mergeInto(target, body)
   }
   return objects
@@ -400,6 +401,10 @@ describe('the example overlay', () => {
     for (const image of overlay.images ?? []) expect(images).toContain(image.name)
     expect(overlay.images?.length).toBeGreaterThan(0)
     expect(overlay.replicas).toEqual([{ name: deployment.metadata.name, count: 3 }])
+  })
+
+  it('when applied, then it carries no Secret, so the real one is never overwritten by the example', () => {
+    expect(overlayObjects.filter((object) => object.kind === 'Secret')).toEqual([])
   })
 
   it('when its patches are applied, then each finds its target and sets the public URL and callback hosts', () => {
