@@ -434,7 +434,10 @@ describe('task lifecycle and webhooks', () => {
     const taskId = await createTask(client, receiver.endpoint)
     await waitUntil(() => expect(receiver.statuses()).toEqual(['pending', 'processing', 'completed']))
 
-    expect(sim.tasks.get(taskId)).toMatchObject({ webhookAttempts: 4, webhookDeliveries: 3 })
+    // The receiver has the delivery before the simulator has its answer.
+    await waitUntil(() =>
+      expect(sim.tasks.get(taskId)).toMatchObject({ webhookAttempts: 4, webhookDeliveries: 3 }),
+    )
   })
 
   it('when the receiver always fails, then each delivery gives up after three tries', async () => {
