@@ -758,6 +758,25 @@ describe('standalone command', () => {
     expect(command.stderr()).toContain('GOAPI_SIM_REORDER_WEBHOOKS')
   })
 
+  it('when a GOAPI_SIM_ variable is misspelled, then the command names it, lists the known names and exits 1', async () => {
+    const command = run({ GOAPI_SIM_PORT: '0', GOAPI_SIM_DROP_WEBHOOKS_RATE: '1' })
+    cleanups.push(async () => {
+      if (command.child.exitCode === null) command.child.kill('SIGKILL')
+    })
+
+    expect(await command.exited).toBe(1)
+    expect(command.stderr()).toContain('GOAPI_SIM_DROP_WEBHOOKS_RATE')
+    expect(command.stderr()).toContain('did you mean GOAPI_SIM_DROP_WEBHOOK_RATE?')
+    for (const known of [
+      'GOAPI_SIM_PORT',
+      'GOAPI_SIM_API_KEY',
+      'GOAPI_SIM_STATE_FILE',
+      'GOAPI_SIM_FAIL_TASK_RATE',
+    ])
+      expect(command.stderr()).toContain(known)
+    expect(command.stdout()).not.toContain('listening')
+  })
+
   it('when started, then it prints its URL, serves the API with faults from env, and stops on SIGTERM', async () => {
     const command = run({ GOAPI_SIM_PORT: '0', GOAPI_SIM_API_KEY: API_KEY, GOAPI_SIM_FAIL_TASK_RATE: '1' })
     cleanups.push(async () => {
@@ -776,4 +795,28 @@ describe('standalone command', () => {
     command.child.kill('SIGTERM')
     expect(await command.exited).toBe(0)
   }, 10_000)
+
+  it('when GOAPI_SIM_STATE_FILE is set, then the tasks it made are in that file once it stops', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'goapi-sim-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'tasks.json')
+    const command = run({ GOAPI_SIM_PORT: '0', GOAPI_SIM_API_KEY: API_KEY, GOAPI_SIM_STATE_FILE: file })
+    cleanups.push(async () => {
+      if (command.child.exitCode === null) command.child.kill('SIGKILL')
+    })
+    await vi.waitFor(() => expect(command.stdout()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/), {
+      timeout: 15_000,
+      interval: 20,
+    })
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(command.stdout())?.[1] ?? ''
+    const client = createGoapiClient({ baseUrl: url, apiKey: API_KEY })
+    cleanups.push(() => client.close())
+
+    const taskId = await createTask(client, '')
+    command.child.kill('SIGTERM')
+
+    expect(await command.exited).toBe(0)
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { tasks: { task: { task_id: string } }[] }
+    expect(saved.tasks.map((entry) => entry.task.task_id)).toEqual([taskId])
+  })
 })
