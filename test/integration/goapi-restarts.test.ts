@@ -96,4 +96,41 @@ describe('GoAPI restarts and lost tasks', () => {
     expect(read.json()).toMatchObject({ status: 'completed', error: null })
     expect(restarted.counters.createRequests).toBe(0)
   })
+
+  it('when GoAPI answers not_found for a task between answers that know it, then each not_found is tolerated and the caption completes', async () => {
+    const { goapi, caption, pollNow } = await start()
+
+    await goapi.restart({}, { forgetful: true })
+    expect((await pollNow()).status).toBe('pending')
+    await goapi.restart({ stepDelayMs: 60 * MINUTE })
+    expect((await pollNow()).status).toBe('pending')
+    await goapi.restart({}, { forgetful: true })
+    expect((await pollNow()).status).toBe('pending')
+    const restarted = await goapi.restart()
+    await eventually(async () =>
+      restarted.tasks.get(caption.goapiTaskId)?.task.status === 'completed' ? true : undefined,
+    )
+
+    expect(await pollNow()).toMatchObject({ status: 'completed', errorCode: null })
+  })
+
+  it('when GoAPI answers not_found for a task twice in a row, then the caption fails at once with goapi_task_not_found and is not sent again', async () => {
+    const { goapi, service, caption, pollNow } = await start()
+    expect(goapi.simulator.forgetTask(caption.goapiTaskId)).toBe(true)
+
+    const tolerated = await pollNow()
+    expect(tolerated).toMatchObject({ status: 'pending', errorCode: null })
+    const failed = await pollNow()
+
+    expect(failed).toMatchObject({ status: 'failed', errorCode: 'goapi_task_not_found', resubmissions: 0 })
+    expect(failed.completedAt?.getTime()).toBeLessThan((failed.deadlineAt as Date).getTime())
+    const read = await service.app.inject({ method: 'GET', url: `/captions/${caption.id}` })
+    expect(read.json().error).toEqual({
+      code: 'goapi_task_not_found',
+      message: expect.stringContaining(`GoAPI no longer knows task ${caption.goapiTaskId}`),
+    })
+    expect(goapi.simulator.counters).toMatchObject({ createRequests: 1, getRequests: 2 })
+    await pollNow()
+    expect(goapi.simulator.counters).toMatchObject({ createRequests: 1, getRequests: 2 })
+  })
 })
