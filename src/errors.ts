@@ -53,6 +53,17 @@ export const IdempotencyKeyInProgress = createError(
   'Idempotency-Key: a request with this key is still being processed; retry shortly',
   409,
 )
+/**
+ * A caption whose task GoAPI answers not_found for on two polls in a row. The task id came from GoAPI, so
+ * GoAPI has purged or lost the task and it will never finish; sending the caption again would pay twice.
+ */
+export function goapiTaskNotFound(taskId: string): { code: string; message: string } {
+  return {
+    code: 'goapi_task_not_found',
+    message: `GoAPI no longer knows task ${taskId}: it was purged or lost and will not finish; the caption was not sent again, so it is not paid twice`,
+  }
+}
+
 interface ErrorBody {
   statusCode: number
   error: string
