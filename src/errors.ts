@@ -84,6 +84,15 @@ export const captionFailures = {
     code: 'goapi_empty_output',
     message: 'GoAPI reported the task completed but sent no caption text',
   }),
+  /**
+   * GoAPI answered not_found for the caption's task on two polls in a row. The task id came from
+   * GoAPI, so GoAPI has purged or lost the task and it will never finish; sending the caption again
+   * would pay twice.
+   */
+  goapiTaskNotFound: (taskId: string): CaptionFailure => ({
+    code: 'goapi_task_not_found',
+    message: `GoAPI no longer knows task ${taskId}: it was purged or lost and will not finish; the caption was not sent again, so it is not paid twice`,
+  }),
   /** No final answer from GoAPI before the caption's deadline. */
   timeout: (deadlineMs: number): CaptionFailure => ({
     code: 'timeout',

@@ -12,6 +12,8 @@ import { loggerOptions } from './logger.js'
 import { createWorker } from './work/worker.js'
 
 const EMBEDDED_DATA_DIR = fileURLToPath(new URL('../.data/postgres', import.meta.url))
+// Captions in flight across a restart need the tasks the previous run's simulator made.
+const SIMULATOR_STATE_FILE = fileURLToPath(new URL('../.data/goapi-simulator.json', import.meta.url))
 const SIMULATOR_API_KEY = 'simulator'
 
 /** The process: config → database → GoAPI → app → listen → graceful shutdown. */
@@ -45,7 +47,11 @@ async function main(): Promise<void> {
   if (goapiApiKey === undefined) {
     // Loaded only here: a real deployment never runs the simulator.
     const { createGoapiSimulator } = await import('./goapi/simulator.js')
-    const simulator = createGoapiSimulator({ apiKey: SIMULATOR_API_KEY })
+    const simulator = createGoapiSimulator({
+      apiKey: SIMULATOR_API_KEY,
+      stateFile: SIMULATOR_STATE_FILE,
+      logger: { level: 'warn' },
+    })
     goapiBaseUrl = await simulator.listen({ host: '127.0.0.1', port: 0 })
     goapiApiKey = SIMULATOR_API_KEY
     cleanups.push(() => simulator.close())

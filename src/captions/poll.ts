@@ -8,6 +8,8 @@ import { applyTaskUpdate } from './task-updates.js'
 /**
  * Webhooks are a fast path, not a promise: a caption GoAPI has been quiet about is asked about with
  * get-task, then again with a growing wait, and failed with code `timeout` once its deadline passes.
+ * GoAPI gave us the task id, so not_found means it purged or lost the task: one is forgiven (its
+ * storage may lag just after create), the next in a row fails the caption rather than wait an hour.
  */
 export async function pollCaption(deps: ServiceDeps, captionId: string): Promise<void> {
   const { db, workerId: owner } = deps
@@ -20,6 +22,13 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   const outcome = await deps.goapi.getTask(caption.goapiTaskId)
   if (outcome.kind === 'found') {
     await applyTaskUpdate(deps, captionId, outcome.task)
+  } else if (outcome.kind === 'not_found' && caption.notFoundPolls >= 1) {
+    log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI no longer knows the task; the caption fails')
+    await failCaption(db, captionId, captionFailures.goapiTaskNotFound(caption.goapiTaskId), deps.clock.now())
+    await finishLeasedStep(db, captionId, owner, { notFoundPolls: { increment: 1 } })
+    return
+  } else if (outcome.kind === 'not_found') {
+    log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI does not know the task; asking once more')
   } else {
     log.warn({ goapiTaskId: caption.goapiTaskId, outcome }, 'GoAPI could not tell how the task stands')
   }
@@ -43,5 +52,12 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   const next = addMs(now, backoffDelay(current.pollAttempts + 1, policy, deps.random))
   // The deadline is checked on time even when the next regular ask would come later.
   const nextAttemptAt = current.deadlineAt && current.deadlineAt < next ? current.deadlineAt : next
-  await finishLeasedStep(db, captionId, owner, { pollAttempts: { increment: 1 }, nextAttemptAt })
+  // Only answers about the task count: an unreachable GoAPI neither breaks nor extends a run of not_found.
+  const notFoundPolls =
+    outcome.kind === 'found' ? 0 : outcome.kind === 'not_found' ? { increment: 1 } : undefined
+  await finishLeasedStep(db, captionId, owner, {
+    pollAttempts: { increment: 1 },
+    nextAttemptAt,
+    notFoundPolls,
+  })
 }

@@ -39,15 +39,52 @@ const envSchema = z.object({
   GOAPI_SIM_HOST: z.preprocess(unsetIfEmpty, z.string().default('127.0.0.1')),
   GOAPI_SIM_API_KEY: z.preprocess(unsetIfEmpty, z.string().default('simulator')),
   GOAPI_SIM_LOG_LEVEL: z.preprocess(unsetIfEmpty, z.enum(LOG_LEVELS).default('info')),
+  GOAPI_SIM_STATE_FILE: z.preprocess(unsetIfEmpty, z.string().optional()),
   ...faultEnvShape,
 })
+const KNOWN_NAMES = Object.keys(envSchema.shape)
 
 interface SimulatorCliSettings {
   host: string
   port: number
   apiKey: string
   logLevel: (typeof LOG_LEVELS)[number]
+  stateFile: string | undefined
   faults: Partial<SimulatorFaults>
+}
+
+/** A misspelled switch would otherwise be ignored and the simulator run without the fault asked for. */
+function unknownNames(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => name.startsWith('GOAPI_SIM_') && !KNOWN_NAMES.includes(name))
+    .map((name) => {
+      const closest = closestName(name)
+      const hint = closest === undefined ? '' : ` (did you mean ${closest}?)`
+      return `${name}: not a setting of the GoAPI simulator${hint}`
+    })
+}
+
+function closestName(name: string): string | undefined {
+  const [best] = KNOWN_NAMES.map((known) => ({ known, distance: editDistance(name, known) })).sort(
+    (a, b) => a.distance - b.distance,
+  )
+  // A quarter of the name may be wrong before a guess stops being a help.
+  const tolerance = Math.max(1, Math.floor((name.length - 'GOAPI_SIM_'.length) / 4))
+  return best && best.distance <= tolerance ? best.known : undefined
+}
+
+/** Levenshtein distance. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j += 1) {
+      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
+      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution)
+    }
+    previous = current
+  }
+  return previous[b.length] as number
 }
 
 /** Reads the settings, or lists every bad variable by name. */
@@ -55,12 +92,11 @@ function readSimulatorSettings(
   env: NodeJS.ProcessEnv,
 ): { ok: true; settings: SimulatorCliSettings } | { ok: false; errors: string[] } {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`),
-    }
-  }
+  const errors = [
+    ...unknownNames(env),
+    ...(parsed.error?.issues ?? []).map((issue) => `${String(issue.path[0])}: ${issue.message}`),
+  ]
+  if (!parsed.success || errors.length > 0) return { ok: false, errors }
   const values = parsed.data as Record<string, unknown>
   const faults = Object.fromEntries(
     FAULT_KEYS.map((key) => [key, values[faultEnvName(key)]]).filter(([, value]) => value !== undefined),
@@ -72,6 +108,7 @@ function readSimulatorSettings(
       port: parsed.data.GOAPI_SIM_PORT,
       apiKey: parsed.data.GOAPI_SIM_API_KEY,
       logLevel: parsed.data.GOAPI_SIM_LOG_LEVEL,
+      stateFile: parsed.data.GOAPI_SIM_STATE_FILE,
       faults,
     },
   }
@@ -81,12 +118,13 @@ async function main() {
   const read = readSimulatorSettings(process.env)
   if (!read.ok) {
     console.error(
-      `Invalid GoAPI simulator settings:\n${read.errors.map((error) => `  - ${error}`).join('\n')}`,
+      `Invalid GoAPI simulator settings:\n${read.errors.map((error) => `  - ${error}`).join('\n')}\n` +
+        `Known settings: ${KNOWN_NAMES.join(', ')}`,
     )
     process.exit(1)
   }
-  const { host, port, apiKey, logLevel, faults } = read.settings
-  const simulator = createGoapiSimulator({ apiKey, faults, logger: { level: logLevel } })
+  const { host, port, apiKey, logLevel, stateFile, faults } = read.settings
+  const simulator = createGoapiSimulator({ apiKey, faults, stateFile, logger: { level: logLevel } })
   const url = await simulator.listen({ host, port })
   const key = apiKey === 'simulator' ? 'x-api-key: simulator' : 'x-api-key from GOAPI_SIM_API_KEY'
   console.log(`GoAPI simulator listening on ${url} (${key}; faults: ${JSON.stringify(simulator.faults)})`)

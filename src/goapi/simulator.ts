@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { Agent, request } from 'undici'
 import { z } from 'zod'
+import { createStateSaver, readSimulatorState, type StateSaver } from './simulator-state.js'
 import { JOYCAPTION_MODEL, JOYCAPTION_TASK_TYPE } from './task.js'
 
 /** Switches for GoAPI's misbehaviours. Rates are chances from 0 to 1, drawn per create or per delivery. */
@@ -68,6 +69,16 @@ export interface SimulatorOptions {
   webhookRetryDelaysMs?: readonly number[]
   /** Per webhook try, for headers and for body (default 10 s). */
   webhookTimeoutMs?: number
+  /**
+   * Keeps the tasks across restarts: read at creation, written shortly after a task changes and on
+   * close. Without it the tasks live in memory only.
+   */
+  stateFile?: string
+  /**
+   * Pause before the unfinished tasks read from `stateFile` move on (default 2 s), so a service started
+   * together with the simulator is listening by the time their webhooks come.
+   */
+  resumeAfterMs?: number
 }
 
 export type SimulatedStatus = 'pending' | 'processing' | 'completed' | 'failed'
@@ -121,6 +132,8 @@ export interface SimulatorCounters {
   getRequests: number
   unauthorized: number
   badRequests: number
+  /** Times `stateFile` was written. */
+  stateWrites: number
 }
 
 export interface SimulatorSummary {
@@ -142,6 +155,8 @@ export interface GoapiSimulator {
   listen(options?: { host?: string; port?: number }): Promise<string>
   /** Ends a task now (default `completed`) and sends its webhook; a terminal task is left as it is. */
   finishTask(taskId: string, outcome?: SimulatedOutcome): SimulatedGoapiTask
+  /** Loses a task, as GoAPI does when it purges one: get-task answers 404 for it from then on. */
+  forgetTask(taskId: string): boolean
   summary(): SimulatorSummary
   /** Stops timers, webhook deliveries and retries, held sockets and the server. */
   close(): Promise<void>
@@ -204,6 +219,9 @@ interface TaskRecord {
   webhooksDropped: number
 }
 
+/** State file writes are coalesced over this long. */
+const STATE_WRITE_DELAY_MS = 100
+
 export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator {
   if (options.apiKey === '') throw new Error('the GoAPI simulator needs a non-empty apiKey')
   const faults: SimulatorFaults = simulatorFaultsSchema.parse({
@@ -227,6 +245,7 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
     getRequests: 0,
     unauthorized: 0,
     badRequests: 0,
+    stateWrites: 0,
   }
   const webhookAgent = new Agent({
     connect: { timeout: 5_000 },
@@ -236,6 +255,29 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
   // Closing must not wait for sockets the hang fault holds open on purpose.
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true })
   let closing: Promise<void> | undefined
+  const carriedOver = options.stateFile ? readSimulatorState(options.stateFile, now()) : []
+  for (const { webhookInterrupted: _, ...record } of carriedOver) records.set(record.task.task_id, record)
+  const saver = options.stateFile ? stateSaver(options.stateFile) : undefined
+  // Tasks whose webhook close() cut off on its way: kept in the state file until it is sent again.
+  const interrupted = new Set(
+    carriedOver.filter((stored) => stored.webhookInterrupted).map((stored) => stored.task.task_id),
+  )
+
+  function stateSaver(file: string): StateSaver {
+    return createStateSaver({
+      file,
+      delayMs: STATE_WRITE_DELAY_MS,
+      tasks: () =>
+        [...records.values()].map((record) => ({
+          ...record,
+          webhookInterrupted: interrupted.has(record.task.task_id),
+        })),
+      onWritten: () => {
+        counters.stateWrites += 1
+      },
+      onError: (error) => app.log.error({ err: error, file }, 'GoAPI simulator state not written'),
+    })
+  }
 
   function chance(probability: number): boolean {
     if (probability <= 0) return false
@@ -317,6 +359,7 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
       webhooksDropped: 0,
     }
     records.set(task.task_id, record)
+    saver?.changed()
     stalePending.set(task.task_id, structuredClone(task))
     notify(record)
     scheduleNextStep(record)
@@ -339,6 +382,7 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
     if (task.status === 'pending') {
       task.status = 'processing'
       task.meta.started_at = goTime(now())
+      saver?.changed()
       notify(record)
       if (record.fate !== 'never-finish') scheduleNextStep(record)
     } else if (task.status === 'processing') {
@@ -369,6 +413,7 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
         detail: null,
       }
     }
+    saver?.changed()
     notify(record)
     const stale = stalePending.get(task.task_id)
     stalePending.delete(task.task_id)
@@ -450,6 +495,30 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
     return structuredClone(record.task)
   }
 
+  function forgetTask(taskId: string): boolean {
+    if (!records.delete(taskId)) return false
+    cancelTimer(stepTimers.get(taskId))
+    stepTimers.delete(taskId)
+    stalePending.delete(taskId)
+    saver?.changed()
+    return true
+  }
+
+  /** Tasks read from the state file carry on where the previous run left them. */
+  function resume() {
+    for (const { task, fate, webhookInterrupted } of carriedOver) {
+      const id = task.task_id
+      const running = task.status === 'pending' || (task.status === 'processing' && fate !== 'never-finish')
+      if (!running && !webhookInterrupted) continue
+      schedule(options.resumeAfterMs ?? 2_000, () => {
+        const record = records.get(id)
+        if (record === undefined) return
+        if (interrupted.delete(id)) notify(record)
+        if (running && !TERMINAL.includes(record.task.status)) scheduleNextStep(record)
+      })
+    }
+  }
+
   app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
     const status = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
     if (status === 400) counters.badRequests += 1
@@ -516,9 +585,14 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
       if (!records.has(request.params.id)) return reply.code(404).send(goapiError(404, 'task not found'))
       return envelope(finishTask(request.params.id, outcome.data.outcome))
     })
+    api.delete<{ Params: { id: string } }>('/_sim/tasks/:id', async (request, reply) => {
+      if (!forgetTask(request.params.id)) return reply.code(404).send(goapiError(404, 'task not found'))
+      return reply.code(204).send()
+    })
   })
 
   async function shutDown() {
+    for (const id of deliveryChains.keys()) interrupted.add(id)
     for (const [timer, onCancel] of timers) {
       clearTimeout(timer)
       onCancel()
@@ -528,7 +602,10 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
     await webhookAgent.destroy()
     await Promise.all(deliveryChains.values())
     await app.close()
+    await saver?.close()
   }
+
+  resume()
 
   return {
     app,
@@ -541,6 +618,7 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
       return `http://${urlHost(host)}:${address.port}`
     },
     finishTask,
+    forgetTask,
     summary,
     close() {
       closing ??= shutDown()

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -434,7 +437,10 @@ describe('task lifecycle and webhooks', () => {
     const taskId = await createTask(client, receiver.endpoint)
     await waitUntil(() => expect(receiver.statuses()).toEqual(['pending', 'processing', 'completed']))
 
-    expect(sim.tasks.get(taskId)).toMatchObject({ webhookAttempts: 4, webhookDeliveries: 3 })
+    // The receiver has the delivery before the simulator has its answer.
+    await waitUntil(() =>
+      expect(sim.tasks.get(taskId)).toMatchObject({ webhookAttempts: 4, webhookDeliveries: 3 }),
+    )
   })
 
   it('when the receiver always fails, then each delivery gives up after three tries', async () => {
@@ -552,6 +558,148 @@ describe('create faults', () => {
   })
 })
 
+describe('state kept across restarts', () => {
+  async function stateFile() {
+    const dir = await mkdtemp(path.join(tmpdir(), 'goapi-sim-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    return path.join(dir, 'state', 'goapi-simulator.json')
+  }
+
+  it('when a simulator with a state file closes before its task finishes, then a new one on the same file answers for the task and completes it', async () => {
+    const receiver = await startReceiver()
+    const file = await stateFile()
+    const first = await startSimulator({ stepDelayMs: 60_000 }, { stateFile: file })
+    const taskId = await createTask(first.client, receiver.endpoint)
+    await waitUntil(() => expect(first.sim.tasks.get(taskId)?.webhookDeliveries).toBe(1))
+    await first.sim.close()
+
+    const second = await startSimulator({}, { stateFile: file, resumeAfterMs: STEP_MS })
+
+    const outcome = await second.client.getTask(taskId)
+    expect(outcome.kind === 'found' && outcome.task.status).toBe('pending')
+    await waitForStatus(second.client, taskId, 'completed')
+    await waitUntil(() => expect(receiver.statuses()).toEqual(['pending', 'processing', 'completed']))
+    expect(receiver.deliveries.map((delivery) => delivery.secret)).toEqual([SECRET, SECRET, SECRET])
+    expect(second.sim.tasks.get(taskId)).toMatchObject({ fate: 'complete', createAnswered: true })
+  })
+
+  it('when close cuts a webhook off, then the next simulator on the file sends it again', async () => {
+    const receiver = await startReceiver((call) => (call === 1 ? 503 : 200))
+    const file = await stateFile()
+    const first = await startSimulator(
+      { stepDelayMs: 60_000, neverFinishRate: 1 },
+      { stateFile: file, webhookRetryDelaysMs: [60_000] },
+    )
+    const taskId = await createTask(first.client, receiver.endpoint)
+    await waitUntil(() => expect(receiver.calls()).toBe(1))
+    await first.sim.close()
+
+    await startSimulator({}, { stateFile: file, resumeAfterMs: STEP_MS })
+
+    await waitUntil(() => expect(receiver.statuses()).toEqual(['pending', 'processing']))
+    await sleep(STEP_MS * 3)
+    expect(receiver.statuses()).toEqual(['pending', 'processing'])
+    expect(receiver.deliveries[0]?.body.data.task_id).toBe(taskId)
+  })
+
+  it('when a task that never finishes is carried over, then it stays processing until finished by hand', async () => {
+    const file = await stateFile()
+    const first = await startSimulator({ neverFinishRate: 1 }, { stateFile: file })
+    const taskId = await createTask(first.client, '')
+    await waitForStatus(first.client, taskId, 'processing')
+    await first.sim.close()
+
+    const second = await startSimulator({}, { stateFile: file })
+    await sleep(STEP_MS * 4)
+
+    expect(second.sim.tasks.get(taskId)?.task.status).toBe('processing')
+    expect(second.sim.finishTask(taskId).status).toBe('completed')
+  })
+
+  it('when a burst of tasks is created, then the state file is written a few times, not once per task', async () => {
+    const file = await stateFile()
+    const { sim } = await startSimulator({ stepDelayMs: 60_000 }, { stateFile: file })
+
+    const created = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        sim.app.inject({
+          method: 'POST',
+          url: '/api/v1/task',
+          headers: { 'x-api-key': API_KEY },
+          payload: createTaskBody(captionInput('')),
+        }),
+      ),
+    )
+    await waitUntil(() => expect(sim.counters.stateWrites).toBeGreaterThan(0))
+    await sim.close()
+
+    expect(created.every((response) => response.statusCode === 200)).toBe(true)
+    expect(sim.counters.stateWrites).toBeLessThanOrEqual(5)
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { tasks: { task: { task_id: string } }[] }
+    expect(saved.tasks.map((entry) => entry.task.task_id).sort()).toEqual([...sim.tasks.keys()].sort())
+    expect(await readdir(path.dirname(file))).toEqual([path.basename(file)])
+  })
+
+  it('when a task is forgotten, then get-task answers 404 and the next simulator on the file does not know it either', async () => {
+    const file = await stateFile()
+    const first = await startSimulator({ stepDelayMs: 60_000 }, { stateFile: file })
+    const forgotten = await createTask(first.client, '')
+    const kept = await createTask(first.client, '')
+
+    const response = await first.sim.app.inject({
+      method: 'DELETE',
+      url: `/_sim/tasks/${forgotten}`,
+      headers: { 'x-api-key': API_KEY },
+    })
+    const again = await first.sim.app.inject({
+      method: 'DELETE',
+      url: `/_sim/tasks/${forgotten}`,
+      headers: { 'x-api-key': API_KEY },
+    })
+
+    expect(response.statusCode).toBe(204)
+    expect(again.statusCode).toBe(404)
+    expect(await first.client.getTask(forgotten)).toEqual({ kind: 'not_found' })
+    await first.sim.close()
+    const second = await startSimulator({}, { stateFile: file })
+    expect(await second.client.getTask(forgotten)).toEqual({ kind: 'not_found' })
+    expect((await second.client.getTask(kept)).kind).toBe('found')
+  })
+
+  it('when finished tasks in the state file ended more than a day before a start, then that start forgets them', async () => {
+    const file = await stateFile()
+    let now = new Date('2026-03-01T12:00:00Z')
+    const first = await startSimulator({ neverFinishRate: 1 }, { stateFile: file, now: () => now })
+    const old = await createTask(first.client, '')
+    const running = await createTask(first.client, '')
+    first.sim.finishTask(old)
+    await first.sim.close()
+
+    now = new Date('2026-03-02T12:00:01Z')
+    const second = await startSimulator({}, { stateFile: file, now: () => now })
+
+    expect(second.sim.tasks.has(old)).toBe(false)
+    expect(second.sim.tasks.has(running)).toBe(true)
+  })
+
+  it('when the state file cannot be read, then the simulator refuses to start and names the file', async () => {
+    const file = await stateFile()
+    const { sim } = await startSimulator({}, { stateFile: file })
+    await sim.close()
+    await writeFile(file, '{"version":1,"tasks":[{"task":')
+
+    expect(() => createGoapiSimulator({ apiKey: API_KEY, stateFile: file })).toThrow(file)
+  })
+
+  it('when no state file is given, then nothing is written', async () => {
+    const { sim, client } = await startSimulator()
+    await createTask(client, '')
+    await sim.close()
+
+    expect(sim.counters.stateWrites).toBe(0)
+  })
+})
+
 describe('control routes', () => {
   it('when faults are patched over HTTP, then the next requests use them', async () => {
     const { sim } = await startSimulator()
@@ -610,6 +758,25 @@ describe('standalone command', () => {
     expect(command.stderr()).toContain('GOAPI_SIM_REORDER_WEBHOOKS')
   })
 
+  it('when a GOAPI_SIM_ variable is misspelled, then the command names it, lists the known names and exits 1', async () => {
+    const command = run({ GOAPI_SIM_PORT: '0', GOAPI_SIM_DROP_WEBHOOKS_RATE: '1' })
+    cleanups.push(async () => {
+      if (command.child.exitCode === null) command.child.kill('SIGKILL')
+    })
+
+    expect(await command.exited).toBe(1)
+    expect(command.stderr()).toContain('GOAPI_SIM_DROP_WEBHOOKS_RATE')
+    expect(command.stderr()).toContain('did you mean GOAPI_SIM_DROP_WEBHOOK_RATE?')
+    for (const known of [
+      'GOAPI_SIM_PORT',
+      'GOAPI_SIM_API_KEY',
+      'GOAPI_SIM_STATE_FILE',
+      'GOAPI_SIM_FAIL_TASK_RATE',
+    ])
+      expect(command.stderr()).toContain(known)
+    expect(command.stdout()).not.toContain('listening')
+  })
+
   it('when started, then it prints its URL, serves the API with faults from env, and stops on SIGTERM', async () => {
     const command = run({ GOAPI_SIM_PORT: '0', GOAPI_SIM_API_KEY: API_KEY, GOAPI_SIM_FAIL_TASK_RATE: '1' })
     cleanups.push(async () => {
@@ -628,4 +795,28 @@ describe('standalone command', () => {
     command.child.kill('SIGTERM')
     expect(await command.exited).toBe(0)
   }, 10_000)
+
+  it('when GOAPI_SIM_STATE_FILE is set, then the tasks it made are in that file once it stops', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'goapi-sim-'))
+    cleanups.push(() => rm(dir, { recursive: true, force: true }))
+    const file = path.join(dir, 'tasks.json')
+    const command = run({ GOAPI_SIM_PORT: '0', GOAPI_SIM_API_KEY: API_KEY, GOAPI_SIM_STATE_FILE: file })
+    cleanups.push(async () => {
+      if (command.child.exitCode === null) command.child.kill('SIGKILL')
+    })
+    await vi.waitFor(() => expect(command.stdout()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/), {
+      timeout: 15_000,
+      interval: 20,
+    })
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(command.stdout())?.[1] ?? ''
+    const client = createGoapiClient({ baseUrl: url, apiKey: API_KEY })
+    cleanups.push(() => client.close())
+
+    const taskId = await createTask(client, '')
+    command.child.kill('SIGTERM')
+
+    expect(await command.exited).toBe(0)
+    const saved = JSON.parse(await readFile(file, 'utf8')) as { tasks: { task: { task_id: string } }[] }
+    expect(saved.tasks.map((entry) => entry.task.task_id)).toEqual([taskId])
+  })
 })
