@@ -1,9 +1,11 @@
 import { z } from 'zod'
 import { CAPTION_LENGTHS, CAPTION_STATUSES, PROMPT_STYLES } from '../goapi/task.js'
-import { hasUnstorableText } from '../lib/storable-text.js'
+import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
+/** Deep enough for any real metadata, shallow enough for every client's JSON parser. */
+export const MAX_METADATA_DEPTH = 32
 const UNSTORABLE_ERROR = 'must not contain U+0000 or an unpaired surrogate (\\u0000, \\ud800-\\udfff)'
 
 const httpUrl = z
@@ -37,6 +39,11 @@ export const createCaptionBody = z.strictObject(
     callbackUrl: httpUrl.optional(),
     metadata: z
       .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+      // First, and the end of the checks when it fails: the ones after it walk the whole value.
+      .refine((value) => nestingDepth(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH, {
+        error: `must nest at most ${MAX_METADATA_DEPTH} levels`,
+        abort: true,
+      })
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
         error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
       })

@@ -26,6 +26,20 @@ function metadataOfBytes(bytes: number): Record<string, string> {
   return { k: 'x'.repeat(bytes - overhead) }
 }
 
+/** `levels` containers nested in one another (`{"a":{"a":{}}}` or `[[[]]]`), built without recursion. */
+function nested(levels: number, kind: 'object' | 'array'): unknown {
+  let value: unknown = kind === 'object' ? {} : []
+  for (let level = 1; level < levels; level++) value = kind === 'object' ? { a: value } : [value]
+  return value
+}
+
+/** The JSON text of {@link nested}, for depths JSON.stringify cannot reach. */
+function nestedText(levels: number, kind: 'object' | 'array'): string {
+  return kind === 'object'
+    ? `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`
+    : `${'['.repeat(levels)}${']'.repeat(levels)}`
+}
+
 function urlOfLength(length: number): string {
   const prefix = 'https://images.example.com/'
   return `${prefix}${'a'.repeat(length - prefix.length)}`
@@ -103,6 +117,44 @@ describe('POST /captions refusals', () => {
     const metadata = metadataOfBytes(METADATA_LIMIT + 1)
     expectValidationError(await postCaption(service, { imageUrl: IMAGE, metadata }), 'metadata')
   })
+
+  it('when metadata nests 33 levels, then 400 validation_failed says metadata may nest at most 32', async () => {
+    const reply = await postCaption(service, { imageUrl: IMAGE, metadata: nested(33, 'object') })
+    const error = expectErrorReply(reply, 400, 'validation_failed')
+    expect(error.message).toBe('metadata: must nest at most 32 levels')
+    expect(error.details).toEqual([{ field: 'metadata', message: 'must nest at most 32 levels' }])
+  })
+
+  it.each([
+    [2000, 'object'],
+    [2000, 'array'],
+    [5000, 'object'],
+    [5000, 'array'],
+  ] as const)(
+    'when metadata nests %i levels of %ss, then 400 names metadata, not a 500',
+    async (levels, kind) => {
+      const metadata = kind === 'object' ? nestedText(levels, kind) : `{"a":${nestedText(levels - 1, kind)}}`
+      const reply = await postRaw(service, `{"imageUrl":"${IMAGE}","metadata":${metadata}}`)
+      const error = expectErrorReply(reply, 400, 'validation_failed')
+      expect(error.message).toBe('metadata: must nest at most 32 levels')
+    },
+  )
+
+  it('when a 15 KB body nests metadata 7000 levels deep, then 400 names metadata, not a 500', async () => {
+    const body = `{"imageUrl":"${IMAGE}","metadata":{"a":${nestedText(7000, 'array')}}}`
+    expect(body.length).toBeLessThan(15 * 1024)
+    const error = expectErrorReply(await postRaw(service, body), 400, 'validation_failed')
+    expect(error.message).toBe('metadata: must nest at most 32 levels')
+  })
+
+  it.each(['imageUrl', 'promptStyle', 'captionLength', 'callbackUrl', 'colour'])(
+    'when %s holds arrays nested 5000 levels, then 400 names it, not a 500',
+    async (field) => {
+      const fields = field === 'imageUrl' ? '' : `"imageUrl":"${IMAGE}",`
+      const reply = await postRaw(service, `{${fields}"${field}":${nestedText(5000, 'array')}}`)
+      expectValidationError(reply, field)
+    },
+  )
 
   it('when the body has a field the API does not know, then 400 names that field', async () => {
     expectValidationError(await postCaption(service, { imageUrl: IMAGE, colour: 'blue' }), 'colour')
@@ -278,6 +330,14 @@ describe('POST /captions acceptance', () => {
 
   it('when metadata is exactly 16 KiB as JSON, then it is accepted and stored as given', async () => {
     const metadata = metadataOfBytes(METADATA_LIMIT)
+    const { caption } = await accepted({ imageUrl: IMAGE, metadata })
+    expect(caption.metadata).toEqual(metadata)
+    const row = await service.app.db.caption.findUnique({ where: { id: caption.id } })
+    expect(row?.metadata).toEqual(metadata)
+  })
+
+  it('when metadata nests exactly 32 levels, then it is accepted and stored as given', async () => {
+    const metadata = nested(32, 'object')
     const { caption } = await accepted({ imageUrl: IMAGE, metadata })
     expect(caption.metadata).toEqual(metadata)
     const row = await service.app.db.caption.findUnique({ where: { id: caption.id } })

@@ -1,10 +1,12 @@
 import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { TOO_DEEP } from '../../src/lib/storable-text.js'
 import { webhookSecretFor } from '../../src/webhooks/webhook-secret.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import {
   contentType,
+  deepJsonText,
   headerText,
   hostileBodyText,
   hostileJsonBody,
@@ -192,6 +194,29 @@ describe('hostile input', () => {
       async () => {
         await fc.assert(fc.asyncProperty(hostileBodyText, contentType, checkRawBody), { numRuns: 150 })
         rawBodies.expectSome('202', '400 invalid_json', '400 validation_failed', '415 unsupported_media_type')
+      },
+      PROPERTY_TIMEOUT_MS,
+    )
+
+    const deepMetadata = tally()
+    it(
+      'when metadata nests 33 to 5000 levels (objects or arrays, any key, any leaf), then 400 validation_failed names metadata and nothing changes',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(deepJsonText, async (deep) => {
+            const metadata = deep.startsWith('{') ? deep : `{"a":${deep}}`
+            const before = await counts()
+            const reply = await postCaptionText(
+              `{"imageUrl":${JSON.stringify(IMAGE)},"metadata":${metadata}}`,
+            )
+            deepMetadata.add(reply, codeOf(reply))
+            const error = expectErrorReply(reply, 400, 'validation_failed')
+            expect(error.message).toBe('metadata: must nest at most 32 levels')
+            expect(await counts()).toEqual(before)
+          }),
+          { numRuns: 60 },
+        )
+        deepMetadata.expectSome('400 validation_failed')
       },
       PROPERTY_TIMEOUT_MS,
     )
@@ -744,6 +769,28 @@ describe('hostile input', () => {
         secret: { kind: 'own' },
         body: { kind: 'mutated', mutations: [{ op: 'finish', status: 'completed', text }], text: null },
       })
+    })
+    it('when an authentic completed delivery nests arrays 100000 levels deep, then it is applied and stored cut at 64 levels', async () => {
+      const target = await newCaption()
+      const delivery = goapiDelivery({ captionId: target.id, taskId: target.taskId, text: 'A deep cat.' })
+      const text = JSON.stringify(delivery.payload)
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
+      const reply = await send({ ...delivery, payload: `${text.slice(0, -2)},"extra":${deep}}}` })
+      previous = target
+      expect(reply.statusCode).toBe(200)
+      expect(reply.json()).toEqual({ received: true, outcome: 'applied' })
+      const row = await service.app.db.caption.findUniqueOrThrow({ where: { id: target.id } })
+      expect(row.status).toBe('completed')
+      expect(row.caption).toBe('A deep cat.')
+      // The task itself is level 1, so "extra" holds 63 arrays, the innermost cut.
+      let stored = (row.goapiTask as { extra: unknown }).extra
+      let levels = 0
+      while (Array.isArray(stored)) {
+        levels++
+        stored = stored[0]
+      }
+      expect(levels).toBe(63)
+      expect(stored).toBe(TOO_DEEP)
     })
   })
 
