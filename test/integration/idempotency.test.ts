@@ -98,6 +98,25 @@ describe('POST /captions with an Idempotency-Key', () => {
     expect(await service.app.db.caption.count({ where: { imageUrl } })).toBe(1)
   })
 
+  it('when the same key comes with the same imageUrl spelled another way, then it counts as the same request', async () => {
+    const key = randomUUID()
+    const path = `idempotency/${randomUUID()}/ä b.png`
+    const first = await post({ imageUrl: `https://images.example.com/${path}` }, key)
+    expect(first.statusCode).toBe(202)
+    const caption = first.json() as CaptionBody
+
+    for (const imageUrl of [
+      `https://images.example.com/${encodeURI(path)}`,
+      `HTTPS://IMAGES.example.com:443/${path}`,
+    ]) {
+      const again = await post({ imageUrl }, key)
+      expect(again.statusCode).toBe(202)
+      expect(again.headers['idempotent-replayed']).toBe('true')
+      expect((again.json() as CaptionBody).id).toBe(caption.id)
+    }
+    expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
+  })
+
   it('when the same key comes with a different body, then 422 idempotency_key_reused and nothing new is written', async () => {
     const key = randomUUID()
     const first = await post({ imageUrl: uniqueImageUrl() }, key)
