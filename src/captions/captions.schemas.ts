@@ -115,6 +115,6 @@ export const errorResponse = z
     error: z.string(),
     message: z.string(),
     code: z.string(),
-    details: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    details: z.array(z.object({ field: z.string(), message: z.string() })),
   })
   .meta({ id: 'Error' })

@@ -42,7 +42,8 @@ export async function createCaption(
   request: { input: CreateCaptionInput; caller: string; idempotencyKey?: string | undefined },
 ): Promise<CreateCaptionResult> {
   const { input, caller, idempotencyKey } = request
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) throw new InvalidIdempotencyKey()
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+    throw new InvalidIdempotencyKey('must be 1 to 255 printable ASCII characters')
   checkImageUrl(input.imageUrl, deps.urlPolicy)
   if (input.callbackUrl !== undefined) checkCallbackUrl(input.callbackUrl, deps.urlPolicy)
   const now = deps.clock.now()

@@ -103,6 +103,13 @@ describe('hostile input', () => {
     }
   }
 
+  /** Whether the reply is the refusal of a `__proto__` or constructor.prototype key in the body. */
+  function refusesPrototypeKey(reply: Reply): boolean {
+    if (reply.statusCode !== 400) return false
+    const { code, message } = reply.json() as { code: string; message: string }
+    return code === 'validation_failed' && /^body: must not contain the key /.test(message)
+  }
+
   /** Everything a request could have changed: rows in this file's database and GoAPI tasks paid for. */
   async function counts() {
     const [captions, idempotencyKeys] = await Promise.all([
@@ -152,7 +159,7 @@ describe('hostile input', () => {
     async function checkJsonBody(body: unknown): Promise<void> {
       const before = await counts()
       const reply = await postCaptionText(JSON.stringify(body))
-      jsonBodies.add(reply, codeOf(reply))
+      jsonBodies.add(reply, refusesPrototypeKey(reply) ? 'prototype key' : codeOf(reply))
       await expectCreatedOrRefused(reply, before)
     }
 
@@ -160,7 +167,7 @@ describe('hostile input', () => {
       'when the body is any JSON value (wrong types, unicode, prototype keys, huge strings), then 202 or a 4xx, and only a 202 adds a caption',
       async () => {
         await fc.assert(fc.asyncProperty(hostileJsonBody, checkJsonBody), { numRuns: 100 })
-        jsonBodies.expectSome('202', '400 validation_failed', '400 invalid_json')
+        jsonBodies.expectSome('202', '400 validation_failed', '400 prototype key')
       },
       PROPERTY_TIMEOUT_MS,
     )
@@ -659,19 +666,20 @@ describe('hostile input', () => {
       }
     }
 
-    /** Whether Fastify's JSON parser takes the text: valid JSON with no `__proto__` or constructor.prototype. */
-    function parserAccepts(text: string): boolean {
+    /** What the service's JSON parser makes of the text: malformed, a prototype key it refuses, or fine. */
+    function parserVerdict(text: string): 'malformed' | 'prototype key' | 'ok' {
+      let prototypeKey = false
       try {
         JSON.parse(text.replace(/^\ufeff/, ''), (key, value) => {
-          if (key === '__proto__') throw new Error('prototype key')
+          if (key === '__proto__') prototypeKey = true
           if (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)
-            throw new Error('constructor.prototype')
+            prototypeKey = true
           return value
         })
-        return true
       } catch {
-        return false
+        return 'malformed'
       }
+      return prototypeKey ? 'prototype key' : 'ok'
     }
 
     const deliveries = tally()
@@ -700,9 +708,17 @@ describe('hostile input', () => {
       expect(await counts()).toEqual(countsBefore)
       const after = await captionStates()
 
-      if (!parserAccepts(text)) {
-        // Fastify parses the body before the route runs: malformed JSON is refused whoever sent it.
+      // The body is parsed before the route runs: malformed JSON and prototype keys are refused whoever
+      // sent them.
+      const verdict = parserVerdict(text)
+      if (verdict === 'malformed') {
         expectErrorReply(reply, 400, 'invalid_json')
+        expect(after).toEqual(before)
+        return
+      }
+      if (verdict === 'prototype key') {
+        const error = expectErrorReply(reply, 400, 'validation_failed')
+        expect(error.message).toMatch(/^body: must not contain the key (__proto__|constructor\.prototype)$/)
         expect(after).toEqual(before)
         return
       }
@@ -740,6 +756,7 @@ describe('hostile input', () => {
           '401 webhook_unauthorized',
           '400 invalid_webhook_payload',
           '400 invalid_json',
+          '400 validation_failed',
         )
       },
       PROPERTY_TIMEOUT_MS,
