@@ -54,6 +54,7 @@ export const IdempotencyKeyInProgress = createError(
   'Idempotency-Key: a request with this key is still being processed; retry shortly',
   409,
 )
+
 /** How long a caller should wait before retrying a refusal that ends by itself (every 503: 5 s). */
 const RETRY_AFTER_SECONDS: Record<string, number> = { idempotency_key_in_progress: 1 }
 
@@ -67,8 +68,6 @@ interface ErrorBody {
 
 // Fastify's own errors for malformed requests, renamed to this service's vocabulary.
 const FASTIFY_CODES: Record<string, string> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupported_media_type',
-  FST_ERR_CTP_BODY_TOO_LARGE: 'payload_too_large',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalid_request',
