@@ -19,10 +19,11 @@ import { dbPlugin } from './db/db.plugin.js'
 import type { Db } from './db/prisma.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
-import { errorBody, errorHandlerPlugin } from './errors.js'
+import { errorBody, errorHandlerPlugin, InvalidField } from './errors.js'
 import type { GoapiClient } from './goapi/client.js'
 import { healthRoutes } from './health/health.routes.js'
 import { type Clock, randomId, systemClock } from './lib/clock.js'
+import { prototypeKey } from './lib/prototype-keys.js'
 import { loggerOptions } from './logger.js'
 import { countGoapiCalls, metricsPlugin } from './metrics.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
@@ -51,13 +52,14 @@ declare module 'fastify' {
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
+const BODY_LIMIT_BYTES = 1024 * 1024
 
 /** Builds the whole HTTP service without listening: the process entry and the tests both start here. */
 export async function buildApp(config: AppConfig, deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: (deps.logger ??
       pino(loggerOptions(config.logLevel), deps.logStream ?? process.stdout)) as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // A caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
     genReqId: (request) => {
       const given = request.headers['x-request-id']
@@ -79,6 +81,15 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
 
   // JSON only: a text/plain body is refused with 415 rather than handed to validation as a string.
   app.removeContentTypeParser('text/plain')
+  // Fastify's JSON parser, but a prototype key is refused by name rather than as "not valid JSON".
+  const parseJson = app.getDefaultJsonParser('ignore', 'ignore')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      const key = error ? undefined : prototypeKey(value)
+      if (key !== undefined) done(new InvalidField('body', `must not contain the key ${key}`), undefined)
+      else done(error, value)
+    })
+  })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   // Answers sent while the server closes end their connection: Fastify marks only requests that arrive
@@ -93,7 +104,7 @@ export async function buildApp(config: AppConfig, deps: AppDeps): Promise<Fastif
     if (closing) reply.header('connection', 'close')
   })
 
-  await app.register(errorHandlerPlugin)
+  await app.register(errorHandlerPlugin, { bodyLimitBytes: BODY_LIMIT_BYTES })
   await app.register(sensible)
   // Shed load with 503 + Retry-After before falling over; /healthz opts out (see health.routes.ts).
   await app.register(underPressure, {
