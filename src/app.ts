@@ -15,18 +15,20 @@ import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
-import { errorBody, errorHandlerPlugin } from './errors.js'
+import { errorBody, errorHandlerPlugin, InvalidField } from './errors.js'
 import { healthRoutes } from './health/health.routes.js'
+import { prototypeKey } from './lib/prototype-keys.js'
 import { metricsPlugin } from './metrics.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
+const BODY_LIMIT_BYTES = 1024 * 1024
 
 /** Builds the whole HTTP service without listening: the process entry and the tests both start here. */
 export async function buildApp(config: Config, deps: ServiceDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log,
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // A caller's X-Request-Id is kept when it is sane, so one id follows a request across services.
     genReqId: (request) => {
       const given = request.headers['x-request-id']
@@ -48,6 +50,15 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
 
   // JSON only: a text/plain body is refused with 415 rather than handed to validation as a string.
   app.removeContentTypeParser('text/plain')
+  // Fastify's JSON parser, but a prototype key is refused by name rather than as "not valid JSON".
+  const parseJson = app.getDefaultJsonParser('ignore', 'ignore')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (error, value) => {
+      const key = error ? undefined : prototypeKey(value)
+      if (key !== undefined) done(new InvalidField('body', `must not contain the key ${key}`), undefined)
+      else done(error, value)
+    })
+  })
   app.setValidatorCompiler(validatorCompiler)
   app.setSerializerCompiler(serializerCompiler)
   // Answers sent while the server closes end their connection: Fastify marks only requests that arrive
@@ -62,7 +73,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     if (closing) reply.header('connection', 'close')
   })
 
-  await app.register(errorHandlerPlugin)
+  await app.register(errorHandlerPlugin, { bodyLimitBytes: BODY_LIMIT_BYTES })
   await app.register(sensible)
   // Shed load with 503 + Retry-After before falling over; /healthz opts out (see health.routes.ts).
   await app.register(underPressure, {

@@ -1,8 +1,9 @@
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponse, RateLimited } from '../errors.js'
+import { errorResponse, InvalidIdempotencyKey, RateLimited } from '../errors.js'
 import {
   captionList,
   captionParams,
@@ -51,14 +52,9 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      const key = request.headers['idempotency-key']
       const result = await createCaption(
         { ...deps, log: request.log },
-        {
-          input: request.body,
-          caller: request.caller,
-          idempotencyKey: Array.isArray(key) ? key.join(', ') : key,
-        },
+        { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
       )
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
@@ -91,4 +87,19 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
     },
   )
+}
+
+/**
+ * The Idempotency-Key header, sent at most once. Node joins repeated headers it does not know into one
+ * value ("a1, a2"), which would pass as one valid key, so repeats are counted in the raw headers.
+ */
+function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+  const raw = request.raw.rawHeaders
+  let sent = 0
+  for (let index = 0; index < raw.length; index += 2) {
+    if (raw[index]?.toLowerCase() === 'idempotency-key') sent++
+  }
+  if (sent > 1) throw new InvalidIdempotencyKey('send the header once')
+  const key = request.headers['idempotency-key']
+  return Array.isArray(key) ? key[0] : key
 }

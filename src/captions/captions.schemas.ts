@@ -1,25 +1,44 @@
 import { z } from 'zod'
 import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
-import { hasUnstorableText } from '../lib/storable-text.js'
+import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
+/** Deep enough for any real metadata, shallow enough for every client's JSON parser. */
+export const MAX_METADATA_DEPTH = 32
 const UNSTORABLE_ERROR = 'must not contain U+0000 or an unpaired surrogate (\\u0000, \\ud800-\\udfff)'
 
+/**
+ * An absolute http(s) URL, turned into its WHATWG form (`href`: percent-encoded, host lower-cased,
+ * default port and dot segments dropped), which is what is stored, sent and fingerprinted. What the
+ * parser would silently drop or guess (surrounding whitespace, control characters, a missing `//host`,
+ * which it fills with the first path segment) is refused instead.
+ */
 const httpUrl = z
   .string({ error: 'must be a string holding an absolute http(s) URL' })
   .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters` })
-  .refine(isHttpUrl, { error: 'must be an absolute http(s) URL' })
-  .refine((value) => !hasUnstorableText(value), { error: UNSTORABLE_ERROR })
+  .superRefine((value, context) => {
+    const problem = httpUrlProblem(value)
+    if (problem !== undefined) context.addIssue({ code: 'custom', message: problem })
+  })
+  .transform((value) => new URL(value).href)
+  .pipe(
+    z
+      .string()
+      .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters once percent-encoded` }),
+  )
 
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value)
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== ''
-  } catch {
-    return false
-  }
+const WITH_AUTHORITY = /^https?:\/\/[^/?#\s]/i
+
+function httpUrlProblem(value: string): string | undefined {
+  if (/^\s|\s$/.test(value)) return 'must not have leading or trailing whitespace'
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this looks for
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'must not contain control characters'
+  if (hasUnstorableText(value)) return UNSTORABLE_ERROR
+  if (!/^https?:/i.test(value)) return 'must be an absolute http(s) URL'
+  if (!WITH_AUTHORITY.test(value)) return 'must have a host'
+  return URL.canParse(value) ? undefined : 'must be an absolute http(s) URL'
 }
 
 export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[]], {
@@ -38,6 +57,11 @@ export const createCaptionBody = z.strictObject(
     callbackUrl: httpUrl.optional(),
     metadata: z
       .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+      // First, and the end of the checks when it fails: the ones after it walk the whole value.
+      .refine((value) => nestingDepth(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH, {
+        error: `must nest at most ${MAX_METADATA_DEPTH} levels`,
+        abort: true,
+      })
       .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
         error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
       })

@@ -44,7 +44,8 @@ export async function createCaption(
   request: { input: CreateCaptionInput; caller: string; idempotencyKey?: string | undefined },
 ): Promise<CreateCaptionResult> {
   const { input, caller, idempotencyKey } = request
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) throw new InvalidIdempotencyKey()
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
+    throw new InvalidIdempotencyKey('must be 1 to 255 printable ASCII characters')
   checkImageUrl(input.imageUrl, deps.urlPolicy)
   if (input.callbackUrl !== undefined) checkCallbackUrl(input.callbackUrl, deps.urlPolicy)
   const now = deps.clock.now()
@@ -105,15 +106,39 @@ function fingerprint(input: CreateCaptionInput): string {
   return createHash('sha256').update(canonicalJson(input)).digest('hex')
 }
 
+/** JSON with every object's keys sorted; a loop, not recursion, so no nesting can exhaust the stack. */
 function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value)
-      .filter(([, inner]) => inner !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`
+  let text = ''
+  // What is left to write, next last: a value, or punctuation to append as it is.
+  const pending: ({ value: unknown } | string)[] = [{ value }]
+  while (pending.length > 0) {
+    const next = pending.pop() as { value: unknown } | string
+    if (typeof next === 'string') {
+      text += next
+      continue
+    }
+    const current = next.value
+    if (current === null || typeof current !== 'object') {
+      text += JSON.stringify(current) ?? ''
+      continue
+    }
+    const parts: ({ value: unknown } | string)[] = []
+    if (Array.isArray(current)) {
+      for (const inner of current) parts.push(',', { value: inner })
+    } else {
+      const entries = Object.entries(current)
+        .filter(([, inner]) => inner !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      for (const [key, inner] of entries) parts.push(`,${JSON.stringify(key)}:`, { value: inner })
+    }
+    const [open, close] = Array.isArray(current) ? ['[', ']'] : ['{', '}']
+    if (typeof parts[0] === 'string') parts[0] = parts[0].slice(1)
+    pending.push(close)
+    for (let index = parts.length - 1; index >= 0; index--)
+      pending.push(parts[index] as (typeof parts)[number])
+    pending.push(open)
   }
-  return JSON.stringify(value)
+  return text
 }
 
 export async function getCaption(

@@ -35,14 +35,29 @@ export function checkCallbackUrl(value: string, policy: UrlPolicy): void {
   const url = new URL(value)
   refuseCredentials(url, 'callbackUrl')
   const host = hostOf(url)
-  if (policy.mode === 'zero-setup' && isLoopback(host)) return
+  const zeroSetup = policy.mode === 'zero-setup'
+  if (zeroSetup && isLoopback(host)) return
+  if (policy.callbackAllowedHosts.some((pattern) => hostMatches(host, pattern))) return
+  if (zeroSetup && policy.callbackAllowedHosts.length === 0) {
+    throw new InvalidField(
+      'callbackUrl',
+      `callbacks here go only to ${LOOPBACKS} or to hosts in CALLBACK_ALLOWED_HOSTS`,
+    )
+  }
+  if (zeroSetup) {
+    throw new InvalidField(
+      'callbackUrl',
+      `host ${host} is neither a ${LOOPBACK} nor in CALLBACK_ALLOWED_HOSTS`,
+    )
+  }
   if (policy.callbackAllowedHosts.length === 0) {
     throw new InvalidField('callbackUrl', 'callbacks are not enabled here (CALLBACK_ALLOWED_HOSTS is empty)')
   }
-  if (!policy.callbackAllowedHosts.some((pattern) => hostMatches(host, pattern))) {
-    throw new InvalidField('callbackUrl', `host ${host} is not in CALLBACK_ALLOWED_HOSTS`)
-  }
+  throw new InvalidField('callbackUrl', `host ${host} is not in CALLBACK_ALLOWED_HOSTS`)
 }
+
+const LOOPBACK = 'loopback address (localhost, 127.0.0.1, [::1])'
+const LOOPBACKS = 'loopback addresses (localhost, 127.0.0.1, [::1])'
 
 export function hostMatches(host: string, pattern: string): boolean {
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1

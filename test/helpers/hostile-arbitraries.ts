@@ -78,6 +78,38 @@ export const hostileKey = fc.oneof(
   { weight: 1, arbitrary: hostileText },
 )
 
+type Nesting = 'object' | 'array'
+
+/** `levels` objects or arrays nested in one another around `leaf`, built without recursion. */
+export function nestedValue(levels: number, kind: Nesting, key: string, leaf: unknown): unknown {
+  let value = leaf
+  // fromEntries makes `__proto__` an own key, as a JSON parser does.
+  for (let level = 0; level < levels; level++)
+    value = kind === 'object' ? Object.fromEntries([[key, value]]) : [value]
+  return value
+}
+
+/** The JSON text of {@link nestedValue}, for depths (thousands of levels) JSON.stringify cannot reach. */
+export function nestedJsonText(levels: number, kind: Nesting, key: string, leafText: string): string {
+  return kind === 'object'
+    ? `${`{${JSON.stringify(key)}:`.repeat(levels)}${leafText}${'}'.repeat(levels)}`
+    : `${'['.repeat(levels)}${leafText}${']'.repeat(levels)}`
+}
+
+const nesting = fc.constantFrom<Nesting>('object', 'array')
+const nestingKey = fc.constantFrom('a', '', 'metadata', 'imageUrl', 'constructor', '\u0000')
+const nestingLeaf = fc.constantFrom<unknown>(null, 1, 'x', '\u0000', {}, [])
+
+/** A value nested 2 to 300 levels: deep enough to pass any limit, shallow enough for JSON.stringify. */
+export const deepValue = fc
+  .tuple(fc.integer({ min: 2, max: 300 }), nesting, nestingKey, nestingLeaf)
+  .map(([levels, kind, key, leaf]) => nestedValue(levels, kind, key, leaf))
+
+/** JSON text nested 33 to 5000 levels: past the metadata limit, up to far past the call stack. */
+export const deepJsonText = fc
+  .tuple(fc.integer({ min: 33, max: 5000 }), nesting, nestingKey, nestingLeaf)
+  .map(([levels, kind, key, leaf]) => nestedJsonText(levels, kind, key, JSON.stringify(leaf)))
+
 function jsonish(withHugeStrings: boolean): fc.Arbitrary<unknown> {
   return fc.letrec<{ value: unknown }>((tie) => ({
     value: fc.oneof(
@@ -88,6 +120,7 @@ function jsonish(withHugeStrings: boolean): fc.Arbitrary<unknown> {
       { weight: withHugeStrings ? 1 : 0, arbitrary: hugeText },
       { weight: 1, arbitrary: fc.array(tie('value'), { maxLength: 4 }) },
       { weight: 1, arbitrary: fc.dictionary(hostileKey, tie('value'), { maxKeys: 4 }) },
+      { weight: 1, arbitrary: deepValue },
     ),
   })).value
 }
@@ -115,7 +148,15 @@ export const urlish = fc.oneof(
       'javascript:alert(1)',
       'file:///etc/passwd',
       'https://',
+      'https:///a.png',
+      'http:/images.example.com/a.png',
+      'https:images.example.com/a.png',
+      `  ${IMAGE}  `,
+      `${IMAGE}\n`,
+      'https://images.example.com/ä b.png',
+      'HTTPS://IMAGES.EXAMPLE.COM:443/./a/../cat.png',
       `https://images.example.com/${'a'.repeat(2100)}`,
+      `https://images.example.com/${'ä'.repeat(2000)}`,
       'http://127.0.0.1:9/callback',
     ),
   },
@@ -146,6 +187,7 @@ export const nearlyValidBody = fc.record(
     ),
     metadata: fc.oneof(
       { weight: 6, arbitrary: fc.dictionary(hostileKey, smallHostileValue, { maxKeys: 5 }) },
+      { weight: 1, arbitrary: deepValue.map((deep) => ({ deep })) },
       { weight: 1, arbitrary: hostileValue },
     ),
   },
@@ -172,7 +214,10 @@ export const hostileJsonBody: fc.Arbitrary<unknown> = fc.oneof(
 
 const validBodyText = nearlyValidBodyWithExtra.map((body) => JSON.stringify(body))
 
-/** Raw request text: junk, cut-short JSON, JSON with a repeated key or a prototype key, forms, > 1 MiB. */
+/**
+ * Raw request text: junk, cut-short JSON, JSON with a repeated key or a prototype key, JSON nested
+ * thousands of levels deep, forms, > 1 MiB.
+ */
 export const hostileBodyText = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: hostileUnit, maxLength: 80 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary-ascii', maxLength: 80 }) },
@@ -218,6 +263,19 @@ export const hostileBodyText = fc.oneof(
         ),
       )
       .map(([wrap, value]) => wrap(value)),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        fc.constantFrom('metadata', 'imageUrl', 'promptStyle', 'captionLength', 'callbackUrl', 'extra'),
+        deepJsonText,
+      )
+      .map(([field, deep]) =>
+        field === 'imageUrl'
+          ? `{"imageUrl":${deep}}`
+          : `{"imageUrl":${JSON.stringify(IMAGE)},${JSON.stringify(field)}:${field === 'metadata' ? `{"a":${deep}}` : deep}}`,
+      ),
   },
   {
     weight: 1,

@@ -26,6 +26,20 @@ function metadataOfBytes(bytes: number): Record<string, string> {
   return { k: 'x'.repeat(bytes - overhead) }
 }
 
+/** `levels` containers nested in one another (`{"a":{"a":{}}}` or `[[[]]]`), built without recursion. */
+function nested(levels: number, kind: 'object' | 'array'): unknown {
+  let value: unknown = kind === 'object' ? {} : []
+  for (let level = 1; level < levels; level++) value = kind === 'object' ? { a: value } : [value]
+  return value
+}
+
+/** The JSON text of {@link nested}, for depths JSON.stringify cannot reach. */
+function nestedText(levels: number, kind: 'object' | 'array'): string {
+  return kind === 'object'
+    ? `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`
+    : `${'['.repeat(levels)}${']'.repeat(levels)}`
+}
+
 function urlOfLength(length: number): string {
   const prefix = 'https://images.example.com/'
   return `${prefix}${'a'.repeat(length - prefix.length)}`
@@ -104,8 +118,75 @@ describe('POST /captions refusals', () => {
     expectValidationError(await postCaption(service, { imageUrl: IMAGE, metadata }), 'metadata')
   })
 
+  it('when metadata nests 33 levels, then 400 validation_failed says metadata may nest at most 32', async () => {
+    const reply = await postCaption(service, { imageUrl: IMAGE, metadata: nested(33, 'object') })
+    const error = expectErrorReply(reply, 400, 'validation_failed')
+    expect(error.message).toBe('metadata: must nest at most 32 levels')
+    expect(error.details).toEqual([{ field: 'metadata', message: 'must nest at most 32 levels' }])
+  })
+
+  it.each([
+    [2000, 'object'],
+    [2000, 'array'],
+    [5000, 'object'],
+    [5000, 'array'],
+  ] as const)(
+    'when metadata nests %i levels of %ss, then 400 names metadata, not a 500',
+    async (levels, kind) => {
+      const metadata = kind === 'object' ? nestedText(levels, kind) : `{"a":${nestedText(levels - 1, kind)}}`
+      const reply = await postRaw(service, `{"imageUrl":"${IMAGE}","metadata":${metadata}}`)
+      const error = expectErrorReply(reply, 400, 'validation_failed')
+      expect(error.message).toBe('metadata: must nest at most 32 levels')
+    },
+  )
+
+  it('when a 15 KB body nests metadata 7000 levels deep, then 400 names metadata, not a 500', async () => {
+    const body = `{"imageUrl":"${IMAGE}","metadata":{"a":${nestedText(7000, 'array')}}}`
+    expect(body.length).toBeLessThan(15 * 1024)
+    const error = expectErrorReply(await postRaw(service, body), 400, 'validation_failed')
+    expect(error.message).toBe('metadata: must nest at most 32 levels')
+  })
+
+  it.each(['imageUrl', 'promptStyle', 'captionLength', 'callbackUrl', 'colour'])(
+    'when %s holds arrays nested 5000 levels, then 400 names it, not a 500',
+    async (field) => {
+      const fields = field === 'imageUrl' ? '' : `"imageUrl":"${IMAGE}",`
+      const reply = await postRaw(service, `{${fields}"${field}":${nestedText(5000, 'array')}}`)
+      expectValidationError(reply, field)
+    },
+  )
+
   it('when the body has a field the API does not know, then 400 names that field', async () => {
-    expectValidationError(await postCaption(service, { imageUrl: IMAGE, colour: 'blue' }), 'colour')
+    const error = expectValidationError(
+      await postCaption(service, { imageUrl: IMAGE, colour: 'blue' }),
+      'colour',
+    )
+    expect(error.code).toBe('validation_failed')
+    expect(error.message).toBe('colour: is not a known field')
+    expect(error.details).toEqual([{ field: 'colour', message: 'is not a known field' }])
+  })
+
+  it('when a field is wrong and another unknown, then both are named, each in its own detail', async () => {
+    const reply = await postCaption(service, { imageUrl: 'https:///cat.png', extra: 1 })
+    const error = expectErrorReply(reply, 400, 'validation_failed')
+    expect(error.message).toBe('imageUrl: must have a host; extra: is not a known field')
+    expect(error.details).toEqual([
+      { field: 'imageUrl', message: 'must have a host' },
+      { field: 'extra', message: 'is not a known field' },
+    ])
+  })
+
+  it('when the body has several fields the API does not know, then each is named in its own detail', async () => {
+    const reply = await postCaption(service, { imageUrl: IMAGE, colour: 'blue', size: 2, imageURL: IMAGE })
+    const error = expectErrorReply(reply, 400, 'validation_failed')
+    expect(error.details).toEqual([
+      { field: 'colour', message: 'is not a known field' },
+      { field: 'size', message: 'is not a known field' },
+      { field: 'imageURL', message: 'is not a known field' },
+    ])
+    expect(error.message).toBe(
+      'colour: is not a known field; size: is not a known field; imageURL: is not a known field',
+    )
   })
 
   it.each([
@@ -132,27 +213,49 @@ describe('POST /captions refusals', () => {
 
   it('when the body is over 1 MiB, then 413 with code payload_too_large', async () => {
     const body = JSON.stringify({ imageUrl: IMAGE, metadata: { blob: 'x'.repeat(1024 * 1024) } })
-    expectErrorReply(await postRaw(service, body), 413, 'payload_too_large')
+    const error = expectErrorReply(await postRaw(service, body), 413, 'payload_too_large')
+    expect(error.message).toBe('the body is larger than the 1 MiB limit')
   })
 
   it('when the content type is text/plain, then 415', async () => {
     const body = JSON.stringify({ imageUrl: IMAGE })
     const error = expectErrorReply(await postRaw(service, body, 'text/plain'), 415)
     expect(error.code).toBe('unsupported_media_type')
+    expect(error.message).toContain('send the body as application/json')
   })
 
   it('when the content type is one no parser knows (application/xml), then 415 unsupported_media_type', async () => {
     const body = `<caption><imageUrl>${IMAGE}</imageUrl></caption>`
-    expectErrorReply(await postRaw(service, body, 'application/xml'), 415, 'unsupported_media_type')
+    const error = expectErrorReply(
+      await postRaw(service, body, 'application/xml'),
+      415,
+      'unsupported_media_type',
+    )
+    expect(error.message).toContain('send the body as application/json')
   })
 
   it.each([
-    ['at the top level', `{"imageUrl":"${IMAGE}","__proto__":{"polluted":true}}`],
-    ['inside metadata', `{"imageUrl":"${IMAGE}","metadata":{"__proto__":{"polluted":true}}}`],
-    ['as constructor.prototype', `{"imageUrl":"${IMAGE}","metadata":{"constructor":{"prototype":{"x":1}}}}`],
-  ])('when the JSON carries a prototype key %s, then 400 and nothing is polluted', async (_, body) => {
-    expectErrorReply(await postRaw(service, body), 400)
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    ['at the top level', `{"imageUrl":"${IMAGE}","__proto__":{"polluted":true}}`, '__proto__'],
+    ['inside metadata', `{"imageUrl":"${IMAGE}","metadata":{"__proto__":{"polluted":true}}}`, '__proto__'],
+    ['escaped', `{"imageUrl":"${IMAGE}","metadata":{"\\u005f_proto__":{"polluted":true}}}`, '__proto__'],
+    [
+      'as constructor.prototype',
+      `{"imageUrl":"${IMAGE}","metadata":{"constructor":{"prototype":{"x":1}}}}`,
+      'constructor.prototype',
+    ],
+  ])(
+    'when the JSON carries a prototype key %s, then 400 says so and nothing is polluted',
+    async (_, body, key) => {
+      const error = expectErrorReply(await postRaw(service, body), 400, 'validation_failed')
+      expect(error.message).toBe(`body: must not contain the key ${key}`)
+      expect(error.details).toEqual([{ field: 'body', message: `must not contain the key ${key}` }])
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+    },
+  )
+
+  it('when metadata has a key named constructor holding no prototype, then it is not mistaken for one', async () => {
+    const reply = await postRaw(service, `{"imageUrl":"${IMAGE}","metadata":{"constructor":{"x":1}},"y":1}`)
+    expect(expectErrorReply(reply, 400, 'validation_failed').message).toBe('y: is not a known field')
   })
 })
 
@@ -209,18 +312,49 @@ describe('GET /captions refusals', () => {
 
   it('when the query has a parameter the API does not know, then 400 names it', async () => {
     const reply = await service.app.inject({ method: 'GET', url: '/captions?colour=blue' })
-    expectValidationError(reply, 'colour')
+    const error = expectValidationError(reply, 'colour')
+    expect(error.message).toBe('colour: is not a known field')
+    expect(error.details).toEqual([{ field: 'colour', message: 'is not a known field' }])
+  })
+
+  it('when the query has several parameters the API does not know, then each is named in its own detail', async () => {
+    const reply = await service.app.inject({ method: 'GET', url: '/captions?colour=blue&limit=5&page=2' })
+    const error = expectErrorReply(reply, 400, 'validation_failed')
+    expect(error.details).toEqual([
+      { field: 'colour', message: 'is not a known field' },
+      { field: 'page', message: 'is not a known field' },
+    ])
   })
 
   it.each([
     ['GET', '/nothing-here'],
-    ['DELETE', '/captions'],
-    ['POST', `/captions/${randomUUID()}`],
+    ['GET', `/captions/${randomUUID()}/more`],
+    ['DELETE', '/nothing-here'],
   ] as const)('when %s %s has no route, then 404 with the same error shape', async (method, url) => {
     const reply = await service.app.inject({ method, url })
     const error = expectErrorReply(reply, 404, 'route_not_found')
     expect(error.message).toContain(url)
+    expect(reply.headers.allow).toBeUndefined()
   })
+
+  it.each([
+    ['DELETE', '/captions', 'GET, HEAD, POST'],
+    ['PUT', '/captions?limit=1', 'GET, HEAD, POST'],
+    ['PUT', `/captions/${randomUUID()}`, 'GET, HEAD'],
+    ['POST', `/captions/${randomUUID()}`, 'GET, HEAD'],
+    ['DELETE', '/captions/not-even-a-uuid', 'GET, HEAD'],
+    ['DELETE', '/captions/', 'GET, HEAD'],
+    ['GET', '/webhooks/goapi', 'POST'],
+    ['PATCH', '/healthz', 'GET, HEAD'],
+  ] as const)(
+    'when %s %s uses a method the path does not have, then 405 with Allow: %s',
+    async (method, url, allow) => {
+      const reply = await service.app.inject({ method, url })
+      const error = expectErrorReply(reply, 405, 'method_not_allowed')
+      expect(reply.headers.allow).toBe(allow)
+      expect(error.message).toBe(`${method} is not allowed on ${url.split('?')[0]}; use ${allow}`)
+    },
+  )
 })
 
 describe('POST /captions acceptance', () => {
@@ -278,6 +412,14 @@ describe('POST /captions acceptance', () => {
 
   it('when metadata is exactly 16 KiB as JSON, then it is accepted and stored as given', async () => {
     const metadata = metadataOfBytes(METADATA_LIMIT)
+    const { caption } = await accepted({ imageUrl: IMAGE, metadata })
+    expect(caption.metadata).toEqual(metadata)
+    const row = await service.deps.db.caption.findUnique({ where: { id: caption.id } })
+    expect(row?.metadata).toEqual(metadata)
+  })
+
+  it('when metadata nests exactly 32 levels, then it is accepted and stored as given', async () => {
+    const metadata = nested(32, 'object')
     const { caption } = await accepted({ imageUrl: IMAGE, metadata })
     expect(caption.metadata).toEqual(metadata)
     const row = await service.deps.db.caption.findUnique({ where: { id: caption.id } })

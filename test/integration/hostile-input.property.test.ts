@@ -2,9 +2,11 @@ import fc from 'fast-check'
 import type { InjectOptions, LightMyRequestResponse } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { webhookSecretFor } from '../../src/captions/webhook-secret.js'
+import { TOO_DEEP } from '../../src/lib/storable-text.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import {
   contentType,
+  deepJsonText,
   headerText,
   hostileBodyText,
   hostileJsonBody,
@@ -101,6 +103,13 @@ describe('hostile input', () => {
     }
   }
 
+  /** Whether the reply is the refusal of a `__proto__` or constructor.prototype key in the body. */
+  function refusesPrototypeKey(reply: Reply): boolean {
+    if (reply.statusCode !== 400) return false
+    const { code, message } = reply.json() as { code: string; message: string }
+    return code === 'validation_failed' && /^body: must not contain the key /.test(message)
+  }
+
   /** Everything a request could have changed: rows in this file's database and GoAPI tasks paid for. */
   async function counts() {
     const [captions, idempotencyKeys] = await Promise.all([
@@ -150,7 +159,7 @@ describe('hostile input', () => {
     async function checkJsonBody(body: unknown): Promise<void> {
       const before = await counts()
       const reply = await postCaptionText(JSON.stringify(body))
-      jsonBodies.add(reply, codeOf(reply))
+      jsonBodies.add(reply, refusesPrototypeKey(reply) ? 'prototype key' : codeOf(reply))
       await expectCreatedOrRefused(reply, before)
     }
 
@@ -158,7 +167,7 @@ describe('hostile input', () => {
       'when the body is any JSON value (wrong types, unicode, prototype keys, huge strings), then 202 or a 4xx, and only a 202 adds a caption',
       async () => {
         await fc.assert(fc.asyncProperty(hostileJsonBody, checkJsonBody), { numRuns: 100 })
-        jsonBodies.expectSome('202', '400 validation_failed', '400 invalid_json')
+        jsonBodies.expectSome('202', '400 validation_failed', '400 prototype key')
       },
       PROPERTY_TIMEOUT_MS,
     )
@@ -192,6 +201,29 @@ describe('hostile input', () => {
       async () => {
         await fc.assert(fc.asyncProperty(hostileBodyText, contentType, checkRawBody), { numRuns: 150 })
         rawBodies.expectSome('202', '400 invalid_json', '400 validation_failed', '415 unsupported_media_type')
+      },
+      PROPERTY_TIMEOUT_MS,
+    )
+
+    const deepMetadata = tally()
+    it(
+      'when metadata nests 33 to 5000 levels (objects or arrays, any key, any leaf), then 400 validation_failed names metadata and nothing changes',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(deepJsonText, async (deep) => {
+            const metadata = deep.startsWith('{') ? deep : `{"a":${deep}}`
+            const before = await counts()
+            const reply = await postCaptionText(
+              `{"imageUrl":${JSON.stringify(IMAGE)},"metadata":${metadata}}`,
+            )
+            deepMetadata.add(reply, codeOf(reply))
+            const error = expectErrorReply(reply, 400, 'validation_failed')
+            expect(error.message).toBe('metadata: must nest at most 32 levels')
+            expect(await counts()).toEqual(before)
+          }),
+          { numRuns: 60 },
+        )
+        deepMetadata.expectSome('400 validation_failed')
       },
       PROPERTY_TIMEOUT_MS,
     )
@@ -634,19 +666,20 @@ describe('hostile input', () => {
       }
     }
 
-    /** Whether Fastify's JSON parser takes the text: valid JSON with no `__proto__` or constructor.prototype. */
-    function parserAccepts(text: string): boolean {
+    /** What the service's JSON parser makes of the text: malformed, a prototype key it refuses, or fine. */
+    function parserVerdict(text: string): 'malformed' | 'prototype key' | 'ok' {
+      let prototypeKey = false
       try {
         JSON.parse(text.replace(/^\ufeff/, ''), (key, value) => {
-          if (key === '__proto__') throw new Error('prototype key')
+          if (key === '__proto__') prototypeKey = true
           if (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)
-            throw new Error('constructor.prototype')
+            prototypeKey = true
           return value
         })
-        return true
       } catch {
-        return false
+        return 'malformed'
       }
+      return prototypeKey ? 'prototype key' : 'ok'
     }
 
     const deliveries = tally()
@@ -675,9 +708,17 @@ describe('hostile input', () => {
       expect(await counts()).toEqual(countsBefore)
       const after = await captionStates()
 
-      if (!parserAccepts(text)) {
-        // Fastify parses the body before the route runs: malformed JSON is refused whoever sent it.
+      // The body is parsed before the route runs: malformed JSON and prototype keys are refused whoever
+      // sent them.
+      const verdict = parserVerdict(text)
+      if (verdict === 'malformed') {
         expectErrorReply(reply, 400, 'invalid_json')
+        expect(after).toEqual(before)
+        return
+      }
+      if (verdict === 'prototype key') {
+        const error = expectErrorReply(reply, 400, 'validation_failed')
+        expect(error.message).toMatch(/^body: must not contain the key (__proto__|constructor\.prototype)$/)
         expect(after).toEqual(before)
         return
       }
@@ -715,6 +756,7 @@ describe('hostile input', () => {
           '401 webhook_unauthorized',
           '400 invalid_webhook_payload',
           '400 invalid_json',
+          '400 validation_failed',
         )
       },
       PROPERTY_TIMEOUT_MS,
@@ -744,6 +786,28 @@ describe('hostile input', () => {
         secret: { kind: 'own' },
         body: { kind: 'mutated', mutations: [{ op: 'finish', status: 'completed', text }], text: null },
       })
+    })
+    it('when an authentic completed delivery nests arrays 100000 levels deep, then it is applied and stored cut at 64 levels', async () => {
+      const target = await newCaption()
+      const delivery = goapiDelivery({ captionId: target.id, taskId: target.taskId, text: 'A deep cat.' })
+      const text = JSON.stringify(delivery.payload)
+      const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`
+      const reply = await send({ ...delivery, payload: `${text.slice(0, -2)},"extra":${deep}}}` })
+      previous = target
+      expect(reply.statusCode).toBe(200)
+      expect(reply.json()).toEqual({ received: true, outcome: 'applied' })
+      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: target.id } })
+      expect(row.status).toBe('completed')
+      expect(row.caption).toBe('A deep cat.')
+      // The task itself is level 1, so "extra" holds 63 arrays, the innermost cut.
+      let stored = (row.goapiTask as { extra: unknown }).extra
+      let levels = 0
+      while (Array.isArray(stored)) {
+        levels++
+        stored = stored[0]
+      }
+      expect(levels).toBe(63)
+      expect(stored).toBe(TOO_DEEP)
     })
   })
 

@@ -128,3 +128,117 @@ describe("callbackUrl with CALLBACK_ALLOWED_HOSTS=''", () => {
     await expectAccepted(service, { imageUrl: IMAGE })
   })
 })
+
+describe('imageUrl and callbackUrl as typed', () => {
+  let service: TestService
+  beforeAll(async () => {
+    // The test service allows callbacks to 127.0.0.1.
+    service = await startTestService({ faults: { dropWebhookRate: 1 } })
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  async function expectRefusedWith(payload: Record<string, unknown>, field: string, reason: string) {
+    await expectRefused(service, payload, field)
+    const body = (await post(service, payload)).json() as ErrorBody
+    expect(body.message).toBe(`${field}: ${reason}`)
+    expect(body.details).toEqual([{ field, message: reason }])
+  }
+
+  it.each([
+    [
+      'leading and trailing spaces',
+      '  https://images.example.com/a.png  ',
+      'must not have leading or trailing whitespace',
+    ],
+    [
+      'a trailing newline',
+      'https://images.example.com/a.png\n',
+      'must not have leading or trailing whitespace',
+    ],
+    ['a leading tab', '\thttps://images.example.com/a.png', 'must not have leading or trailing whitespace'],
+    [
+      'a trailing no-break space',
+      'https://images.example.com/a.png\u00a0',
+      'must not have leading or trailing whitespace',
+    ],
+    ['a line break inside', 'https://images.exam\nple.com/a.png', 'must not contain control characters'],
+    [
+      'a NUL at the end of the query',
+      'https://images.example.com/a.png?q=\u0000',
+      'must not contain control characters',
+    ],
+    ['no host before the path', 'https:///a.png', 'must have a host'],
+    ['one slash', 'http:/images.example.com/a.png', 'must have a host'],
+    ['no slash', 'https:images.example.com/a.png', 'must have a host'],
+    ['a scheme and nothing else', 'https://', 'must have a host'],
+    ['a query where the host should be', 'https://?q=1', 'must have a host'],
+  ])('when imageUrl has %s (%j), then 400 says why and nothing is written', async (_, imageUrl, reason) => {
+    await expectRefusedWith({ imageUrl }, 'imageUrl', reason)
+  })
+
+  it.each([
+    [
+      'leading and trailing spaces',
+      ' http://127.0.0.1:9/hook ',
+      'must not have leading or trailing whitespace',
+    ],
+    ['no host before the path', 'http:///hook', 'must have a host'],
+    ['one slash', 'http:/127.0.0.1:9/hook', 'must have a host'],
+  ])(
+    'when callbackUrl has %s (%j), then 400 says why and nothing is written',
+    async (_, callbackUrl, reason) => {
+      await expectRefusedWith({ imageUrl: IMAGE, callbackUrl }, 'callbackUrl', reason)
+    },
+  )
+
+  it.each([
+    [
+      'non-ASCII and a space in the path',
+      'https://images.example.com/ä b.png',
+      'https://images.example.com/%C3%A4%20b.png',
+    ],
+    [
+      'an upper-case scheme and host',
+      'HTTPS://Images.Example.COM/Cat.png',
+      'https://images.example.com/Cat.png',
+    ],
+    ['no path', 'https://images.example.com', 'https://images.example.com/'],
+    [
+      'the default port and dot segments',
+      'https://images.example.com:443/a/../cat.png',
+      'https://images.example.com/cat.png',
+    ],
+    ['an IDN host', 'https://bücher.example/cat.png', 'https://xn--bcher-kva.example/cat.png'],
+  ])(
+    'when imageUrl has %s, then the normalized URL is stored, shown and sent to GoAPI',
+    async (_, imageUrl, href) => {
+      const reply = await post(service, { imageUrl })
+      expect(reply.statusCode).toBe(202)
+      const caption = reply.json() as CaptionReply
+      expect(caption.imageUrl).toBe(href)
+      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+      expect(row.imageUrl).toBe(href)
+      expect(service.simulator.tasks.get(caption.goapiTaskId as string)?.task.input.image).toBe(href)
+      const read = await service.app.inject({ method: 'GET', url: `/captions/${caption.id}` })
+      expect((read.json() as CaptionReply).imageUrl).toBe(href)
+    },
+  )
+
+  it('when callbackUrl has non-ASCII and a space in the path, then the normalized URL is stored', async () => {
+    const reply = await post(service, { imageUrl: IMAGE, callbackUrl: 'http://127.0.0.1:9/hooks/ä b' })
+    expect(reply.statusCode).toBe(202)
+    const row = await service.deps.db.caption.findUniqueOrThrow({
+      where: { id: (reply.json() as CaptionReply).id },
+    })
+    expect(row.callbackUrl).toBe('http://127.0.0.1:9/hooks/%C3%A4%20b')
+  })
+
+  it('when imageUrl is 2048 characters but longer once percent-encoded, then 400 names imageUrl', async () => {
+    const prefix = 'https://images.example.com/'
+    const imageUrl = `${prefix}${'ä'.repeat(2048 - prefix.length)}`
+    expect(imageUrl).toHaveLength(2048)
+    await expectRefusedWith({ imageUrl }, 'imageUrl', 'must be at most 2048 characters once percent-encoded')
+  })
+})

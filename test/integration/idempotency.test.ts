@@ -1,8 +1,15 @@
 import { randomUUID } from 'node:crypto'
+import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GoapiSimulator } from '../../src/goapi/simulator.js'
 import { expectErrorReply } from '../helpers/http.js'
-import { manualClock, startSharedSimulator, startTestService, type TestService } from '../helpers/service.js'
+import {
+  eventually,
+  manualClock,
+  startSharedSimulator,
+  startTestService,
+  type TestService,
+} from '../helpers/service.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
@@ -98,6 +105,25 @@ describe('POST /captions with an Idempotency-Key', () => {
     expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(1)
   })
 
+  it('when the same key comes with the same imageUrl spelled another way, then it counts as the same request', async () => {
+    const key = randomUUID()
+    const path = `idempotency/${randomUUID()}/ä b.png`
+    const first = await post({ imageUrl: `https://images.example.com/${path}` }, key)
+    expect(first.statusCode).toBe(202)
+    const caption = first.json() as CaptionBody
+
+    for (const imageUrl of [
+      `https://images.example.com/${encodeURI(path)}`,
+      `HTTPS://IMAGES.example.com:443/${path}`,
+    ]) {
+      const again = await post({ imageUrl }, key)
+      expect(again.statusCode).toBe(202)
+      expect(again.headers['idempotent-replayed']).toBe('true')
+      expect((again.json() as CaptionBody).id).toBe(caption.id)
+    }
+    expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
+  })
+
   it('when the same key comes with a different body, then 422 idempotency_key_reused and nothing new is written', async () => {
     const key = randomUUID()
     const first = await post({ imageUrl: uniqueImageUrl() }, key)
@@ -162,6 +188,40 @@ describe('POST /captions with an Idempotency-Key', () => {
     )
     expect(await counts()).toEqual(before)
     expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+  })
+
+  it('when the header comes twice, then 400 invalid_idempotency_key asks for it once and nothing is written', async () => {
+    const before = await counts()
+    const imageUrl = uniqueImageUrl()
+    const reply = await service.app.inject({
+      method: 'POST',
+      url: '/captions',
+      headers: { 'idempotency-key': ['a1', 'a2'] },
+      payload: { imageUrl },
+    })
+    const body = expectErrorReply(reply, 400, 'invalid_idempotency_key')
+    expect(body.message).toBe('Idempotency-Key: send the header once')
+    expect(await counts()).toEqual(before)
+    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+  })
+
+  it('when the header comes twice over a real socket, even with one value, then 400 invalid_idempotency_key', async () => {
+    const before = await counts()
+    const imageUrl = uniqueImageUrl()
+    // Node joins repeated headers it does not know into one value: "a1, a1" must not pass as a key.
+    const response = await request(`${service.baseUrl}/captions`, {
+      method: 'POST',
+      headers: ['content-type', 'application/json', 'idempotency-key', 'a1', 'Idempotency-Key', 'a1'],
+      body: JSON.stringify({ imageUrl }),
+    })
+    const json = await response.body.json()
+    const body = expectErrorReply(
+      { statusCode: response.statusCode, headers: response.headers, json: () => json },
+      400,
+      'invalid_idempotency_key',
+    )
+    expect(body.message).toBe('Idempotency-Key: send the header once')
+    expect(await counts()).toEqual(before)
   })
 
   it('when 24 hours have passed, then the key is forgotten and the same key makes a new caption', async () => {
@@ -261,5 +321,27 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
     }
     expect(await replicaB.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
     expect(tasksFor(simulator, captionId)).toHaveLength(1)
+  })
+
+  it('when a key is still being processed, then 409 idempotency_key_in_progress with Retry-After: 1', async () => {
+    const key = randomUUID()
+    const body = { imageUrl: uniqueImageUrl() }
+    const send = (replica: TestService) =>
+      replica.app.inject({
+        method: 'POST',
+        url: '/captions',
+        headers: { 'idempotency-key': key },
+        payload: body,
+      })
+
+    const first = send(replicaA)
+    // The key is recorded before GoAPI is asked, and GoAPI takes 300 ms to answer.
+    await eventually(async () =>
+      (await replicaA.deps.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
+    )
+    const second = await send(replicaB)
+    expectErrorReply(second, 409, 'idempotency_key_in_progress')
+    expect(second.headers['retry-after']).toBe('1')
+    expect((await first).statusCode).toBe(202)
   })
 })

@@ -135,6 +135,28 @@ describe('zero-setup mode', () => {
     expect(refusal(() => checkCallbackUrl(url, zeroSetup)).field).toBe('callbackUrl')
   })
 
+  it('when callbackUrl is not loopback and the allowlist is empty, then the refusal says loopback is allowed', () => {
+    const error = refusal(() => checkCallbackUrl('https://hooks.example.com/done', zeroSetup))
+    expect(error.message).toBe(
+      'callbackUrl: callbacks here go only to loopback addresses (localhost, 127.0.0.1, [::1]) or to hosts in CALLBACK_ALLOWED_HOSTS',
+    )
+  })
+
+  it('when callbackUrl is not loopback and not in a non-empty allowlist, then the refusal says loopback is allowed too', () => {
+    const policy: UrlPolicy = { mode: 'zero-setup', callbackAllowedHosts: ['orders.internal'] }
+    const error = refusal(() => checkCallbackUrl('https://hooks.example.com/done', policy))
+    expect(error.message).toBe(
+      'callbackUrl: host hooks.example.com is neither a loopback address (localhost, 127.0.0.1, [::1]) nor in CALLBACK_ALLOWED_HOSTS',
+    )
+  })
+
+  it('when callbacks are refused in real mode with an empty allowlist, then the refusal does not offer loopback', () => {
+    const error = refusal(() => checkCallbackUrl('http://127.0.0.1:9/hook', realNoCallbacks))
+    expect(error.message).toBe(
+      'callbackUrl: callbacks are not enabled here (CALLBACK_ALLOWED_HOSTS is empty)',
+    )
+  })
+
   it('when imageUrl is public, then it is accepted as in real mode', () => {
     expect(() => checkImageUrl('https://images.example.com/cat.png', zeroSetup)).not.toThrow()
   })
