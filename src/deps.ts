@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
+import { type AdvanceQueue, createAdvanceQueue } from './captions/captions.repository.js'
 import type { Config, WorkSettings } from './config.js'
-import type { Db } from './db/prisma.js'
+import type { Db, Sql } from './db/prisma.js'
 import type { GoapiClient } from './goapi/client.js'
 import { type Clock, randomId, systemClock } from './lib/clock.js'
 import { countGoapiCalls, createMetrics, type Metrics } from './metrics.js'
@@ -16,9 +18,17 @@ export type UrlPolicy = Pick<Config, 'mode' | 'callbackAllowedHosts'>
  */
 export interface ServiceDeps {
   db: Db
+  /** The same pool as `db`'s, for the hot statements repositories send as plain SQL. */
+  sql: Sql
   goapi: GoapiClient
   log: FastifyBaseLogger
   metrics: Metrics
+  /** Caption status changes, group-committed (see createAdvanceQueue). */
+  advances: AdvanceQueue
+  /** Tells this replica's background work that something is due now (a callback, say). */
+  wake: () => void
+  /** Subscribes to `wake`; returns the unsubscribe. */
+  onWake: (listener: () => void) => () => void
   clock: Clock
   newId: () => string
   random: () => number
@@ -31,6 +41,7 @@ export interface ServiceDeps {
 
 export interface ServiceDepsInput {
   db: Db
+  sql: Sql
   goapi: GoapiClient
   log: FastifyBaseLogger
   clock?: Clock | undefined
@@ -42,11 +53,19 @@ export interface ServiceDepsInput {
 
 export function createServiceDeps(config: Config, input: ServiceDepsInput): ServiceDeps {
   const metrics = createMetrics()
+  const wakeSignal = new EventEmitter()
   return {
     db: input.db,
+    sql: input.sql,
     goapi: countGoapiCalls(input.goapi, metrics),
     log: input.log,
     metrics,
+    advances: createAdvanceQueue(input.sql),
+    wake: () => wakeSignal.emit('wake'),
+    onWake: (listener) => {
+      wakeSignal.on('wake', listener)
+      return () => wakeSignal.off('wake', listener)
+    },
     clock: input.clock ?? systemClock,
     newId: input.newId ?? randomId,
     random: input.random ?? Math.random,

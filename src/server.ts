@@ -4,7 +4,7 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { createPrismaClient } from './db/prisma.js'
+import { openDatabase } from './db/prisma.js'
 import { applyMigrations } from './db/schema-engine.js'
 import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
@@ -68,9 +68,9 @@ async function main(): Promise<void> {
   })
   cleanups.push(() => goapi.close())
 
-  const db = createPrismaClient(databaseUrl)
-  cleanups.push(() => db.$disconnect())
-  const deps = createServiceDeps(config, { db, goapi, log })
+  const database = openDatabase(databaseUrl)
+  cleanups.push(() => database.close())
+  const deps = createServiceDeps(config, { db: database.db, sql: database.sql, goapi, log })
   const app = await buildApp(config, deps)
   const worker = createWorker({ ...deps, log: log.child({ component: 'worker' }) })
   // Past the shutdown timeout close-with-grace exits anyway; leases left behind run out by themselves.

@@ -15,8 +15,8 @@ export async function deliverCallback(
   deps: ServiceDeps & { callbackDispatcher: Dispatcher },
   captionId: string,
 ): Promise<void> {
-  const { db, workerId: owner } = deps
-  const caption = await findCaption(db, captionId)
+  const { db, sql, workerId: owner } = deps
+  const caption = await findCaption(sql, captionId)
   if (!caption?.callbackUrl || caption.callbackState !== 'pending') {
     await finishLeasedStep(db, captionId, owner)
     return

@@ -1,4 +1,4 @@
-import type { Db } from '../db/prisma.js'
+import type { Db, Sql } from '../db/prisma.js'
 import type { Caption, Prisma } from '../generated/prisma/client.js'
 import { type CaptionStatus, OPEN_STATUSES, statusesBefore } from './statuses.js'
 
@@ -47,21 +47,65 @@ export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
   }
 }
 
-export function insertCaption(db: Db, data: Prisma.CaptionCreateInput): Promise<CaptionRow> {
-  return db.caption.create({ data })
+/*
+ * The statements on the hot paths (create, read, a webhook's update) are plain SQL on the pool Prisma
+ * shares: one round trip each, rows shaped exactly like Prisma's `Caption`.
+ */
+const COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
+  caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
+  error_code AS "errorCode", error_message AS "errorMessage", goapi_task_id AS "goapiTaskId",
+  goapi_task AS "goapiTask", created_at AS "createdAt", updated_at AS "updatedAt",
+  completed_at AS "completedAt", submit_state AS "submitState", submit_attempts AS "submitAttempts",
+  resubmissions, submitted_at AS "submittedAt", poll_attempts AS "pollAttempts",
+  not_found_polls AS "notFoundPolls", next_attempt_at AS "nextAttemptAt", deadline_at AS "deadlineAt",
+  lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", callback_state AS "callbackState",
+  callback_attempts AS "callbackAttempts", callback_next_at AS "callbackNextAt"`
+
+const INSERT_CAPTION = `INSERT INTO captions (id, caller, status, image_url, prompt_style, caption_length,
+    callback_url, callback_state, metadata, created_at, updated_at, deadline_at, next_attempt_at,
+    lease_owner, lease_expires_at, submit_state, submitted_at, submit_attempts)
+  VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11, $12, 'in_flight', $9, 1)
+  RETURNING ${COLUMNS}`
+
+export async function insertCaption(sql: Sql, caption: NewCaption): Promise<CaptionRow> {
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'insert-caption',
+    text: INSERT_CAPTION,
+    values: [
+      caption.id,
+      caption.caller,
+      caption.imageUrl,
+      caption.promptStyle,
+      caption.captionLength,
+      caption.callbackUrl ?? null,
+      caption.callbackUrl ? 'pending' : 'none',
+      JSON.stringify(caption.metadata),
+      caption.now,
+      caption.deadlineAt,
+      caption.lease.owner,
+      caption.lease.until,
+    ],
+  })
+  return rows[0] as CaptionRow
 }
 
-export function findCaption(db: Db, id: string): Promise<CaptionRow | null> {
-  return db.caption.findUnique({ where: { id } })
+export async function findCaption(sql: Sql, id: string): Promise<CaptionRow | null> {
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'find-caption',
+    text: `SELECT ${COLUMNS} FROM captions WHERE id = $1`,
+    values: [id],
+  })
+  return rows[0] ?? null
 }
 
 /** A caption as its caller may see it: another caller's caption does not exist for it. */
-export function findCallerCaption(db: Db, id: string, caller: string): Promise<CaptionRow | null> {
-  return db.caption.findFirst({ where: { id, caller } })
-}
-
-export function findCaptionIdByTaskId(db: Db, goapiTaskId: string): Promise<string | undefined> {
-  return db.caption.findUnique({ where: { goapiTaskId }, select: { id: true } }).then((row) => row?.id)
+export async function findCallerCaption(sql: Sql, id: string, caller: string): Promise<CaptionRow | null> {
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'find-caller-caption',
+    text: `SELECT ${COLUMNS} FROM captions WHERE id = $1 AND caller = $2`,
+    values: [id, caller],
+  })
+  return rows[0] ?? null
 }
 
 export interface ListPosition {
@@ -109,37 +153,155 @@ export interface TaskUpdate {
   nextAttemptAt: Date
 }
 
-/**
- * Moves a caption forward to `update.status` in one conditional statement, so concurrent deliveries
- * race safely: only a step forward from an earlier status writes, and only for the caption's own task
- * (or a caption that has not learned its task id yet, which adopts it). Returns whether it wrote.
+export interface CaptionAdvance {
+  captionId: string
+  update: TaskUpdate
+  /** The create call's answer: the submission is accepted and the submitting replica's lease ends. */
+  acceptsSubmission?: boolean
+}
+
+/*
+ * Moves captions forward in one conditional statement, so concurrent deliveries race safely: a row is
+ * written only for a step forward from an earlier status (the rank below), only for the caption's own
+ * task (or a caption that has not learned its task id yet, which adopts it), and never when another
+ * caption already holds that task id. A final status also makes the caller's callback due at once.
  */
-export async function advanceCaption(
-  db: Db,
-  captionId: string,
-  update: TaskUpdate,
-  /** More columns to write in the same statement when the caption moves. */
-  alsoSet: Prisma.CaptionUpdateManyMutationInput = {},
-): Promise<boolean> {
-  const terminal = update.status === 'completed' || update.status === 'failed'
-  const { count } = await db.caption.updateMany({
-    where: {
-      id: captionId,
-      status: { in: statusesBefore(update.status) },
-      OR: [{ goapiTaskId: null }, { goapiTaskId: update.goapiTaskId }],
-    },
-    data: {
-      ...alsoSet,
-      status: update.status,
-      goapiTaskId: update.goapiTaskId,
-      goapiTask: update.goapiTask,
-      updatedAt: update.now,
-      ...(update.caption !== undefined ? { caption: update.caption } : {}),
-      ...(update.error ? { errorCode: update.error.code, errorMessage: update.error.message } : {}),
-      ...(terminal ? finished(update.now) : { nextAttemptAt: update.nextAttemptAt }),
-    },
+const ADVANCE_CAPTIONS = `UPDATE captions c SET
+    status = u.status::caption_status,
+    goapi_task_id = u.task_id,
+    goapi_task = u.task::jsonb,
+    updated_at = u.now,
+    caption = COALESCE(u.caption, c.caption),
+    error_code = COALESCE(u.error_code, c.error_code),
+    error_message = COALESCE(u.error_message, c.error_message),
+    completed_at = CASE WHEN u.rank = 3 THEN u.now ELSE c.completed_at END,
+    next_attempt_at = CASE WHEN u.rank = 3 THEN NULL ELSE u.next_attempt_at END,
+    callback_next_at = CASE WHEN u.rank = 3 THEN u.now ELSE c.callback_next_at END,
+    submit_state = CASE WHEN u.accepts THEN 'accepted'::submit_state ELSE c.submit_state END,
+    lease_owner = CASE WHEN u.accepts THEN NULL ELSE c.lease_owner END,
+    lease_expires_at = CASE WHEN u.accepts THEN NULL ELSE c.lease_expires_at END
+  FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
+      $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bool[])
+    AS u(id, status, rank, task_id, task, caption, error_code, error_message, now, next_attempt_at, accepts)
+  WHERE c.id = u.id
+    AND (CASE c.status WHEN 'queued' THEN 0 WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 ELSE 3 END) < u.rank
+    AND (c.goapi_task_id IS NULL OR c.goapi_task_id = u.task_id)
+    AND NOT EXISTS (SELECT 1 FROM captions o WHERE o.goapi_task_id = u.task_id AND o.id <> c.id)
+  RETURNING c.id`
+
+const RANK: Record<CaptionStatus, number> = { queued: 0, pending: 1, processing: 2, completed: 3, failed: 3 }
+
+/** Applies each advance that is a step forward; returns the ids of the captions that moved. */
+export async function advanceCaptions(sql: Sql, advances: readonly CaptionAdvance[]): Promise<Set<string>> {
+  const column = <T>(pick: (advance: CaptionAdvance) => T) => advances.map(pick)
+  const { rows } = await sql.query<{ id: string }>({
+    name: 'advance-captions',
+    text: ADVANCE_CAPTIONS,
+    values: [
+      column((a) => a.captionId),
+      column((a) => a.update.status),
+      column((a) => RANK[a.update.status]),
+      column((a) => a.update.goapiTaskId),
+      column((a) => JSON.stringify(a.update.goapiTask)),
+      column((a) => a.update.caption ?? null),
+      column((a) => a.update.error?.code ?? null),
+      column((a) => a.update.error?.message ?? null),
+      column((a) => a.update.now),
+      column((a) => a.update.nextAttemptAt),
+      column((a) => a.acceptsSubmission === true),
+    ],
   })
-  return count === 1
+  return new Set(rows.map((row) => row.id))
+}
+
+export interface AdvanceQueue {
+  /** Resolves once the advance is committed: true when the caption moved. */
+  advance(advance: CaptionAdvance): Promise<boolean>
+}
+
+const MAX_GROUP = 100
+
+/**
+ * Group commit: advances that arrive while a statement is running wait for it and then go together in
+ * the next one, so under load many webhooks share one statement and one commit, and at rest each goes
+ * alone at once. Each caller is answered only after its own statement committed. Two advances of one
+ * caption never share a statement (the later waits for the next), and should a shared statement fail,
+ * its advances are retried one by one so one bad delivery cannot fail the others.
+ */
+export function createAdvanceQueue(sql: Sql): AdvanceQueue {
+  interface Waiting {
+    advance: CaptionAdvance
+    resolve: (moved: boolean) => void
+    reject: (error: unknown) => void
+  }
+  let waiting: Waiting[] = []
+  let running = false
+
+  async function run(group: Waiting[]): Promise<void> {
+    try {
+      const moved = await advanceCaptions(
+        sql,
+        group.map((entry) => entry.advance),
+      )
+      for (const entry of group) entry.resolve(moved.has(entry.advance.captionId))
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error)
+        return
+      }
+      for (const entry of group) await run([entry])
+    }
+  }
+
+  async function drain(): Promise<void> {
+    running = true
+    while (waiting.length > 0) {
+      const group: Waiting[] = []
+      const later: Waiting[] = []
+      const ids = new Set<string>()
+      for (const entry of waiting) {
+        if (group.length < MAX_GROUP && !ids.has(entry.advance.captionId)) {
+          ids.add(entry.advance.captionId)
+          group.push(entry)
+        } else later.push(entry)
+      }
+      waiting = later
+      await run(group)
+    }
+    running = false
+  }
+
+  return {
+    advance(advance) {
+      return new Promise((resolve, reject) => {
+        waiting.push({ advance, resolve, reject })
+        if (!running) void drain()
+      })
+    },
+  }
+}
+
+/** What a webhook that moved nothing met: the caption's own task id, and which caption holds the task. */
+export async function findTaskOwnership(
+  sql: Sql,
+  captionId: string,
+  goapiTaskId: string,
+): Promise<{ captionExists: boolean; captionTaskId: string | null; taskOwner: string | null }> {
+  const { rows } = await sql.query<{ caption_task_id: string | null; exists: boolean; owner: string | null }>(
+    {
+      name: 'find-task-ownership',
+      text: `SELECT (SELECT goapi_task_id FROM captions WHERE id = $1) AS caption_task_id,
+        EXISTS (SELECT 1 FROM captions WHERE id = $1) AS exists,
+        (SELECT id FROM captions WHERE goapi_task_id = $2) AS owner`,
+      values: [captionId, goapiTaskId],
+    },
+  )
+  const row = rows[0]
+  return {
+    captionExists: row?.exists ?? false,
+    captionTaskId: row?.caption_task_id ?? null,
+    taskOwner: row?.owner ?? null,
+  }
 }
 
 /** Ends a caption that has not ended yet as failed. */

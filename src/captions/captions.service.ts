@@ -15,6 +15,7 @@ import {
   insertCaption,
   type ListPosition,
   listCaptions,
+  type NewCaption,
   newCaptionData,
 } from './captions.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
@@ -49,7 +50,7 @@ export async function createCaption(
   checkImageUrl(input.imageUrl, deps.urlPolicy)
   if (input.callbackUrl !== undefined) checkCallbackUrl(input.callbackUrl, deps.urlPolicy)
   const now = deps.clock.now()
-  const data = newCaptionData({
+  const caption: NewCaption = {
     id: deps.newId(),
     caller,
     imageUrl: input.imageUrl,
@@ -60,18 +61,18 @@ export async function createCaption(
     now,
     deadlineAt: addMs(now, deps.work.deadlineMs),
     lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
-  })
+  }
 
   if (idempotencyKey === undefined) {
-    const caption = await insertCaption(deps.db, data)
-    return { statusCode: 202, body: await submitAndRead(deps, caption), replayed: false }
+    const row = await insertCaption(deps.sql, caption)
+    return { statusCode: 202, body: await submitAndRead(deps, row), replayed: false }
   }
 
   const requestHash = fingerprint(input)
   const outcome = await insertCaptionUnderKey(
     deps.db,
     { caller, key: idempotencyKey, requestHash, now, expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS) },
-    data,
+    newCaptionData(caption),
   )
   if ('created' in outcome) {
     const body = await submitAndRead(deps, outcome.created)
@@ -142,17 +143,17 @@ function canonicalJson(value: unknown): string {
 }
 
 export async function getCaption(
-  deps: Pick<ServiceDeps, 'db'>,
+  deps: Pick<ServiceDeps, 'db' | 'sql'>,
   id: string,
   caller: string,
 ): Promise<CaptionRow> {
-  const caption = await findCallerCaption(deps.db, id, caller)
+  const caption = await findCallerCaption(deps.sql, id, caller)
   if (!caption) throw new CaptionNotFound(id)
   return caption
 }
 
 export async function listCaptionPage(
-  deps: Pick<ServiceDeps, 'db'>,
+  deps: Pick<ServiceDeps, 'db' | 'sql'>,
   query: { status?: CaptionStatus | undefined; limit: number; cursor?: string | undefined },
   caller: string,
 ): Promise<{ items: CaptionRow[]; nextCursor: string | null }> {

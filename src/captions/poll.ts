@@ -12,9 +12,9 @@ import { applyTaskUpdate } from './task-updates.js'
  * storage may lag just after create), the next in a row fails the caption rather than wait an hour.
  */
 export async function pollCaption(deps: ServiceDeps, captionId: string): Promise<void> {
-  const { db, workerId: owner } = deps
+  const { db, sql, workerId: owner } = deps
   const log = deps.log.child({ captionId })
-  const caption = await findCaption(db, captionId)
+  const caption = await findCaption(sql, captionId)
   if (!caption || TERMINAL_STATUSES.includes(caption.status) || !caption.goapiTaskId) {
     await finishLeasedStep(db, captionId, owner)
     return
@@ -34,7 +34,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   }
 
   const now = deps.clock.now()
-  const current = await findCaption(db, captionId)
+  const current = await findCaption(sql, captionId)
   if (!current || TERMINAL_STATUSES.includes(current.status)) {
     await finishLeasedStep(db, captionId, owner)
     return

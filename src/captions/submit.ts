@@ -22,8 +22,8 @@ import { webhookSecretFor } from './webhook-secret.js'
 
 /** Background work: a queued caption this replica has just leased. */
 export async function submitCaption(deps: ServiceDeps, captionId: string): Promise<void> {
-  const { db, workerId: owner } = deps
-  const caption = await findCaption(db, captionId)
+  const { db, sql, workerId: owner } = deps
+  const caption = await findCaption(sql, captionId)
   if (caption === null || caption.status !== 'queued') {
     await finishLeasedStep(db, captionId, owner)
     return
@@ -87,8 +87,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
           'GoAPI dropped the webhook endpoint; polling will follow the task',
         )
       }
-      const release = { submitState: 'accepted' as const, leaseOwner: null, leaseExpiresAt: null }
-      const moved = await applyTaskUpdate(deps, caption.id, outcome.task, release)
+      const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
       // A webhook got there first: the caption has moved already, only the bookkeeping is left.
       if (moved === 'unchanged') await finishLeasedStep(db, caption.id, owner, { submitState: 'accepted' })
       return

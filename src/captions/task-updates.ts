@@ -1,9 +1,8 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
-import type { Prisma } from '../generated/prisma/client.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
-import { advanceCaption, type TaskUpdate } from './captions.repository.js'
-import type { CaptionStatus } from './statuses.js'
+import type { TaskUpdate } from './captions.repository.js'
+import { type CaptionStatus, isTerminal } from './statuses.js'
 
 export type TaskUpdateResult = 'applied' | 'unchanged'
 
@@ -13,10 +12,10 @@ export type TaskUpdateResult = 'applied' | 'unchanged'
  * duplicates, stale and unknown statuses change nothing.
  */
 export async function applyTaskUpdate(
-  deps: Pick<ServiceDeps, 'db' | 'log' | 'clock' | 'work'>,
+  deps: Pick<ServiceDeps, 'advances' | 'log' | 'clock' | 'work' | 'wake'>,
   captionId: string,
   task: GoapiTask,
-  alsoSet: Prisma.CaptionUpdateManyMutationInput = {},
+  options: { acceptsSubmission?: boolean } = {},
 ): Promise<TaskUpdateResult> {
   // GoAPI's phases are the caption's statuses from `pending` on.
   const status: CaptionStatus | undefined = mapGoapiStatus(task.status)
@@ -26,10 +25,12 @@ export async function applyTaskUpdate(
   }
   const now = deps.clock.now()
   const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
-  const applied = await advanceCaption(deps.db, captionId, update, alsoSet)
-  if (applied)
-    deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
-  return applied ? 'applied' : 'unchanged'
+  const applied = await deps.advances.advance({ captionId, update, ...options })
+  if (!applied) return 'unchanged'
+  deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
+  // A final status makes the caller's callback due: background work is woken to send it now.
+  if (isTerminal(update.status)) deps.wake()
+  return 'applied'
 }
 
 function taskUpdate(task: GoapiTask, status: CaptionStatus, now: Date, nextAttemptAt: Date): TaskUpdate {

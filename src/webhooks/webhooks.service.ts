@@ -1,4 +1,4 @@
-import { findCaption, findCaptionIdByTaskId } from '../captions/captions.repository.js'
+import { findTaskOwnership } from '../captions/captions.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import { captionIdFromSecret } from '../captions/webhook-secret.js'
 import type { ServiceDeps } from '../deps.js'
@@ -30,17 +30,19 @@ export async function receiveWebhook(
   }
   const task = parsed.data
 
-  const owner = await findCaptionIdByTaskId(deps.db, task.task_id)
-  if (owner !== undefined && owner !== captionId) throw new WebhookUnauthorized()
-  const log = deps.log.child({ captionId, goapiTaskId: task.task_id, goapiStatus: task.status })
+  const context = { captionId, goapiTaskId: task.task_id, goapiStatus: task.status }
+  // One conditional statement authenticates the task against the caption and applies it; only when it
+  // moved nothing is the caption read, to tell a duplicate from a task that is not this caption's.
   const outcome = await applyTaskUpdate(deps, captionId, task)
   if (outcome === 'unchanged') {
-    const caption = await findCaption(deps.db, captionId)
-    if (!caption || (caption.goapiTaskId !== null && caption.goapiTaskId !== task.task_id)) {
-      log.warn('webhook for a task no caption knows; acknowledged, nothing changed')
+    const ownership = await findTaskOwnership(deps.sql, captionId, task.task_id)
+    if (ownership.taskOwner !== null && ownership.taskOwner !== captionId) throw new WebhookUnauthorized()
+    const foreign = ownership.captionTaskId !== null && ownership.captionTaskId !== task.task_id
+    if (!ownership.captionExists || foreign) {
+      deps.log.warn(context, 'webhook for a task no caption knows; acknowledged, nothing changed')
       return 'unknown_task'
     }
   }
-  log.info({ outcome }, 'webhook received')
+  deps.log.info({ ...context, outcome }, 'webhook received')
   return outcome
 }

@@ -32,6 +32,9 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
   let timer: NodeJS.Timeout | undefined
   let round: Promise<void> | undefined
   let stopped = false
+  let started = false
+  let wokenDuringRound = false
+  let unsubscribe: () => void = () => {}
   let databaseWasDown = false
   let lastKeyCleanup = Number.NEGATIVE_INFINITY
 
@@ -75,22 +78,40 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
         deps.log.error({ err: error }, 'background work round failed')
       }
     }
-    // A full batch means more is probably due: go again at once rather than after the interval.
-    if (!stopped) timer = setTimeout(startRound, handled >= BATCH_SIZE ? 0 : deps.work.intervalMs)
+    // A full batch means more is probably due, and a wake-up during the round may have found nothing
+    // yet: go again at once rather than after the interval.
+    const again = handled >= BATCH_SIZE || wokenDuringRound
+    wokenDuringRound = false
+    round = undefined
+    if (!stopped) timer = setTimeout(startRound, again ? 0 : deps.work.intervalMs)
   }
 
   function startRound(): void {
     round = loop()
   }
 
+  /** Something is due now (a finished caption's callback): run a round at once, or right after this one. */
+  function wake(): void {
+    if (stopped || !started) return
+    if (round !== undefined) {
+      wokenDuringRound = true
+      return
+    }
+    clearTimeout(timer)
+    startRound()
+  }
+
   return {
     runOnce,
     start() {
       stopped = false
+      started = true
+      unsubscribe = deps.onWake(wake)
       timer = setTimeout(startRound, 0)
     },
     async stop(timeoutMs) {
       stopped = true
+      unsubscribe()
       clearTimeout(timer)
       let timeout: NodeJS.Timeout | undefined
       await Promise.race([

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
-import { createPrismaClient } from '../../src/db/prisma.js'
+import { openDatabase } from '../../src/db/prisma.js'
 import { createServiceDeps, type ServiceDeps } from '../../src/deps.js'
 import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
 import { createGoapiSimulator, type GoapiSimulator, type SimulatorFaults } from '../../src/goapi/simulator.js'
@@ -83,9 +83,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       done()
     },
   })
-  const db = createPrismaClient(databaseUrl)
+  const connection = openDatabase(databaseUrl)
   const deps = createServiceDeps(config, {
-    db,
+    db: connection.db,
+    sql: connection.sql,
     goapi,
     log: pino(loggerOptions(config.logLevel), logStream),
     clock: options.clock,
@@ -112,7 +113,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     databaseUrl,
     async close() {
       await app.close()
-      await db.$disconnect()
+      await connection.close()
       if (ownSimulator) await simulator.close()
       if (!options.goapi) await goapi.close()
       await database?.drop()
