@@ -70,6 +70,7 @@ async function main(): Promise<void> {
 
   const database = openDatabase(databaseUrl)
   cleanups.push(() => database.close())
+  await database.warm()
   const deps = createServiceDeps(config, { db: database.db, sql: database.sql, goapi, log })
   const app = await buildApp(config, deps)
   const worker = createWorker({ ...deps, log: log.child({ component: 'worker' }) })

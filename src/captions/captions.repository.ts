@@ -167,34 +167,38 @@ export interface CaptionAdvance {
  * caption already holds that task id. A final status also makes the caller's callback due at once.
  */
 const ADVANCE_CAPTIONS = `UPDATE captions c SET
-    status = u.status::caption_status,
-    goapi_task_id = u.task_id,
-    goapi_task = u.task::jsonb,
-    updated_at = u.now,
-    caption = COALESCE(u.caption, c.caption),
-    error_code = COALESCE(u.error_code, c.error_code),
-    error_message = COALESCE(u.error_message, c.error_message),
-    completed_at = CASE WHEN u.rank = 3 THEN u.now ELSE c.completed_at END,
-    next_attempt_at = CASE WHEN u.rank = 3 THEN NULL ELSE u.next_attempt_at END,
-    callback_next_at = CASE WHEN u.rank = 3 THEN u.now ELSE c.callback_next_at END,
-    submit_state = CASE WHEN u.accepts THEN 'accepted'::submit_state ELSE c.submit_state END,
-    lease_owner = CASE WHEN u.accepts THEN NULL ELSE c.lease_owner END,
-    lease_expires_at = CASE WHEN u.accepts THEN NULL ELSE c.lease_expires_at END
+    status = u.new_status::caption_status,
+    goapi_task_id = u.new_task_id,
+    goapi_task = u.new_task::jsonb,
+    updated_at = u.new_now,
+    caption = COALESCE(u.new_caption, c.caption),
+    error_code = COALESCE(u.new_error_code, c.error_code),
+    error_message = COALESCE(u.new_error_message, c.error_message),
+    completed_at = CASE WHEN u.new_rank = 3 THEN u.new_now ELSE c.completed_at END,
+    next_attempt_at = CASE WHEN u.new_rank = 3 THEN NULL ELSE u.new_next_attempt_at END,
+    callback_next_at = CASE WHEN u.new_rank = 3 THEN u.new_now ELSE c.callback_next_at END,
+    submit_state = CASE WHEN u.new_accepts THEN 'accepted'::submit_state ELSE c.submit_state END,
+    lease_owner = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_owner END,
+    lease_expires_at = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_expires_at END
   FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
       $8::text[], $9::timestamptz[], $10::timestamptz[], $11::bool[])
-    AS u(id, status, rank, task_id, task, caption, error_code, error_message, now, next_attempt_at, accepts)
-  WHERE c.id = u.id
-    AND (CASE c.status WHEN 'queued' THEN 0 WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 ELSE 3 END) < u.rank
-    AND (c.goapi_task_id IS NULL OR c.goapi_task_id = u.task_id)
-    AND NOT EXISTS (SELECT 1 FROM captions o WHERE o.goapi_task_id = u.task_id AND o.id <> c.id)
-  RETURNING c.id`
+    AS u(new_id, new_status, new_rank, new_task_id, new_task, new_caption, new_error_code,
+      new_error_message, new_now, new_next_attempt_at, new_accepts)
+  WHERE c.id = u.new_id
+    AND (CASE c.status WHEN 'queued' THEN 0 WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 ELSE 3 END) < u.new_rank
+    AND (c.goapi_task_id IS NULL OR c.goapi_task_id = u.new_task_id)
+    AND NOT EXISTS (SELECT 1 FROM captions o WHERE o.goapi_task_id = u.new_task_id AND o.id <> c.id)
+  RETURNING ${COLUMNS}`
 
 const RANK: Record<CaptionStatus, number> = { queued: 0, pending: 1, processing: 2, completed: 3, failed: 3 }
 
-/** Applies each advance that is a step forward; returns the ids of the captions that moved. */
-export async function advanceCaptions(sql: Sql, advances: readonly CaptionAdvance[]): Promise<Set<string>> {
+/** Applies each advance that is a step forward; returns the captions that moved, as written. */
+export async function advanceCaptions(
+  sql: Sql,
+  advances: readonly CaptionAdvance[],
+): Promise<Map<string, CaptionRow>> {
   const column = <T>(pick: (advance: CaptionAdvance) => T) => advances.map(pick)
-  const { rows } = await sql.query<{ id: string }>({
+  const { rows } = await sql.query<CaptionRow>({
     name: 'advance-captions',
     text: ADVANCE_CAPTIONS,
     values: [
@@ -211,12 +215,12 @@ export async function advanceCaptions(sql: Sql, advances: readonly CaptionAdvanc
       column((a) => a.acceptsSubmission === true),
     ],
   })
-  return new Set(rows.map((row) => row.id))
+  return new Map(rows.map((row) => [row.id, row]))
 }
 
 export interface AdvanceQueue {
-  /** Resolves once the advance is committed: true when the caption moved. */
-  advance(advance: CaptionAdvance): Promise<boolean>
+  /** Resolves once the advance is committed: the caption as written when it moved, else undefined. */
+  advance(advance: CaptionAdvance): Promise<CaptionRow | undefined>
 }
 
 const MAX_GROUP = 100
@@ -231,7 +235,7 @@ const MAX_GROUP = 100
 export function createAdvanceQueue(sql: Sql): AdvanceQueue {
   interface Waiting {
     advance: CaptionAdvance
-    resolve: (moved: boolean) => void
+    resolve: (moved: CaptionRow | undefined) => void
     reject: (error: unknown) => void
   }
   let waiting: Waiting[] = []
@@ -243,7 +247,7 @@ export function createAdvanceQueue(sql: Sql): AdvanceQueue {
         sql,
         group.map((entry) => entry.advance),
       )
-      for (const entry of group) entry.resolve(moved.has(entry.advance.captionId))
+      for (const entry of group) entry.resolve(moved.get(entry.advance.captionId))
     } catch (error) {
       if (group.length === 1) {
         group[0]?.reject(error)

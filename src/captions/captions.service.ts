@@ -98,8 +98,8 @@ export async function createCaption(
 }
 
 async function submitAndRead(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionResource> {
-  await sendToGoapi(deps, caption)
-  return toCaptionResource(await getCaption(deps, caption.id, caption.caller))
+  const moved = await sendToGoapi(deps, caption)
+  return toCaptionResource(moved ?? (await getCaption(deps, caption.id, caption.caller)))
 }
 
 /** The request as the service understood it (defaults filled in, keys sorted): same meaning, same print. */

@@ -66,8 +66,9 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
 /**
  * One create call for a caption marked `in_flight` under this replica's lease, and what its outcome
  * means for the caption. The lease is given back in the same statement that records the outcome.
+ * Returns the caption as that statement wrote it, when the answer moved it forward.
  */
-export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<void> {
+export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
   const { db, workerId: owner } = deps
   const log = deps.log.child({ captionId: caption.id })
   const outcome = await deps.goapi.createTask({
@@ -88,9 +89,10 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         )
       }
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
+      if (moved.outcome === 'applied') return moved.caption
       // A webhook got there first: the caption has moved already, only the bookkeeping is left.
-      if (moved === 'unchanged') await finishLeasedStep(db, caption.id, owner, { submitState: 'accepted' })
-      return
+      await finishLeasedStep(db, caption.id, owner, { submitState: 'accepted' })
+      return undefined
     }
     case 'rejected':
       log.warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
@@ -101,7 +103,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         now,
       )
       await finishLeasedStep(db, caption.id, owner, { submitState: 'refused' })
-      return
+      return undefined
     case 'retryable': {
       const delay = Math.max(
         backoffDelay(caption.submitAttempts, SUBMIT_RETRY, deps.random),
@@ -112,7 +114,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       // The deadline is checked on time even when GoAPI asks for a longer wait.
       const nextAttemptAt = caption.deadlineAt && caption.deadlineAt < retryAt ? caption.deadlineAt : retryAt
       await finishLeasedStep(db, caption.id, owner, { submitState: 'refused', nextAttemptAt })
-      return
+      return undefined
     }
     case 'ambiguous':
       log.warn(
@@ -123,7 +125,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         submitState: 'ambiguous',
         nextAttemptAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
       })
-      return
+      return undefined
   }
 }
 

@@ -1,10 +1,11 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
-import type { TaskUpdate } from './captions.repository.js'
+import type { CaptionRow, TaskUpdate } from './captions.repository.js'
 import { type CaptionStatus, isTerminal } from './statuses.js'
 
-export type TaskUpdateResult = 'applied' | 'unchanged'
+/** Whether the caption moved, and when it did, the caption as written. */
+export type TaskUpdateResult = { outcome: 'applied'; caption: CaptionRow } | { outcome: 'unchanged' }
 
 /**
  * Applies what GoAPI says about a task (create answer, webhook or poll alike, so a caption finished by
@@ -21,16 +22,16 @@ export async function applyTaskUpdate(
   const status: CaptionStatus | undefined = mapGoapiStatus(task.status)
   if (status === undefined) {
     deps.log.info({ captionId, goapiStatus: task.status }, 'GoAPI status not acted on')
-    return 'unchanged'
+    return { outcome: 'unchanged' }
   }
   const now = deps.clock.now()
   const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
-  const applied = await deps.advances.advance({ captionId, update, ...options })
-  if (!applied) return 'unchanged'
+  const caption = await deps.advances.advance({ captionId, update, ...options })
+  if (caption === undefined) return { outcome: 'unchanged' }
   deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
   // A final status makes the caller's callback due: background work is woken to send it now.
   if (isTerminal(update.status)) deps.wake()
-  return 'applied'
+  return { outcome: 'applied', caption }
 }
 
 function taskUpdate(task: GoapiTask, status: CaptionStatus, now: Date, nextAttemptAt: Date): TaskUpdate {

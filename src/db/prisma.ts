@@ -12,6 +12,11 @@ export type Sql = pg.Pool
 export interface Database {
   db: Db
   sql: Sql
+  /**
+   * Opens a few connections ahead of the first requests: a new connection costs a process on the server
+   * and a password exchange, tens of milliseconds that would otherwise land on the first callers.
+   */
+  warm(connections?: number): Promise<void>
   close(): Promise<void>
 }
 
@@ -31,6 +36,10 @@ export function openDatabase(databaseUrl: string): Database {
   return {
     db,
     sql,
+    async warm(connections = 4) {
+      const clients = await Promise.all(Array.from({ length: connections }, () => sql.connect()))
+      for (const client of clients) client.release()
+    },
     async close() {
       await db.$disconnect()
       if (!sql.ended) await sql.end()

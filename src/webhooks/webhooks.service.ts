@@ -33,7 +33,7 @@ export async function receiveWebhook(
   const context = { captionId, goapiTaskId: task.task_id, goapiStatus: task.status }
   // One conditional statement authenticates the task against the caption and applies it; only when it
   // moved nothing is the caption read, to tell a duplicate from a task that is not this caption's.
-  const outcome = await applyTaskUpdate(deps, captionId, task)
+  const { outcome } = await applyTaskUpdate(deps, captionId, task)
   if (outcome === 'unchanged') {
     const ownership = await findTaskOwnership(deps.sql, captionId, task.task_id)
     if (ownership.taskOwner !== null && ownership.taskOwner !== captionId) throw new WebhookUnauthorized()

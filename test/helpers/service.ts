@@ -84,6 +84,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     },
   })
   const connection = openDatabase(databaseUrl)
+  await connection.warm()
   const deps = createServiceDeps(config, {
     db: connection.db,
     sql: connection.sql,
