@@ -8,7 +8,7 @@
  *   npm run bench        (BENCH_CONNECTIONS=50 BENCH_WARMUP_SECONDS=2 BENCH_DURATION_SECONDS=10
  *                         BENCH_WEBHOOK_ROWS=50000 BENCH_E2E_CAPTIONS=200 BENCH_TIME_LIMIT_SECONDS=300)
  */
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
   const started = Date.now()
   const notes: string[] = []
   const root = await mkdtemp(path.join(tmpdir(), 'caption-bench-'))
-  cleanups.push(() => rm(root, { recursive: true, force: true }))
+  cleanups.push(() => rm(root, { recursive: true, force: true, maxRetries: 3 }))
   // Under root PostgreSQL runs as the postgres user, which must be able to enter this directory.
   await chmod(root, 0o755)
   const database = await startEmbeddedPostgres({
@@ -93,7 +93,14 @@ async function main(): Promise<void> {
     log: quiet,
     persistent: false,
   })
-  cleanups.push(() => database.stop())
+  const postmasterPid = Number(
+    (await readFile(path.join(database.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
+  )
+  cleanups.push(async () => {
+    await database.stop()
+    // After a Ctrl-C reached it too, PostgreSQL may still be writing its last files when stop() returns.
+    await waitForExit(postmasterPid, 10_000)
+  })
   await applyMigrations(database.url)
   const db = new pg.Pool({ connectionString: database.url, max: 4 })
   cleanups.push(() => db.end())
@@ -283,6 +290,18 @@ async function main(): Promise<void> {
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`)
   console.log(`bench: figures written to ${path.relative(process.cwd(), RESULTS_FILE)}`)
   console.log(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return
+    }
+    await sleep(50)
+  }
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
