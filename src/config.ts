@@ -21,7 +21,9 @@ const envSchema = z
     PORT: optional(z.coerce.number().int().min(0).max(65535)).describe(
       'TCP port to listen on (default 3000)',
     ),
-    HOST: optional(z.string()).describe('Interface to listen on (default 0.0.0.0)'),
+    HOST: optional(z.string()).describe(
+      'Interface to listen on (default 0.0.0.0 with GOAPI_API_KEY set; 127.0.0.1 in zero-setup mode, whose callers are not authenticated)',
+    ),
     DATABASE_URL: optional(
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
     ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under .data/'),
@@ -214,10 +216,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const values = parsed.data
   const port = values.PORT ?? 3000
+  const mode = values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real'
   const webhookSecrets = splitSecrets(values.WEBHOOK_SECRET ?? '')
   return {
     port,
-    host: values.HOST ?? '0.0.0.0',
+    // Zero-setup lets every caller in and loopback callbacks through: not for other machines to reach.
+    host: values.HOST ?? (mode === 'zero-setup' ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: values.DATABASE_URL,
     goapi: {
       apiKey: values.GOAPI_API_KEY,
@@ -227,7 +231,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     webhookSecrets: webhookSecrets.length > 0 ? webhookSecrets : [DEV_WEBHOOK_SECRET],
     logLevel: values.LOG_LEVEL ?? 'info',
-    mode: values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real',
+    mode,
     apiTokens: values.AUTH_DISABLED === 'true' ? [] : (parseApiTokens(values.API_TOKENS ?? '') as ApiToken[]),
     callbackAllowedHosts: splitList(values.CALLBACK_ALLOWED_HOSTS ?? '').map((host) => host.toLowerCase()),
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE ?? 600,
