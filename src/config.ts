@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -26,7 +27,10 @@ const envSchema = z
     ),
     DATABASE_URL: optional(
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
-    ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under .data/'),
+    ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under DATA_DIR'),
+    DATA_DIR: optional(z.string()).describe(
+      'Where the zero-setup mode keeps its state, the embedded PostgreSQL in postgres/ (default .data in the project)',
+    ),
     GOAPI_API_KEY: optional(z.string()).describe(
       'GoAPI key sent as x-api-key; unset uses the built-in simulator',
     ),
@@ -130,6 +134,8 @@ export interface Config {
   host: string
   /** Unset: the service runs its own embedded PostgreSQL. */
   databaseUrl: string | undefined
+  /** The zero-setup mode's state (the embedded PostgreSQL's data is in `postgres/` under it). */
+  dataDir: string
   goapi: {
     /** Unset: the built-in simulator stands in for GoAPI. */
     apiKey: string | undefined
@@ -223,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Zero-setup lets every caller in and loopback callbacks through: not for other machines to reach.
     host: values.HOST ?? (mode === 'zero-setup' ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: values.DATABASE_URL,
+    dataDir: values.DATA_DIR ?? fileURLToPath(new URL('../.data', import.meta.url)),
     goapi: {
       apiKey: values.GOAPI_API_KEY,
       baseUrl: (values.GOAPI_BASE_URL ?? 'https://api.goapi.ai').replace(/\/+$/, ''),

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import path from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
@@ -11,7 +11,6 @@ import { createGoapiSimulator } from './goapi/simulator.js'
 import { loggerOptions } from './logger.js'
 import { createWorker } from './work/worker.js'
 
-const EMBEDDED_DATA_DIR = fileURLToPath(new URL('../.data/postgres', import.meta.url))
 const SIMULATOR_API_KEY = 'simulator'
 
 /** The process: config → database → GoAPI → app → listen → graceful shutdown. */
@@ -32,7 +31,7 @@ async function main(): Promise<void> {
   if (databaseUrl === undefined) {
     // Loaded only here: the embedded server is a development dependency, absent from production images.
     const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js')
-    const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, log })
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), log })
     cleanups.push(() => embedded.stop())
     databaseUrl = embedded.url
     // Only the embedded database is migrated at start; a real one is migrated by `npm run db:migrate`.

@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, configVariables, DEV_WEBHOOK_SECRET, loadConfig } from '../../src/config.js'
 
@@ -85,6 +87,12 @@ describe('loadConfig', () => {
   ])('when HOST is set in %s mode, then it wins over the default', (_mode, env) => {
     expect(loadConfig({ ...env, HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
     expect(loadConfig({ ...env, HOST: '10.1.2.3' }).host).toBe('10.1.2.3')
+  })
+
+  it('when DATA_DIR is unset, then the zero-setup state lives in .data at the project root', () => {
+    const projectRoot = fileURLToPath(new URL('../../', import.meta.url))
+    expect(loadConfig({}).dataDir).toBe(path.join(projectRoot, '.data'))
+    expect(loadConfig({ DATA_DIR: '/var/tmp/captions' }).dataDir).toBe('/var/tmp/captions')
   })
 
   it('when PORT is set without PUBLIC_BASE_URL, then the public base URL uses that port', () => {
