@@ -45,9 +45,7 @@ export interface SpawnOptions {
 
 /** Starts the built service (see `npm run build`) on a free loopback port given in `env.PORT`. */
 export function spawnService(options: SpawnOptions): ServiceProcess {
-  if (!options.npmStart && !existsSync(path.join(PROJECT_ROOT, 'dist/server.js'))) {
-    throw new Error('dist/server.js is missing: run npm run build first')
-  }
+  if (!options.npmStart) assertBuilt()
   const [command, args] = options.npmStart ? ['npm', ['start']] : [process.execPath, ['dist/server.js']]
   const proc = spawn(command as string, args as string[], {
     cwd: PROJECT_ROOT,
@@ -120,6 +118,13 @@ export function spawnService(options: SpawnOptions): ServiceProcess {
         }
       }
     },
+  }
+}
+
+/** `npm test` builds first; a test file run on its own needs `npm run build` after each change to src/. */
+function assertBuilt() {
+  if (!existsSync(path.join(PROJECT_ROOT, 'dist/server.js'))) {
+    throw new Error('no build in dist/: run npm run build (npm test does)')
   }
 }
 
