@@ -19,6 +19,8 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
  * service alike, and npm passes it on as well. A later one means "now".
  */
 const SAME_REQUEST_MS = 1_000
+/** Left of the shutdown time for writing the last log lines and exiting. */
+const EXIT_MARGIN_MS = 200
 
 type Stop = (signal: NodeJS.Signals) => void
 
@@ -131,9 +133,6 @@ async function main(): Promise<void> {
   })
   worker.start()
 }
-
-/** Left for writing the last log lines and exiting. */
-const EXIT_MARGIN_MS = 200
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.')

@@ -23,6 +23,11 @@ export async function deliverCallback(
     await releaseCaption(db, captionId, owner)
     return
   }
+  if (deps.signal?.aborted) {
+    // The service is stopping: not an attempt, since nothing is sent.
+    await releaseCaption(db, captionId, owner)
+    return
+  }
   const log = deps.log.child({ captionId })
   if (caption.callbackAttempts >= CALLBACK_MAX_ATTEMPTS) {
     // The last attempt was cut short by a shutdown or a crash; it counted all the same.
