@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -24,10 +25,15 @@ const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s
 const envSchema = z
   .object({
     PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000).describe('TCP port to listen on'),
-    HOST: optional(z.string()).describe('Interface to listen on (default 0.0.0.0)'),
+    HOST: optional(z.string()).describe(
+      'Interface to listen on (default 0.0.0.0 with GOAPI_API_KEY set; 127.0.0.1 in zero-setup mode, whose callers are not authenticated)',
+    ),
     DATABASE_URL: optional(
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
-    ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under .data/'),
+    ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under DATA_DIR'),
+    DATA_DIR: optional(z.string()).describe(
+      'Where the zero-setup mode keeps its state, the embedded PostgreSQL in postgres/ (default .data in the project)',
+    ),
     GOAPI_API_KEY: optional(z.string()).describe(
       'GoAPI key sent as x-api-key; unset uses the built-in simulator',
     ),
@@ -135,6 +141,8 @@ export interface Config {
   host: string
   /** Unset: the service runs its own embedded PostgreSQL. */
   databaseUrl: string | undefined
+  /** The zero-setup mode's state (the embedded PostgreSQL's data is in `postgres/` under it). */
+  dataDir: string
   goapi: {
     /** Unset: the built-in simulator stands in for GoAPI. */
     apiKey: string | undefined
@@ -221,11 +229,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const values = parsed.data
   const port = values.PORT
+  const mode = values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real'
   const webhookSecrets = splitSecrets(values.WEBHOOK_SECRET ?? '')
   return {
     port,
-    host: values.HOST ?? '0.0.0.0',
+    // Zero-setup lets every caller in and loopback callbacks through: not for other machines to reach.
+    host: values.HOST ?? (mode === 'zero-setup' ? '127.0.0.1' : '0.0.0.0'),
     databaseUrl: values.DATABASE_URL,
+    dataDir: values.DATA_DIR ?? fileURLToPath(new URL('../.data', import.meta.url)),
     goapi: {
       apiKey: values.GOAPI_API_KEY,
       baseUrl: values.GOAPI_BASE_URL.replace(/\/+$/, ''),
@@ -234,7 +245,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     publicBaseUrl: (values.PUBLIC_BASE_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     webhookSecrets: webhookSecrets.length > 0 ? webhookSecrets : [DEV_WEBHOOK_SECRET],
     logLevel: values.LOG_LEVEL,
-    mode: values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real',
+    mode,
     apiTokens: values.AUTH_DISABLED === 'true' ? [] : (parseApiTokens(values.API_TOKENS ?? '') as ApiToken[]),
     callbackAllowedHosts: splitList(values.CALLBACK_ALLOWED_HOSTS ?? '').map((host) => host.toLowerCase()),
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,

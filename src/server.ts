@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import path from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/prisma.js'
 import { applyMigrations } from './db/schema-engine.js'
 import { createServiceDeps } from './deps.js'
@@ -11,31 +12,44 @@ import { createGoapiClient } from './goapi/client.js'
 import { loggerOptions } from './logger.js'
 import { createWorker } from './work/worker.js'
 
-const EMBEDDED_DATA_DIR = fileURLToPath(new URL('../.data/postgres', import.meta.url))
-// Captions in flight across a restart need the tasks the previous run's simulator made.
-const SIMULATOR_STATE_FILE = fileURLToPath(new URL('../.data/goapi-simulator.json', import.meta.url))
 const SIMULATOR_API_KEY = 'simulator'
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const
+/**
+ * A stop signal repeated this soon is the same request twice: Ctrl-C reaches `npm start` and the
+ * service alike, and npm passes it on as well. A later one means "now".
+ */
+const SAME_REQUEST_MS = 1_000
+/** Left of the shutdown time for writing the last log lines and exiting. */
+const EXIT_MARGIN_MS = 200
 
-/** The process: config → database → GoAPI → app → listen → graceful shutdown. */
+type Stop = (signal: NodeJS.Signals) => void
+
+/** The process: config → database → GoAPI → app → listen → shutdown within the configured time. */
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env')
   const config = loadConfig(process.env)
   const log = pino(loggerOptions(config.logLevel))
-  if (config.apiTokens.length === 0) {
+
+  // Until the service runs, a stop signal ends the process at once (the embedded database with it).
+  let stop: Stop = (signal) => {
+    log.warn({ signal }, 'stopped while starting')
+    process.exit(1)
+  }
+  for (const signal of STOP_SIGNALS) process.on(signal, () => stop(signal))
+
+  if (config.mode === 'zero-setup') {
     log.warn(
-      '*** caller authentication is OFF (no API_TOKENS, or AUTH_DISABLED=true): anyone who reaches this port can create and read captions ***',
+      '*** zero-setup mode (no GOAPI_API_KEY): an embedded PostgreSQL and the GoAPI simulator stand in for the real ones, for trying the service on this machine ***',
     )
-  } else {
-    log.info({ callers: config.apiTokens.map((entry) => entry.caller) }, 'caller authentication is on')
   }
   const cleanups: (() => Promise<void>)[] = []
 
+  let embedded: EmbeddedDatabase | undefined
   let databaseUrl = config.databaseUrl
   if (databaseUrl === undefined) {
     // Loaded only here: the embedded server is a development dependency, absent from production images.
     const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js')
-    const embedded = await startEmbeddedPostgres({ dataDir: EMBEDDED_DATA_DIR, log })
-    cleanups.push(() => embedded.stop())
+    embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), log })
     databaseUrl = embedded.url
     // Only the embedded database is migrated at start; a real one is migrated by `npm run db:migrate`.
     const applied = await applyMigrations(databaseUrl)
@@ -49,7 +63,8 @@ async function main(): Promise<void> {
     const { createGoapiSimulator } = await import('./goapi/simulator.js')
     const simulator = createGoapiSimulator({
       apiKey: SIMULATOR_API_KEY,
-      stateFile: SIMULATOR_STATE_FILE,
+      // Captions in flight across a restart need the tasks the previous run's simulator made.
+      stateFile: path.join(config.dataDir, 'goapi-simulator.json'),
       logger: { level: 'warn' },
     })
     goapiBaseUrl = await simulator.listen({ host: '127.0.0.1', port: 0 })
@@ -59,6 +74,13 @@ async function main(): Promise<void> {
       { goapiBaseUrl },
       '*** GOAPI_API_KEY is not set: the built-in GoAPI SIMULATOR answers, captions are SIMULATED and nothing is paid ***',
     )
+  }
+  if (config.apiTokens.length === 0) {
+    log.warn(
+      '*** caller authentication is OFF (no API_TOKENS, or AUTH_DISABLED=true): anyone who reaches this port can create and read captions ***',
+    )
+  } else {
+    log.info({ callers: config.apiTokens.map((entry) => entry.caller) }, 'caller authentication is on')
   }
   const goapi = createGoapiClient({
     baseUrl: goapiBaseUrl,
@@ -73,18 +95,71 @@ async function main(): Promise<void> {
   await database.warm()
   const deps = createServiceDeps(config, { db: database.db, sql: database.sql, goapi, log })
   const app = await buildApp(config, deps)
-  const worker = createWorker({ ...deps, log: log.child({ component: 'worker' }) })
-  // Past the shutdown timeout close-with-grace exits anyway; leases left behind run out by themselves.
-  closeWithGrace({ delay: config.shutdownTimeoutMs, logger: log }, async ({ signal, err }) => {
+  const worker = createWorker(deps)
+
+  /**
+   * Everything, the embedded database included, within the shutdown timeout: each step gets what the
+   * steps after it leave. Close-with-grace still exits the process if a step overruns its share.
+   */
+  const total = config.shutdownTimeoutMs
+  const grace = closeWithGrace({ delay: total, logger: log, skip: [...STOP_SIGNALS] }, async ({ err }) => {
     if (err) log.error({ err }, 'stopping after an unexpected error')
-    else log.info({ signal }, 'stopping: no new work, finishing what is in flight')
-    const budget = Math.max(0, config.shutdownTimeoutMs - 2_000)
-    await Promise.all([app.close(), worker.stop(budget)])
-    for (const cleanup of cleanups.reverse()) await cleanup()
+    const end = Date.now() + total - EXIT_MARGIN_MS
+    const databaseMs = embedded ? Math.min(2_000, total * 0.2) : 0
+    const cleanupEnd = end - databaseMs
+    const workEnd = cleanupEnd - Math.min(500, total * 0.1)
+    const [closed] = await Promise.all([
+      within(app.close(), workEnd - Date.now()),
+      worker.stop(workEnd - Date.now()),
+    ])
+    if (!closed) log.warn('requests still in flight when the shutdown time ran out')
+    for (const cleanup of cleanups.reverse()) {
+      const closing = cleanup().catch((error: unknown) => log.warn({ err: error }, 'a shutdown step failed'))
+      await within(closing, cleanupEnd - Date.now())
+    }
+    await embedded?.stop(Math.max(100, end - Date.now()))
     log.info('stopped')
   })
-  await app.listen({ port: config.port, host: config.host })
+  let stopRequestedAt = 0
+  stop = (signal) => {
+    if (stopRequestedAt === 0) {
+      stopRequestedAt = Date.now()
+      log.info({ signal }, 'stopping: no new work, finishing what is in flight')
+      void grace.close()
+    } else if (Date.now() - stopRequestedAt > SAME_REQUEST_MS) {
+      log.error({ signal }, `second ${signal}: exiting now`)
+      process.exit(1)
+    }
+  }
+
+  await app.listen({
+    port: config.port,
+    host: config.host,
+    listenTextResolver: (address) =>
+      isLoopback(config.host)
+        ? `listening on ${address} (this machine only: set HOST to listen on other interfaces)`
+        : `listening on ${address}`,
+  })
   worker.start()
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.')
+}
+
+/** Whether `promise` settled within `ms`; it keeps running either way. */
+async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, ms))
+  })
+  const settled = promise.then(
+    () => true as const,
+    () => true as const,
+  )
+  const result = await Promise.race([settled, timedOut])
+  clearTimeout(timer)
+  return result
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
 import { addMs, backoffDelay, CALLBACK_RETRY } from '../lib/backoff.js'
-import { findCaption, finishLeasedStep } from './captions.repository.js'
+import { findCaption, finishLeasedStep, updateWhileLeased } from './captions.repository.js'
 import { toCaptionResource } from './captions.service.js'
 
 export const CALLBACK_MAX_ATTEMPTS = 8
@@ -10,9 +10,10 @@ export const CALLBACK_MAX_ATTEMPTS = 8
  * Tells the caller at its `callbackUrl` that a caption finished: a POST of
  * `{ type: "caption.completed" | "caption.failed", caption }`, retried with backoff until a 2xx answer
  * or `CALLBACK_MAX_ATTEMPTS` tries. The caption itself stays readable with GET whatever happens here.
+ * `signal` cuts a request short (the service is stopping); the attempt still counts.
  */
 export async function deliverCallback(
-  deps: ServiceDeps & { callbackDispatcher: Dispatcher },
+  deps: ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal },
   captionId: string,
 ): Promise<void> {
   const { db, sql, workerId: owner } = deps
@@ -21,8 +22,33 @@ export async function deliverCallback(
     await finishLeasedStep(db, captionId, owner)
     return
   }
+  if (deps.signal?.aborted) {
+    // The service is stopping: not an attempt, since nothing is sent.
+    await finishLeasedStep(db, captionId, owner)
+    return
+  }
   const log = deps.log.child({ captionId })
+  if (caption.callbackAttempts >= CALLBACK_MAX_ATTEMPTS) {
+    // The last attempt was cut short by a shutdown or a crash; it counted all the same.
+    log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')
+    await finishLeasedStep(db, captionId, owner, { callbackState: 'failed' })
+    return
+  }
   const attempt = caption.callbackAttempts + 1
+  const givingUp = attempt >= CALLBACK_MAX_ATTEMPTS
+  // Counted, with its retry scheduled, before it is sent: an attempt cut short by a shutdown or a crash
+  // may still have reached the caller, and is never mistaken for one not yet made.
+  const counted = await updateWhileLeased(
+    db,
+    captionId,
+    owner,
+    { callbackState: 'pending', callbackAttempts: caption.callbackAttempts },
+    {
+      callbackAttempts: attempt,
+      callbackNextAt: addMs(deps.clock.now(), backoffDelay(attempt, CALLBACK_RETRY, deps.random)),
+    },
+  )
+  if (!counted) return
   const body = JSON.stringify({ type: `caption.${caption.status}`, caption: toCaptionResource(caption) })
   let failure: string | undefined
   try {
@@ -35,23 +61,20 @@ export async function deliverCallback(
         'x-caption-id': caption.id,
       },
       body,
+      ...(deps.signal ? { signal: deps.signal } : {}),
     })
     await response.body.dump()
     if (response.statusCode < 200 || response.statusCode >= 300) failure = `HTTP ${response.statusCode}`
   } catch (error) {
-    failure = (error as { code?: string }).code ?? String(error)
+    failure = deps.signal?.aborted
+      ? 'cut short: the service is stopping'
+      : ((error as { code?: string }).code ?? String(error))
   }
   if (failure === undefined) {
     log.info({ attempt }, 'callback delivered')
-    await finishLeasedStep(db, captionId, owner, { callbackState: 'delivered', callbackAttempts: attempt })
+    await finishLeasedStep(db, captionId, owner, { callbackState: 'delivered' })
     return
   }
-  const givingUp = attempt >= CALLBACK_MAX_ATTEMPTS
   log.warn({ attempt, failure, givingUp }, 'callback not delivered')
-  await finishLeasedStep(db, captionId, owner, {
-    callbackAttempts: attempt,
-    ...(givingUp
-      ? { callbackState: 'failed' }
-      : { callbackNextAt: addMs(deps.clock.now(), backoffDelay(attempt, CALLBACK_RETRY, deps.random)) }),
-  })
+  await finishLeasedStep(db, captionId, owner, givingUp ? { callbackState: 'failed' } : {})
 }

@@ -10,12 +10,18 @@ import { claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.re
 const BATCH_SIZE = 20
 /** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */
 const KEY_CLEANUP_INTERVAL_MS = 60_000
+/** The end of a stop's time, kept for recording what was cut short and giving the leases back. */
+const WRAP_UP_MAX_MS = 1_000
 
 export interface Worker {
   /** One round: take what is due, do it, give it back. Returns how many rows it handled. */
   runOnce(): Promise<number>
   start(): void
-  /** Stops taking work, lets what is running finish for up to `timeoutMs`, then gives back every lease. */
+  /**
+   * Stops taking work and lets what is running finish; callbacks still waiting for their caller near the
+   * end of `timeoutMs` are cut short (and counted as attempts). Gives back every lease, all within
+   * `timeoutMs`.
+   */
   stop(timeoutMs: number): Promise<void>
 }
 
@@ -24,11 +30,17 @@ export interface Worker {
  * been quiet about, fail what passed its deadline, deliver callbacks, forget expired idempotency keys.
  * Replicas coordinate only through row leases in PostgreSQL.
  */
-export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: Dispatcher } = {}): Worker {
+export function createWorker(
+  serviceDeps: ServiceDeps,
+  options: { callbackDispatcher?: Dispatcher } = {},
+): Worker {
+  const deps = { ...serviceDeps, log: serviceDeps.log.child({ component: 'worker' }) }
   const callbackDispatcher =
     options.callbackDispatcher ??
     new Agent({ connect: { timeout: 5_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 })
+  let cutShort = new AbortController()
   const running = new Set<Promise<unknown>>()
+  const callbacksRunning = new Set<Promise<unknown>>()
   let timer: NodeJS.Timeout | undefined
   let round: Promise<void> | undefined
   let stopped = false
@@ -43,9 +55,14 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
     const claim = { owner: deps.workerId, now, leaseUntil: addMs(now, deps.work.leaseMs), limit: BATCH_SIZE }
     const captions = await claimDueCaptions(deps.db, claim)
     const callbacks = await claimDueCallbacks(deps.db, claim)
+    const signal = cutShort.signal
     await Promise.all([
       ...captions.map((id) => guarded(id, () => takeNextStep(deps, id))),
-      ...callbacks.map((id) => guarded(id, () => deliverCallback({ ...deps, callbackDispatcher }, id))),
+      ...callbacks.map((id) => {
+        const delivery = guarded(id, () => deliverCallback({ ...deps, callbackDispatcher, signal }, id))
+        callbacksRunning.add(delivery)
+        return delivery.finally(() => callbacksRunning.delete(delivery))
+      }),
     ])
     if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
       await deleteExpiredKeys(deps.db, now)
@@ -107,27 +124,54 @@ export function createWorker(deps: ServiceDeps, options: { callbackDispatcher?: 
       stopped = false
       started = true
       unsubscribe = deps.onWake(wake)
+      cutShort = new AbortController()
       timer = setTimeout(startRound, 0)
     },
     async stop(timeoutMs) {
+      const end = Date.now() + Math.max(0, timeoutMs)
       stopped = true
       unsubscribe()
       clearTimeout(timer)
-      let timeout: NodeJS.Timeout | undefined
-      await Promise.race([
-        Promise.allSettled([round, ...running]),
-        new Promise((resolve) => {
-          timeout = setTimeout(resolve, timeoutMs)
-        }),
-      ])
-      clearTimeout(timeout)
+      const wrapUpMs = Math.min(WRAP_UP_MAX_MS, timeoutMs / 4)
+      await settledWithin([round, ...running], end - wrapUpMs - Date.now())
+      if (callbacksRunning.size > 0) {
+        deps.log.info({ callbacks: callbacksRunning.size }, 'cutting short callbacks still in flight')
+        cutShort.abort()
+        // Each records its attempt, under its lease, in one write.
+        await settledWithin([...callbacksRunning], (end - Date.now()) / 2)
+      }
       try {
-        const released = await releaseAllLeases(deps.db, deps.workerId)
+        const released = await beforeDeadline(releaseAllLeases(deps.db, deps.workerId), end - Date.now())
         if (released > 0) deps.log.info({ released }, 'leases given back for the other replicas')
       } catch (error) {
         deps.log.warn({ err: error }, 'could not give leases back; they will run out by themselves')
       }
-      if (!options.callbackDispatcher) await callbackDispatcher.close()
+      // Not close(): that would wait for requests still running.
+      if (!options.callbackDispatcher) await callbackDispatcher.destroy()
     },
+  }
+}
+
+async function settledWithin(promises: (Promise<unknown> | undefined)[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([
+    Promise.allSettled(promises),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, ms))
+    }),
+  ])
+  clearTimeout(timer)
+}
+
+/** `promise`'s value, or a rejection once `ms` have passed without one. */
+async function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms)} ms`)), Math.max(0, ms))
+  })
+  try {
+    return await Promise.race([promise, late])
+  } finally {
+    clearTimeout(timer)
   }
 }

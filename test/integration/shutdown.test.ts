@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '../../src/db/prisma.js'
@@ -17,6 +18,13 @@ import {
   TEST_WEBHOOK_SECRET,
   type TestService,
 } from '../helpers/service.js'
+import {
+  commandOf,
+  isRunning,
+  type ServiceProcess,
+  spawnService,
+  tempDataDir,
+} from '../helpers/service-process.js'
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -68,6 +76,54 @@ function leasedRows(service: TestService) {
 }
 
 describe('stopping the background worker', () => {
+  it('when stop runs out of time while a caller has not answered a callback, then the request is cut short in time, counted as an attempt, and the next one is attempt 2', async () => {
+    const clock = manualClock()
+    const receiver = await startSilentReceiver()
+    const service = await startTestService({ clock })
+    try {
+      const posted = await service.app.inject({
+        method: 'POST',
+        url: '/captions',
+        payload: {
+          imageUrl: `https://images.example.com/shutdown/${randomUUID()}.png`,
+          callbackUrl: receiver.url,
+        },
+      })
+      expect(posted.statusCode).toBe(202)
+      const { id } = posted.json() as { id: string }
+      await eventually(async () => {
+        const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id } })
+        return row.status === 'completed' ? row : undefined
+      })
+      const worker = createWorker(service.deps)
+      const round = worker.runOnce().catch((error: unknown) => error)
+      await eventually(async () => (receiver.received.length === 1 ? true : undefined))
+
+      const started = Date.now()
+      await worker.stop(1_000)
+      expect(Date.now() - started).toBeLessThan(1_200)
+      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id } })
+      expect(row).toMatchObject({ callbackState: 'pending', callbackAttempts: 1, leaseOwner: null })
+      expect(row.callbackNextAt?.getTime()).toBeGreaterThan(clock.now().getTime())
+      expect(await round).toBe(1)
+
+      receiver.answerFromNowOn()
+      clock.advance((row.callbackNextAt as Date).getTime() - clock.now().getTime())
+      const next = createWorker(service.deps)
+      await next.runOnce()
+      await next.stop(1_000)
+      expect(receiver.received.map((call) => call.captionId)).toEqual([id, id])
+      expect(await service.deps.db.caption.findUniqueOrThrow({ where: { id } })).toMatchObject({
+        callbackState: 'delivered',
+        callbackAttempts: 2,
+      })
+    } finally {
+      await receiver.close()
+      await service.simulator.close()
+      await service.close()
+    }
+  })
+
   it('when stop is called while a submission is in flight, then it waits for it and no caption keeps a lease', async () => {
     const { service, captionId } = await serviceWithQueuedCaption(500)
     try {
@@ -252,4 +308,89 @@ describe('the service process', () => {
       throw error
     }
   }, 40_000)
+})
+
+/** A caller's endpoint that holds every request without answering until told to answer. */
+async function startSilentReceiver() {
+  const received: { captionId: string; at: number }[] = []
+  let answering = false
+  const server = http.createServer((request, response) => {
+    request.resume()
+    received.push({ captionId: String(request.headers['x-caption-id']), at: Date.now() })
+    if (answering) response.end('ok')
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/caption-done`,
+    received,
+    answerFromNowOn() {
+      answering = true
+    },
+    close() {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+describe('the zero-setup process with a callback in flight', () => {
+  let dataDir: Awaited<ReturnType<typeof tempDataDir>> | undefined
+  let receiver: Awaited<ReturnType<typeof startSilentReceiver>> | undefined
+  const started: ServiceProcess[] = []
+
+  afterAll(async () => {
+    for (const service of started) service.kill()
+    await receiver?.close()
+    await dataDir?.remove()
+  })
+
+  async function zeroSetup() {
+    const service = spawnService({
+      env: {
+        DATA_DIR: (dataDir as { path: string }).path,
+        PORT: String(await freePort()),
+        SHUTDOWN_TIMEOUT_SECONDS: '3',
+      },
+    })
+    started.push(service)
+    await service.ready()
+    return service
+  }
+
+  it('when SIGTERM comes while the caller never answers, then everything, its database included, stops within SHUTDOWN_TIMEOUT_SECONDS and the cut-short attempt counts', async () => {
+    dataDir = await tempDataDir()
+    receiver = await startSilentReceiver()
+    const first = await zeroSetup()
+    const posted = await fetch(`${first.baseUrl}/captions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        imageUrl: 'https://images.example.com/slow-caller.png',
+        callbackUrl: receiver.url,
+      }),
+    })
+    expect(posted.status).toBe(202)
+    const { id } = (await posted.json()) as { id: string }
+    await eventually(async () => (receiver?.received.length === 1 ? true : undefined), 10_000)
+
+    const signalledAt = Date.now()
+    first.proc.kill('SIGTERM')
+    const exit = await first.exitWithin(5_000)
+    expect(exit, first.output()).toMatchObject({ code: 0 })
+    expect((exit?.at ?? Number.POSITIVE_INFINITY) - signalledAt, first.output()).toBeLessThan(3_000)
+    expect(first.descendants().filter(isRunning).map(commandOf)).toEqual([])
+
+    // The next start sends it again as the second attempt.
+    receiver.answerFromNowOn()
+    const second = await zeroSetup()
+    const delivered = await eventually(
+      async () => second.logs().find((line) => line.msg === 'callback delivered' && line.captionId === id),
+      15_000,
+    )
+    expect(delivered).toMatchObject({ attempt: 2 })
+    expect(receiver.received.map((call) => call.captionId)).toEqual([id, id])
+    second.proc.kill('SIGTERM')
+    expect(await second.exitWithin(5_000)).toMatchObject({ code: 0 })
+  }, 60_000)
 })

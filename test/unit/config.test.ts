@@ -1,3 +1,5 @@
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { ConfigError, configVariables, DEV_WEBHOOK_SECRET, loadConfig } from '../../src/config.js'
 
@@ -41,7 +43,7 @@ describe('loadConfig', () => {
   it('when the environment is empty, then every default of the design applies (zero-setup mode)', () => {
     expect(loadConfig({})).toMatchObject({
       port: 3000,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       databaseUrl: undefined,
       goapi: { apiKey: undefined, baseUrl: 'https://api.goapi.ai' },
       publicBaseUrl: 'http://localhost:3000',
@@ -68,6 +70,29 @@ describe('loadConfig', () => {
       rateLimitPerMinute: 30,
       overload: { maxEventLoopDelayMs: 500, maxHeapUsedMb: 512 },
     })
+  })
+
+  it('when zero-setup mode runs with no HOST, then it listens on loopback only, since callers are not authenticated', () => {
+    expect(loadConfig({}).host).toBe('127.0.0.1')
+    expect(loadConfig({ API_TOKENS: 'orders:orders-token-0123456789' }).host).toBe('127.0.0.1')
+  })
+
+  it('when real mode runs with no HOST, then it listens on every interface', () => {
+    expect(loadConfig({ ...REAL_ENV, HOST: undefined }).host).toBe('0.0.0.0')
+  })
+
+  it.each([
+    ['zero-setup', {}],
+    ['real', REAL_ENV],
+  ])('when HOST is set in %s mode, then it wins over the default', (_mode, env) => {
+    expect(loadConfig({ ...env, HOST: '0.0.0.0' }).host).toBe('0.0.0.0')
+    expect(loadConfig({ ...env, HOST: '10.1.2.3' }).host).toBe('10.1.2.3')
+  })
+
+  it('when DATA_DIR is unset, then the zero-setup state lives in .data at the project root', () => {
+    const projectRoot = fileURLToPath(new URL('../../', import.meta.url))
+    expect(loadConfig({}).dataDir).toBe(path.join(projectRoot, '.data'))
+    expect(loadConfig({ DATA_DIR: '/var/tmp/captions' }).dataDir).toBe('/var/tmp/captions')
   })
 
   it('when PORT is set without PUBLIC_BASE_URL, then the public base URL uses that port', () => {

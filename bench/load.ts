@@ -1,0 +1,129 @@
+import autocannon from 'autocannon'
+import { type Child, cpuTimeMs, sampleRss } from './processes.js'
+
+export type ServerName = 'baseline' | 'service'
+export const SERVERS: readonly ServerName[] = ['baseline', 'service']
+
+export interface LoadSettings {
+  connections: number
+  warmupSeconds: number
+  /** Per server, split into two rounds. */
+  durationSeconds: number
+}
+
+export interface LoadFigures {
+  requests: number
+  requestsPerSecond: number
+  meanMs: number
+  p50Ms: number
+  p99Ms: number
+  /** Non-2xx answers, timeouts and connection errors. */
+  errors: number
+  /** The server process's own CPU time (user + system) per answered request, over the measured rounds. */
+  cpuMsPerRequest: number
+  peakRssMiB: number
+}
+
+let running: autocannon.Instance | undefined
+
+/** Ends the load under way, if any (on Ctrl-C or the time limit). */
+export function stopLoad(): void {
+  running?.stop()
+}
+
+/**
+ * Both servers on one path: a warm-up each, then measured rounds in the order baseline, service, service,
+ * baseline, so a drift in what else the machine is doing weighs on both alike.
+ */
+export async function measurePath(
+  servers: Record<ServerName, Child>,
+  requests: Record<ServerName, autocannon.Request[]>,
+  settings: LoadSettings,
+): Promise<Record<ServerName, LoadFigures>> {
+  const rss = {
+    baseline: sampleRss(servers.baseline.process.pid),
+    service: sampleRss(servers.service.process.pid),
+  }
+  for (const server of SERVERS)
+    await load(servers[server].url, requests[server], settings.warmupSeconds, settings)
+  const latencies: Record<ServerName, number[]> = { baseline: [], service: [] }
+  const errors: Record<ServerName, number> = { baseline: 0, service: 0 }
+  const cpuMs: Record<ServerName, number> = { baseline: 0, service: 0 }
+  for (const server of [...SERVERS, ...SERVERS.toReversed()]) {
+    const pid = servers[server].process.pid
+    const cpuBefore = cpuTimeMs(pid)
+    const result = await load(
+      servers[server].url,
+      requests[server],
+      settings.durationSeconds / 2,
+      settings,
+      (ms) => latencies[server].push(ms),
+    )
+    cpuMs[server] += cpuTimeMs(pid) - cpuBefore
+    errors[server] += result.non2xx + result.errors
+  }
+  const figures = {} as Record<ServerName, LoadFigures>
+  for (const server of SERVERS) {
+    const sorted = latencies[server].sort((a, b) => a - b)
+    const meanMs = sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length
+    figures[server] = {
+      requests: sorted.length,
+      // autocannon counts its own rate per whole second; Little's law gives it from the exact latencies.
+      requestsPerSecond: (settings.connections / meanMs) * 1000,
+      meanMs,
+      p50Ms: percentile(sorted, 0.5),
+      p99Ms: percentile(sorted, 0.99),
+      errors: errors[server],
+      cpuMsPerRequest: cpuMs[server] / sorted.length,
+      peakRssMiB: rss[server].stop(),
+    }
+  }
+  return figures
+}
+
+async function load(
+  url: string,
+  requests: autocannon.Request[],
+  seconds: number,
+  settings: LoadSettings,
+  onResponse?: (latencyMs: number) => void,
+): Promise<autocannon.Result> {
+  const instance = autocannon({
+    url,
+    connections: settings.connections,
+    duration: seconds,
+    timeout: 10,
+    requests,
+  })
+  running = instance
+  // autocannon's own histogram keeps whole milliseconds; the event carries the exact latency.
+  if (onResponse) {
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, latencyMs: number) =>
+      onResponse(latencyMs),
+    )
+  }
+  try {
+    return await instance
+  } finally {
+    running = undefined
+  }
+}
+
+/** The value at `fraction` of an ascending list (nearest rank). */
+export function percentile(sorted: readonly number[], fraction: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] as number
+}
+
+/** Hands out the items in turn, starting over (and saying so once) when they run out. */
+export function cycle<T>(items: readonly T[], onWrap?: () => void): () => T {
+  let next = 0
+  return () => {
+    if (next === items.length) {
+      next = 0
+      onWrap?.()
+      onWrap = undefined
+    }
+    return items[next++] as T
+  }
+}

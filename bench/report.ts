@@ -1,0 +1,133 @@
+import type { EndToEndFigures } from './end-to-end.js'
+import type { LoadFigures, ServerName } from './load.js'
+
+export type PathName = 'webhook' | 'creation' | 'read'
+
+/** What the service must reach (DESIGN.md, "Cost budget"); ratios are service / baseline. */
+export const TARGETS = {
+  ratio: { webhook: 1.0, creation: 0.8, read: 0.8 } satisfies Record<PathName, number>,
+  p99Ms: 50,
+  peakRssMiB: 200,
+  idleRssMiB: 120,
+  readyMs: 1500,
+  callbackP50Ms: 50,
+}
+
+export interface Ratio {
+  requestsPerSecond: number
+  p50: number
+  p99: number
+  cpuPerRequest: number
+  peakRss: number
+}
+
+export type PathFigures = Record<ServerName, LoadFigures> & { ratio: Ratio }
+
+export interface Results {
+  date: string
+  machine: { cpus: number; cpuModel: string; node: string; loadAverage: number[] }
+  settings: {
+    connections: number
+    warmupSeconds: number
+    durationSeconds: number
+    webhookRows: number
+    e2eCaptions: number
+  }
+  start: Record<ServerName, { readyMs: number; idleRssMiB: number }>
+  paths: Partial<Record<PathName, PathFigures>>
+  endToEnd?: EndToEndFigures
+  notes: string[]
+}
+
+export function ratio(figures: Record<ServerName, LoadFigures>): Ratio {
+  const { service, baseline } = figures
+  return {
+    requestsPerSecond: service.requestsPerSecond / baseline.requestsPerSecond,
+    p50: service.p50Ms / baseline.p50Ms,
+    p99: service.p99Ms / baseline.p99Ms,
+    cpuPerRequest: service.cpuMsPerRequest / baseline.cpuMsPerRequest,
+    peakRss: service.peakRssMiB / baseline.peakRssMiB,
+  }
+}
+
+export function describePath(name: PathName, server: ServerName, f: LoadFigures): string {
+  return (
+    `bench: ${name.padEnd(8)} ${server.padEnd(8)} ${f.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
+    `p50 ${f.p50Ms.toFixed(1)} ms  p99 ${f.p99Ms.toFixed(1)} ms  errors ${f.errors}  ` +
+    `CPU ${f.cpuMsPerRequest.toFixed(2)} ms/req  peak RSS ${f.peakRssMiB.toFixed(1)} MiB`
+  )
+}
+
+/** The closing table, then each target met or missed. */
+export function formatTable(results: Results): string {
+  const rows: string[][] = [
+    ['path', 'server', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'CPU ms/req', 'peak RSS MiB'],
+  ]
+  const checks: [string, boolean][] = []
+  for (const [name, figures] of Object.entries(results.paths) as [PathName, PathFigures][]) {
+    for (const server of ['baseline', 'service'] as const) {
+      const f = figures[server]
+      rows.push([
+        name,
+        server,
+        f.requestsPerSecond.toFixed(0),
+        f.p50Ms.toFixed(1),
+        f.p99Ms.toFixed(1),
+        String(f.errors),
+        f.cpuMsPerRequest.toFixed(2),
+        f.peakRssMiB.toFixed(1),
+      ])
+    }
+    const r = figures.ratio
+    const times = (value: number) => `${value.toFixed(2)}x`
+    rows.push([
+      name,
+      'ratio',
+      times(r.requestsPerSecond),
+      times(r.p50),
+      times(r.p99),
+      '',
+      times(r.cpuPerRequest),
+      times(r.peakRss),
+    ])
+    const target = TARGETS.ratio[name]
+    checks.push([`${name}: req/s >= ${target.toFixed(1)}x baseline`, r.requestsPerSecond >= target])
+    checks.push([`${name}: p99 < ${TARGETS.p99Ms} ms`, figures.service.p99Ms < TARGETS.p99Ms])
+    checks.push([
+      `${name}: peak RSS < ${TARGETS.peakRssMiB} MiB`,
+      figures.service.peakRssMiB < TARGETS.peakRssMiB,
+    ])
+  }
+  const { service, baseline } = results.start
+  rows.push(['idle', 'baseline', '', '', '', '', '', baseline.idleRssMiB.toFixed(1)])
+  rows.push(['idle', 'service', '', '', '', '', '', service.idleRssMiB.toFixed(1)])
+  checks.push([`idle RSS < ${TARGETS.idleRssMiB} MiB`, service.idleRssMiB < TARGETS.idleRssMiB])
+  checks.push([`ready < ${TARGETS.readyMs} ms`, service.readyMs < TARGETS.readyMs])
+  const e2e = results.endToEnd
+  if (e2e) {
+    checks.push([`end-to-end callback p50 < ${TARGETS.callbackP50Ms} ms`, e2e.p50Ms < TARGETS.callbackP50Ms])
+  }
+
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
+  const line = (row: string[]) =>
+    row
+      .map((cell, column) =>
+        column < 2 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd()
+  return [
+    ...rows.map(line),
+    '',
+    `ready (spawn -> /readyz 200): service ${service.readyMs.toFixed(0)} ms, baseline ${baseline.readyMs.toFixed(0)} ms`,
+    ...(e2e
+      ? [
+          `end to end (webhook 2xx -> callback, ${e2e.callbacks}/${e2e.captions}): ` +
+            `p50 ${e2e.p50Ms.toFixed(1)} ms, p99 ${e2e.p99Ms.toFixed(1)} ms, max ${e2e.maxMs.toFixed(1)} ms`,
+        ]
+      : []),
+    '',
+    'targets:',
+    ...checks.map(([name, met]) => `  ${met ? 'met   ' : 'missed'} ${name}`),
+  ].join('\n')
+}

@@ -1,0 +1,332 @@
+/**
+ * Load benchmark: the service (`node dist/server.js`, real mode) against a plain Fastify + pg baseline
+ * (bench/baseline-server.ts), measured side by side in one run on one PostgreSQL, in front of the GoAPI
+ * simulator answering at once. Loopback only, bounded in time; prints a table and writes
+ * bench/results/latest.json. Only ratios within one run mean anything: the load generator, both servers,
+ * the simulator and PostgreSQL share the machine's cores. bench/README.md says what each path measures.
+ *
+ *   npm run bench        (BENCH_CONNECTIONS=50 BENCH_WARMUP_SECONDS=2 BENCH_DURATION_SECONDS=10
+ *                         BENCH_WEBHOOK_ROWS=50000 BENCH_E2E_CAPTIONS=200 BENCH_TIME_LIMIT_SECONDS=300)
+ */
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type autocannon from 'autocannon'
+import pg from 'pg'
+import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
+import { applyMigrations } from '../src/db/schema-engine.js'
+import { freePort } from '../src/lib/net.js'
+import { completedWebhookBody, type SeededCaption, seedPendingCaptions } from './captions.js'
+import { measureCallbackDelays, startCallbackReceiver } from './end-to-end.js'
+import { cycle, measurePath, SERVERS, type ServerName, stopLoad } from './load.js'
+import {
+  type Child,
+  compileBaseline,
+  PROJECT_ROOT,
+  rssMiB,
+  spawnNode,
+  stopChild,
+  waitReady,
+} from './processes.js'
+import { describePath, formatTable, type PathName, type Results, ratio } from './report.js'
+
+const setting = (name: string, fallback: number) => Number(process.env[name] || fallback)
+const LOAD = {
+  connections: setting('BENCH_CONNECTIONS', 50),
+  warmupSeconds: setting('BENCH_WARMUP_SECONDS', 2),
+  durationSeconds: setting('BENCH_DURATION_SECONDS', 10),
+}
+const WEBHOOK_ROWS = setting('BENCH_WEBHOOK_ROWS', 50_000)
+const E2E_CAPTIONS = setting('BENCH_E2E_CAPTIONS', 200)
+const TIME_LIMIT_SECONDS = setting('BENCH_TIME_LIMIT_SECONDS', 300)
+/** Reads go round the first this many captions the webhook path completed. */
+const READ_ROWS = 20_000
+const IDLE_SETTLE_MS = 2_000
+
+const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench/results/latest.json')
+const GOAPI_API_KEY = 'bench-goapi-key'
+const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
+const CALLER = 'bench'
+const CALLER_TOKEN = 'bench-caller-token-0123456789'
+const AUTHORIZATION = `Bearer ${CALLER_TOKEN}`
+/** The service's pool size (src/db/prisma.ts); the baseline's pool has the same. */
+const POOL_SIZE = 10
+const SERVICE_APPLICATION_NAME = 'caption-service-bench'
+const quiet = { info() {}, debug() {}, warn() {} }
+
+// Everything started is stopped in reverse order, on success, error, Ctrl-C or the time limit.
+const cleanups: (() => Promise<void>)[] = []
+const children: Child[] = []
+let cleaning: Promise<void> | undefined
+
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    stopLoad()
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup().catch((error: unknown) => console.error('bench: a cleanup step failed', error))
+    }
+  })()
+  return cleaning
+}
+
+function startChild(name: string, args: string[], url: string, env: Record<string, string>): Child {
+  const child = spawnNode(name, args, url, env, (exited, reason) => {
+    if (cleaning) return
+    console.error(`bench: ${exited.name} exited early (${reason}):\n${exited.output.join('\n')}`)
+    void cleanUp().then(() => process.exit(2))
+  })
+  children.push(child)
+  cleanups.push(() => stopChild(child))
+  return child
+}
+
+async function main(): Promise<void> {
+  const started = Date.now()
+  const notes: string[] = []
+  const root = await mkdtemp(path.join(tmpdir(), 'caption-bench-'))
+  cleanups.push(() => rm(root, { recursive: true, force: true, maxRetries: 3 }))
+  // Under root PostgreSQL runs as the postgres user, which must be able to enter this directory.
+  await chmod(root, 0o755)
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(root, 'pg'),
+    log: quiet,
+    persistent: false,
+  })
+  const postmasterPid = Number(
+    (await readFile(path.join(database.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
+  )
+  cleanups.push(async () => {
+    await database.stop()
+    // After a Ctrl-C reached it too, PostgreSQL may still be writing its last files when stop() returns.
+    await waitForExit(postmasterPid, 10_000)
+  })
+  await applyMigrations(database.url)
+  const db = new pg.Pool({ connectionString: database.url, max: 4 })
+  cleanups.push(() => db.end())
+  const maxConnections = Number((await db.query('SHOW max_connections')).rows[0].max_connections)
+  if (maxConnections < 2 * POOL_SIZE + 10) {
+    throw new Error(`PostgreSQL allows ${maxConnections} connections; the bench needs ${2 * POOL_SIZE + 10}`)
+  }
+
+  const simulatorPort = await freePort()
+  const goapiUrl = `http://127.0.0.1:${simulatorPort}`
+  const simulator = startChild('simulator', ['dist/goapi/simulator-cli.js'], goapiUrl, {
+    GOAPI_SIM_PORT: String(simulatorPort),
+    GOAPI_SIM_API_KEY: GOAPI_API_KEY,
+    GOAPI_SIM_LOG_LEVEL: 'warn',
+    GOAPI_SIM_CREATE_LATENCY_MS: '0',
+    // The bench sends every webhook itself: tasks stay pending at the simulator and never call back.
+    GOAPI_SIM_DROP_WEBHOOK_RATE: '1',
+    GOAPI_SIM_STEP_DELAY_MS: '3600000',
+  })
+  await waitReady(simulator, '/_sim/faults', { 'x-api-key': GOAPI_API_KEY })
+  const receiver = await startCallbackReceiver()
+  cleanups.push(() => receiver.close())
+
+  // Seeded before the servers start, so their start and idle figures see a quiet database.
+  const seed = (taskIdPrefix: string) =>
+    seedPendingCaptions(db, {
+      caller: CALLER,
+      taskIdPrefix,
+      count: WEBHOOK_ROWS,
+      webhookSecret: WEBHOOK_SECRET,
+    })
+  const webhookRows: Record<ServerName, SeededCaption[]> = {
+    baseline: await seed('bench-baseline-task-'),
+    service: await seed('bench-service-task-'),
+  }
+  await db.query('VACUUM ANALYZE captions')
+
+  const serviceUrl = `http://127.0.0.1:${await freePort()}`
+  const serviceDatabaseUrl = new URL(database.url)
+  // Names the service's connections, to check its pool size against the baseline's.
+  serviceDatabaseUrl.searchParams.set('application_name', SERVICE_APPLICATION_NAME)
+  const service = startChild('service', ['dist/server.js'], serviceUrl, {
+    DATABASE_URL: serviceDatabaseUrl.toString(),
+    GOAPI_API_KEY,
+    GOAPI_BASE_URL: goapiUrl,
+    PUBLIC_BASE_URL: serviceUrl,
+    WEBHOOK_SECRET,
+    API_TOKENS: `${CALLER}:${CALLER_TOKEN}`,
+    CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+    RATE_LIMIT_PER_MINUTE: '100000000',
+    // Keeps background polling of the bench's pending captions out of the measured minutes.
+    GOAPI_POLL_AFTER_SECONDS: '3600',
+    HOST: '127.0.0.1',
+    PORT: new URL(serviceUrl).port,
+    LOG_LEVEL: 'warn',
+  })
+  const serviceReadyMs = await waitReady(service, '/readyz')
+  await sleep(IDLE_SETTLE_MS)
+  const serviceIdleRss = rssMiB(service.process.pid)
+
+  const baselineFile = await compileBaseline()
+  const baselineUrl = `http://127.0.0.1:${await freePort()}`
+  const baseline = startChild('baseline', [baselineFile], baselineUrl, {
+    DATABASE_URL: database.url,
+    GOAPI_API_KEY,
+    GOAPI_BASE_URL: goapiUrl,
+    PUBLIC_BASE_URL: baselineUrl,
+    WEBHOOK_SECRET,
+    API_TOKENS: `${CALLER}:${CALLER_TOKEN}`,
+    PORT: new URL(baselineUrl).port,
+  })
+  const baselineReadyMs = await waitReady(baseline, '/readyz')
+  await sleep(IDLE_SETTLE_MS)
+  const baselineIdleRss = rssMiB(baseline.process.pid)
+
+  const results: Results = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      loadAverage: loadavg(),
+    },
+    settings: { ...LOAD, webhookRows: WEBHOOK_ROWS, e2eCaptions: E2E_CAPTIONS },
+    start: {
+      service: { readyMs: serviceReadyMs, idleRssMiB: serviceIdleRss },
+      baseline: { readyMs: baselineReadyMs, idleRssMiB: baselineIdleRss },
+    },
+    paths: {},
+    notes,
+  }
+  console.log(
+    `bench: ready in ${serviceReadyMs.toFixed(0)} ms (baseline ${baselineReadyMs.toFixed(0)} ms), ` +
+      `idle RSS ${serviceIdleRss.toFixed(1)} MiB (baseline ${baselineIdleRss.toFixed(1)} MiB); ` +
+      `${LOAD.connections} connections, ${LOAD.warmupSeconds} s warm-up + ${LOAD.durationSeconds} s per path and server`,
+  )
+
+  const webhookBody = await completedWebhookBody()
+  const paths: Record<PathName, (server: ServerName) => autocannon.Request[]> = {
+    // Each request completes a caption of its own, with that caption's own secret.
+    webhook: (server) => {
+      const next = cycle(webhookRows[server], () =>
+        notes.push(`webhook (${server}): ran out of seeded captions; raise BENCH_WEBHOOK_ROWS`),
+      )
+      return [
+        {
+          method: 'POST',
+          path: '/webhooks/goapi',
+          setupRequest: (req) => {
+            const caption = next()
+            req.headers = { 'content-type': 'application/json', 'x-webhook-secret': caption.secret }
+            req.body = webhookBody(caption.taskId, caption.secret)
+            return req
+          },
+        },
+      ]
+    },
+    creation: () => [
+      {
+        method: 'POST',
+        path: '/captions',
+        headers: { 'content-type': 'application/json', authorization: AUTHORIZATION },
+        body: JSON.stringify({
+          imageUrl: 'https://images.example.com/bench/cat.png',
+          promptStyle: 'Straightforward',
+          metadata: { source: 'bench' },
+        }),
+      },
+    ],
+    // The caller's own captions, which the webhook path has just completed.
+    read: (server) => {
+      const next = cycle(webhookRows[server].slice(0, READ_ROWS))
+      return [
+        {
+          method: 'GET',
+          setupRequest: (req) => {
+            req.path = `/captions/${next().id}`
+            req.headers = { authorization: AUTHORIZATION }
+            return req
+          },
+        },
+      ]
+    },
+  }
+
+  const servers = { baseline, service }
+  for (const name of ['webhook', 'creation', 'read'] as const) {
+    const figures = await measurePath(
+      servers,
+      { baseline: paths[name]('baseline'), service: paths[name]('service') },
+      LOAD,
+    )
+    for (const server of SERVERS) console.log(describePath(name, server, figures[server]))
+    results.paths[name] = { ...figures, ratio: ratio(figures) }
+  }
+  const connections = await db.query<{ count: number }>(
+    'SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1',
+    [SERVICE_APPLICATION_NAME],
+  )
+  const serviceConnections = connections.rows[0]?.count ?? 0
+  if (serviceConnections !== POOL_SIZE) {
+    notes.push(
+      `the service held ${serviceConnections} database connections under load, the baseline ${POOL_SIZE}: ` +
+        'set POOL_SIZE in bench/run.ts and bench/baseline-server.ts to the service pool size',
+    )
+  }
+
+  const e2e = await measureCallbackDelays({
+    serviceUrl,
+    receiver,
+    count: E2E_CAPTIONS,
+    authorization: AUTHORIZATION,
+    webhookSecret: WEBHOOK_SECRET,
+  })
+  results.endToEnd = e2e
+  console.log(
+    `bench: end to end: ${e2e.callbacks}/${e2e.captions} callbacks, webhook 2xx -> callback ` +
+      `p50 ${e2e.p50Ms.toFixed(1)} ms, p99 ${e2e.p99Ms.toFixed(1)} ms`,
+  )
+  if (e2e.callbacks < e2e.captions) {
+    notes.push(`end to end: ${e2e.captions - e2e.callbacks} callbacks never arrived`)
+  }
+
+  console.log(`\n${formatTable(results)}`)
+  for (const note of notes) console.log(`note: ${note}`)
+  await mkdir(path.dirname(RESULTS_FILE), { recursive: true })
+  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`)
+  console.log(`bench: figures written to ${path.relative(process.cwd(), RESULTS_FILE)}`)
+  console.log(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return
+    }
+    await sleep(50)
+  }
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`bench: ${signal}, stopping everything it started`)
+    void cleanUp().then(() => process.exit(130))
+  })
+}
+const limit = setTimeout(() => {
+  console.error(`bench: over the ${TIME_LIMIT_SECONDS} s limit, stopping everything it started`)
+  for (const child of children) child.process.kill('SIGKILL')
+  setTimeout(() => process.exit(1), 15_000).unref()
+  void cleanUp().finally(() => process.exit(1))
+}, TIME_LIMIT_SECONDS * 1000)
+
+main().then(
+  async () => {
+    clearTimeout(limit)
+    await cleanUp()
+    process.exit(0)
+  },
+  async (error: unknown) => {
+    clearTimeout(limit)
+    console.error('bench: failed', error)
+    await cleanUp()
+    process.exit(2)
+  },
+)
