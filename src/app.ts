@@ -5,18 +5,14 @@ import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
-import {
-  jsonSchemaTransform,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod'
+import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
 import { errorBody, errorHandlerPlugin, InvalidField } from './errors.js'
 import { healthRoutes } from './health/health.routes.js'
+import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
 import { metricsPlugin } from './metrics.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
@@ -60,7 +56,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     })
   })
   app.setValidatorCompiler(validatorCompiler)
-  app.setSerializerCompiler(serializerCompiler)
+  app.setSerializerCompiler(fastSerializerCompiler)
   // Answers sent while the server closes end their connection: Fastify marks only requests that arrive
   // during close, and an idle keep-alive socket left by one already in flight would hold close() open
   // until keepAliveTimeout, far past the shutdown budget.

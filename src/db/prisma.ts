@@ -37,8 +37,9 @@ export function openDatabase(databaseUrl: string): Database {
     db,
     sql,
     async warm(connections = 4) {
-      const clients = await Promise.all(Array.from({ length: connections }, () => sql.connect()))
-      for (const client of clients) client.release()
+      // Best effort: a database that is down now is the readiness probe's to report, not a reason to stop.
+      const opened = await Promise.allSettled(Array.from({ length: connections }, () => sql.connect()))
+      for (const result of opened) if (result.status === 'fulfilled') result.value.release()
     },
     async close() {
       await db.$disconnect()
