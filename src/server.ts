@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   let goapiApiKey = config.goapi.apiKey
   if (goapiApiKey === undefined) {
     // Loaded only here: a real deployment never runs the simulator.
-    const { createGoapiSimulator } = await import('./goapi/simulator.js')
+    const { createGoapiSimulator } = await import('./goapi-simulator/simulator.js')
     const simulator = createGoapiSimulator({
       apiKey: SIMULATOR_API_KEY,
       stateFile: SIMULATOR_STATE_FILE,

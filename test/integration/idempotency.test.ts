@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { expectErrorReply } from '../helpers/http.js'
 import { manualClock, startSharedSimulator, startTestService, type TestService } from '../helpers/service.js'
 

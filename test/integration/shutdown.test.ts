@@ -5,7 +5,7 @@ import http from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '../../src/db/prisma.js'
-import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi/simulator.js'
+import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
 import { createTestDatabase } from '../helpers/database.js'
 import {

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify'
 import { Agent, request } from 'undici'
 import { z } from 'zod'
-import { createStateSaver, readSimulatorState, type StateSaver } from './simulator-state.js'
-import { JOYCAPTION_MODEL, JOYCAPTION_TASK_TYPE } from './task.js'
+import { JOYCAPTION_MODEL, JOYCAPTION_TASK_TYPE } from '../goapi/task.js'
+import { createStateSaver, readSimulatorState, type StateSaver } from './state-file.js'
 
 /** Switches for GoAPI's misbehaviours. Rates are chances from 0 to 1, drawn per create or per delivery. */
 export interface SimulatorFaults {
