@@ -111,7 +111,7 @@ async function main(): Promise<void> {
 
   const simulatorPort = await freePort()
   const goapiUrl = `http://127.0.0.1:${simulatorPort}`
-  const simulator = startChild('simulator', ['dist/goapi/simulator-cli.js'], goapiUrl, {
+  const simulator = startChild('simulator', ['dist/goapi-simulator/cli.js'], goapiUrl, {
     GOAPI_SIM_PORT: String(simulatorPort),
     GOAPI_SIM_API_KEY: GOAPI_API_KEY,
     GOAPI_SIM_LOG_LEVEL: 'warn',

@@ -14,7 +14,7 @@ import pg from 'pg'
 import { request } from 'undici'
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
 import { applyMigrations } from '../src/db/schema-engine.js'
-import { createGoapiSimulator } from '../src/goapi/simulator.js'
+import { createGoapiSimulator } from '../src/goapi-simulator/simulator.js'
 import { freePort } from '../src/lib/net.js'
 
 const CAPTIONS = Number(process.env.SOAK_CAPTIONS ?? 2000)

@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   let goapiApiKey = config.goapi.apiKey
   if (goapiApiKey === undefined) {
     // Loaded only here: a real deployment never runs the simulator.
-    const { createGoapiSimulator } = await import('./goapi/simulator.js')
+    const { createGoapiSimulator } = await import('./goapi-simulator/simulator.js')
     const simulator = createGoapiSimulator({
       apiKey: SIMULATOR_API_KEY,
       // Captions in flight across a restart need the tasks the previous run's simulator made.

@@ -6,7 +6,11 @@ import { type Config, loadConfig } from '../../src/config.js'
 import { openDatabase } from '../../src/db/prisma.js'
 import { createServiceDeps, type ServiceDeps } from '../../src/deps.js'
 import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
-import { createGoapiSimulator, type GoapiSimulator, type SimulatorFaults } from '../../src/goapi/simulator.js'
+import {
+  createGoapiSimulator,
+  type GoapiSimulator,
+  type SimulatorFaults,
+} from '../../src/goapi-simulator/simulator.js'
 import type { Clock } from '../../src/lib/clock.js'
 import { freePort } from '../../src/lib/net.js'
 import { loggerOptions } from '../../src/logger.js'

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { newCaptionData } from '../../src/captions/captions.repository.js'
-import type { GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
 import { createTestDatabase } from '../helpers/database.js'
 import {

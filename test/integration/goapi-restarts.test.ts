@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createGoapiSimulator, type GoapiSimulator, type SimulatorFaults } from '../../src/goapi/simulator.js'
+import {
+  createGoapiSimulator,
+  type GoapiSimulator,
+  type SimulatorFaults,
+} from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
 import {
   eventually,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { expectErrorReply } from '../helpers/http.js'
 import {
   eventually,

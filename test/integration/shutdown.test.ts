@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '../../src/db/prisma.js'
-import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi/simulator.js'
+import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
 import { createTestDatabase } from '../helpers/database.js'
 import {

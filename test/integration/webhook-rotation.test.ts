@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { webhookSecretFor } from '../../src/captions/webhook-secret.js'
-import type { GoapiSimulator } from '../../src/goapi/simulator.js'
+import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createTestDatabase } from '../helpers/database.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import { expectErrorReply } from '../helpers/http.js'

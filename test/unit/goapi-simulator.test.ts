@@ -11,6 +11,7 @@ import {
   createTaskBody,
   type GoapiClient,
 } from '../../src/goapi/client.js'
+import { goapiTaskSchema, goapiWebhookSchema, taskErrorMessage } from '../../src/goapi/task.js'
 import {
   createGoapiSimulator,
   GO_ZERO_TIME,
@@ -18,8 +19,7 @@ import {
   type SimulatedGoapiTask,
   type SimulatorFaults,
   type SimulatorOptions,
-} from '../../src/goapi/simulator.js'
-import { goapiTaskSchema, goapiWebhookSchema, taskErrorMessage } from '../../src/goapi/task.js'
+} from '../../src/goapi-simulator/simulator.js'
 
 const API_KEY = 'simulator-test-key'
 const SECRET = 'per-caption-webhook-secret'
@@ -731,7 +731,7 @@ describe('control routes', () => {
 })
 
 describe('standalone command', () => {
-  const cli = fileURLToPath(new URL('../../src/goapi/simulator-cli.ts', import.meta.url))
+  const cli = fileURLToPath(new URL('../../src/goapi-simulator/cli.ts', import.meta.url))
 
   function run(env: Record<string, string>) {
     const child = spawn(process.execPath, ['--import', 'tsx', cli], {

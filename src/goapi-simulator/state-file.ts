@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs'
 import { mkdir, rename, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { z } from 'zod'
-import type { SimulatedGoapiTask } from './simulator.js'
+import type { SimulatedGoapiTask } from './tasks.js'
 
 /**
  * The simulator's tasks on disk, so a restart (the zero-setup mode's) does not forget tasks the service

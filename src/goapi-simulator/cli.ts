@@ -1,5 +1,6 @@
 import { z } from 'zod'
-import { createGoapiSimulator, type SimulatorFaults, simulatorFaultsSchema } from './simulator.js'
+import { type SimulatorFaults, simulatorFaultsSchema } from './faults.js'
+import { createGoapiSimulator } from './simulator.js'
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 const FAULT_KEYS = Object.keys(simulatorFaultsSchema.shape) as (keyof SimulatorFaults)[]
