@@ -10,13 +10,15 @@ import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
-import { errorBody, errorHandlerPlugin, InvalidField } from './errors.js'
+import { errorBody, errorHandlerPlugin, InvalidField, InvalidUrl } from './errors.js'
 import { healthRoutes } from './health/health.routes.js'
 import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
 import { metricsPlugin } from './metrics.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
 
+// Replies carry the catalog's codes in lower snake case (see toErrorBody).
+const INVALID_URL = new InvalidUrl('').code.toLowerCase()
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 const BODY_LIMIT_BYTES = 1024 * 1024
 
@@ -37,7 +39,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
       void (reply as FastifyReply)
         .code(400)
         .header('x-request-id', request.id)
-        .send(errorBody(400, 'invalid_url', error.message))
+        .send(errorBody(400, INVALID_URL, error.message))
     },
     connectionTimeout: 30_000,
     requestTimeout: 30_000,

@@ -29,6 +29,8 @@ export class InvalidField extends Error {
   }
 }
 
+/** The request's path itself is malformed (bad percent-encoding, an over-long parameter). */
+export const InvalidUrl = createError<[string]>('invalid_url', '%s', 400)
 export const CaptionNotFound = createError<[string]>('not_found', 'caption %s was not found', 404)
 export const InvalidCursor = createError('invalid_cursor', 'cursor: is not a cursor this service issued', 400)
 export const WebhookUnauthorized = createError(
