@@ -5,7 +5,7 @@ import { takeNextStep } from '../captions/next-step.js'
 import { isDatabaseDown } from '../db/database-errors.js'
 import type { ServiceDeps } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
-import { claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.repository.js'
+import { type Claim, claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.repository.js'
 
 const BATCH_SIZE = 20
 /** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */
@@ -45,7 +45,8 @@ export function createWorker(
   let round: Promise<void> | undefined
   let stopped = false
   let started = false
-  let wokenDuringRound = false
+  let callbackLane: Promise<void> | undefined
+  let wokenDuringLane = false
   let unsubscribe: () => void = () => {}
   let databaseWasDown = false
   let lastKeyCleanup = Number.NEGATIVE_INFINITY
@@ -54,21 +55,29 @@ export function createWorker(
     const now = deps.clock.now()
     const claim = { owner: deps.workerId, now, leaseUntil: addMs(now, deps.work.leaseMs), limit: BATCH_SIZE }
     const captions = await claimDueCaptions(deps.db, claim)
-    const callbacks = await claimDueCallbacks(deps.db, claim)
-    const signal = cutShort.signal
-    await Promise.all([
+    const [callbacks] = await Promise.all([
+      deliverDueCallbacks(claim),
       ...captions.map((id) => guarded(id, () => takeNextStep(deps, id))),
-      ...callbacks.map((id) => {
-        const delivery = guarded(id, () => deliverCallback({ ...deps, callbackDispatcher, signal }, id))
-        callbacksRunning.add(delivery)
-        return delivery.finally(() => callbacksRunning.delete(delivery))
-      }),
     ])
     if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
       await deleteExpiredKeys(deps.db, now)
       lastKeyCleanup = now.getTime()
     }
-    return captions.length + callbacks.length
+    return captions.length + (callbacks ?? 0)
+  }
+
+  /** Takes the callbacks that are due and delivers them; resolves with how many it took, once sent. */
+  async function deliverDueCallbacks(claim: Claim): Promise<number> {
+    const callbacks = await claimDueCallbacks(deps.sql, claim)
+    const signal = cutShort.signal
+    await Promise.all(
+      callbacks.map((id) => {
+        const delivery = guarded(id, () => deliverCallback({ ...deps, callbackDispatcher, signal }, id))
+        callbacksRunning.add(delivery)
+        return delivery.finally(() => callbacksRunning.delete(delivery))
+      }),
+    )
+    return callbacks.length
   }
 
   /** One row's failure is logged and left to its lease: it is retried when the lease runs out. */
@@ -95,10 +104,8 @@ export function createWorker(
         deps.log.error({ err: error }, 'background work round failed')
       }
     }
-    // A full batch means more is probably due, and a wake-up during the round may have found nothing
-    // yet: go again at once rather than after the interval.
-    const again = handled >= BATCH_SIZE || wokenDuringRound
-    wokenDuringRound = false
+    // A full batch means more is probably due: go again at once rather than after the interval.
+    const again = handled >= BATCH_SIZE
     round = undefined
     if (!stopped) timer = setTimeout(startRound, again ? 0 : deps.work.intervalMs)
   }
@@ -107,15 +114,39 @@ export function createWorker(
     round = loop()
   }
 
-  /** Something is due now (a finished caption's callback): run a round at once, or right after this one. */
+  /**
+   * A caption just finished, so its callback is due: callbacks are taken and sent at once, beside the
+   * regular rounds rather than after them, again as long as more wake-ups come meanwhile.
+   */
   function wake(): void {
     if (stopped || !started) return
-    if (round !== undefined) {
-      wokenDuringRound = true
+    if (callbackLane !== undefined) {
+      wokenDuringLane = true
       return
     }
-    clearTimeout(timer)
-    startRound()
+    const lane = (async () => {
+      do {
+        wokenDuringLane = false
+        const now = deps.clock.now()
+        const claim = {
+          owner: deps.workerId,
+          now,
+          leaseUntil: addMs(now, deps.work.leaseMs),
+          limit: BATCH_SIZE,
+        }
+        try {
+          await deliverDueCallbacks(claim)
+        } catch (error) {
+          if (!isDatabaseDown(error)) deps.log.error({ err: error }, 'sending due callbacks failed')
+        }
+      } while (wokenDuringLane && !stopped)
+    })()
+    callbackLane = lane
+    running.add(lane)
+    void lane.finally(() => {
+      running.delete(lane)
+      callbackLane = undefined
+    })
   }
 
   return {
