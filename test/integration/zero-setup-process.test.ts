@@ -62,7 +62,8 @@ describe('the zero-setup process', () => {
 
     service.proc.kill('SIGTERM')
     expect(await service.exitWithin(5_000)).toMatchObject({ code: 0 })
-  })
+    // The first start of the suite initialises the data directory, which takes a while on a busy machine.
+  }, 90_000)
 
   it('when npm start gets SIGTERM, then the service and its PostgreSQL stop and the port is free', async () => {
     const { service, port } = await zeroSetup({ npmStart: true })
