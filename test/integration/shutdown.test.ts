@@ -21,6 +21,7 @@ import {
 import {
   commandOf,
   isRunning,
+  probe,
   type ServiceProcess,
   spawnService,
   tempDataDir,
@@ -173,20 +174,6 @@ describe('stopping the background worker', () => {
     }
   })
 })
-
-type Probe = number | 'refused'
-
-/** GET on a connection of its own: the HTTP status, or 'refused' when no answer comes. */
-function probe(url: string): Promise<Probe> {
-  return new Promise((resolve) => {
-    const request = http.get(url, { agent: false, timeout: 2_000 }, (response) => {
-      response.resume()
-      resolve(response.statusCode ?? 0)
-    })
-    request.on('timeout', () => request.destroy(new Error('timeout')))
-    request.on('error', () => resolve('refused'))
-  })
-}
 
 function serverCommand(): string[] {
   // The built entry when there is one (npm start runs it); the TypeScript source through tsx otherwise.
