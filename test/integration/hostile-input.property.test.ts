@@ -423,7 +423,16 @@ describe('hostile input', () => {
     it(
       'when Authorization, Idempotency-Key and X-Request-Id hold anything (long, unicode, tabs, empty), then no 5xx, the request id is the sane one sent or a fresh UUID, and only an accepted request changes anything',
       async () => {
-        await fc.assert(fc.asyncProperty(headerCase, checkHeaders), { numRuns: 100 })
+        // Random runs reach a replay only when a key comes back with the body it was first used with, which
+        // some seeds never do: these examples run first, so every outcome below is always checked.
+        const valid = { value: `Bearer ${TOKEN}`, valid: true }
+        const post = { route: 'post' as const, authorization: valid, requestId: undefined }
+        const examples: [Generated<typeof headerCase>][] = [
+          [{ ...post, idempotencyKey: 'key-example', metadata: undefined }],
+          [{ ...post, idempotencyKey: 'key-example', metadata: undefined }],
+          [{ ...post, idempotencyKey: 'key-example', metadata: { v: 1 } }],
+        ]
+        await fc.assert(fc.asyncProperty(headerCase, checkHeaders), { numRuns: 100, examples })
         headerOutcomes.expectSome(
           '200',
           '202',
