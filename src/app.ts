@@ -86,10 +86,10 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     openapi: { info: { title: 'caption-service', version: '1.0.0' } },
     transform: jsonSchemaTransform,
   })
-  await app.register(metricsPlugin, { metrics: deps.metrics, db: deps.db })
+  await app.register(metricsPlugin, { metrics: deps.metrics, sql: deps.sql })
   const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)
 
-  await app.register(healthRoutes, { db: deps.db, expectedMigrations })
+  await app.register(healthRoutes, { sql: deps.sql, expectedMigrations })
   await app.register(captionsRoutes, {
     deps,
     apiTokens: config.apiTokens,

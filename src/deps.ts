@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import { type AdvanceQueue, createAdvanceQueue } from './captions/captions.repository.js'
 import type { Config, WorkSettings } from './config.js'
-import type { Db, Sql } from './db/prisma.js'
+import type { Sql } from './db/pool.js'
 import type { GoapiClient } from './goapi/client.js'
 import { type Clock, randomId, systemClock } from './lib/clock.js'
 import { countGoapiCalls, createMetrics, type Metrics } from './metrics.js'
@@ -17,8 +17,7 @@ export type UrlPolicy = Pick<Config, 'mode' | 'callbackAllowedHosts'>
  * globals.
  */
 export interface ServiceDeps {
-  db: Db
-  /** The same pool as `db`'s, for the hot statements repositories send as plain SQL. */
+  /** The connection pool every repository statement runs on. */
   sql: Sql
   goapi: GoapiClient
   log: FastifyBaseLogger
@@ -40,7 +39,6 @@ export interface ServiceDeps {
 }
 
 export interface ServiceDepsInput {
-  db: Db
   sql: Sql
   goapi: GoapiClient
   log: FastifyBaseLogger
@@ -55,7 +53,6 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
   const metrics = createMetrics()
   const wakeSignal = new EventEmitter()
   return {
-    db: input.db,
     sql: input.sql,
     goapi: countGoapiCalls(input.goapi, metrics),
     log: input.log,

@@ -3,7 +3,7 @@ import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 import { countOpenCaptionsByStatus } from './captions/captions.repository.js'
 import { OPEN_STATUSES } from './captions/statuses.js'
-import type { Db } from './db/prisma.js'
+import type { Sql } from './db/pool.js'
 import type { GoapiClient } from './goapi/client.js'
 
 export interface Metrics {
@@ -58,15 +58,15 @@ export function createMetrics(): Metrics {
  * still in motion by status, read from the database at scrape time.
  */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance, options: { metrics: Metrics; db: Db }) => {
-    const { metrics, db } = options
+  async (app: FastifyInstance, options: { metrics: Metrics; sql: Sql }) => {
+    const { metrics, sql } = options
     new Gauge({
       name: 'caption_captions_open',
       help: 'Captions not finished yet, by status (read from the database at scrape time)',
       labelNames: ['status'] as const,
       registers: [metrics.registry],
       async collect() {
-        const counts = await countOpenCaptionsByStatus(db)
+        const counts = await countOpenCaptionsByStatus(sql)
         this.reset()
         for (const status of OPEN_STATUSES) this.set({ status }, counts[status])
       },

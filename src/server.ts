@@ -5,7 +5,7 @@ import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import type { EmbeddedDatabase } from './db/embedded-postgres.js'
-import { openDatabase } from './db/prisma.js'
+import { openDatabase } from './db/pool.js'
 import { applyMigrations } from './db/schema-engine.js'
 import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   const database = openDatabase(databaseUrl)
   cleanups.push(() => database.close())
   await database.warm()
-  const deps = createServiceDeps(config, { db: database.db, sql: database.sql, goapi, log })
+  const deps = createServiceDeps(config, { sql: database.sql, goapi, log })
   const app = await buildApp(config, deps)
   const worker = createWorker(deps)
 

@@ -16,22 +16,22 @@ export async function deliverCallback(
   deps: ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal },
   captionId: string,
 ): Promise<void> {
-  const { db, sql, workerId: owner } = deps
+  const { sql, workerId: owner } = deps
   const caption = await findCaption(sql, captionId)
   if (!caption?.callbackUrl || caption.callbackState !== 'pending') {
-    await finishLeasedStep(db, captionId, owner)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   if (deps.signal?.aborted) {
     // The service is stopping: not an attempt, since nothing is sent.
-    await finishLeasedStep(db, captionId, owner)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   const log = deps.log.child({ captionId })
   if (caption.callbackAttempts >= CALLBACK_MAX_ATTEMPTS) {
     // The last attempt was cut short by a shutdown or a crash; it counted all the same.
     log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')
-    await finishLeasedStep(db, captionId, owner, { callbackState: 'failed' })
+    await finishLeasedStep(sql, captionId, owner, { callbackState: 'failed' })
     return
   }
   const attempt = caption.callbackAttempts + 1
@@ -39,7 +39,7 @@ export async function deliverCallback(
   // Counted, with its retry scheduled, before it is sent: an attempt cut short by a shutdown or a crash
   // may still have reached the caller, and is never mistaken for one not yet made.
   const counted = await updateWhileLeased(
-    db,
+    sql,
     captionId,
     owner,
     { callbackState: 'pending', callbackAttempts: caption.callbackAttempts },
@@ -72,9 +72,9 @@ export async function deliverCallback(
   }
   if (failure === undefined) {
     log.info({ attempt }, 'callback delivered')
-    await finishLeasedStep(db, captionId, owner, { callbackState: 'delivered' })
+    await finishLeasedStep(sql, captionId, owner, { callbackState: 'delivered' })
     return
   }
   log.warn({ attempt, failure, givingUp }, 'callback not delivered')
-  await finishLeasedStep(db, captionId, owner, givingUp ? { callbackState: 'failed' } : {})
+  await finishLeasedStep(sql, captionId, owner, givingUp ? { callbackState: 'failed' } : {})
 }

@@ -1,8 +1,12 @@
-import type { Db, Sql } from '../db/prisma.js'
-import type { Caption, Prisma } from '../generated/prisma/client.js'
+import type { Queryable, Sql } from '../db/pool.js'
+import type { Caption } from '../generated/prisma/client.js'
 import { type CaptionStatus, OPEN_STATUSES, statusesBefore } from './statuses.js'
 
+/** A caption row as the statements here return it: Prisma's `Caption` type, the schema's own. */
 export type CaptionRow = Caption
+
+/** Any JSON value, as stored in a jsonb column. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
 export interface NewCaption {
   id: string
@@ -18,38 +22,10 @@ export interface NewCaption {
   lease: { owner: string; until: Date }
 }
 
-/**
- * A new caption, already leased by this replica and marked as being sent: should the replica die before
- * GoAPI answers, the caption is treated as maybe sent, never sent twice blindly.
- */
-
-export function newCaptionData(caption: NewCaption): Prisma.CaptionCreateInput {
-  return {
-    id: caption.id,
-    caller: caption.caller,
-    status: 'queued',
-    imageUrl: caption.imageUrl,
-    promptStyle: caption.promptStyle,
-    captionLength: caption.captionLength,
-    callbackUrl: caption.callbackUrl ?? null,
-    callbackState: caption.callbackUrl ? 'pending' : 'none',
-    metadata: caption.metadata as Prisma.InputJsonObject,
-    createdAt: caption.now,
-    updatedAt: caption.now,
-    deadlineAt: caption.deadlineAt,
-    // Should the submitting replica die, background work takes the caption once the lease runs out.
-    nextAttemptAt: caption.now,
-    leaseOwner: caption.lease.owner,
-    leaseExpiresAt: caption.lease.until,
-    submitState: 'in_flight',
-    submittedAt: caption.now,
-    submitAttempts: 1,
-  }
-}
-
 /*
- * The statements on the hot paths (create, read, a webhook's update) are plain SQL on the pool Prisma
- * shares: one round trip each, rows shaped exactly like Prisma's `Caption`.
+ * Every statement is plain SQL returning rows shaped exactly like Prisma's `Caption`; a new caption is
+ * already leased by this replica and marked as being sent: should the replica die before GoAPI answers,
+ * the caption is treated as maybe sent, never sent twice blindly.
  */
 const COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
   caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
@@ -67,7 +43,7 @@ const INSERT_CAPTION = `INSERT INTO captions (id, caller, status, image_url, pro
   VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11, $12, 'in_flight', $9, 1)
   RETURNING ${COLUMNS}`
 
-export async function insertCaption(sql: Sql, caption: NewCaption): Promise<CaptionRow> {
+export async function insertCaption(sql: Queryable, caption: NewCaption): Promise<CaptionRow> {
   const { rows } = await sql.query<CaptionRow>({
     name: 'insert-caption',
     text: INSERT_CAPTION,
@@ -114,8 +90,8 @@ export interface ListPosition {
 }
 
 /** Newest first; `after` is the last row of the previous page. */
-export function listCaptions(
-  db: Db,
+export async function listCaptions(
+  sql: Sql,
   options: {
     caller: string
     status: CaptionStatus | undefined
@@ -124,22 +100,23 @@ export function listCaptions(
   },
 ): Promise<CaptionRow[]> {
   const { after } = options
-  return db.caption.findMany({
-    where: {
-      caller: options.caller,
-      ...(options.status ? { status: options.status } : {}),
-      ...(after
-        ? {
-            OR: [
-              { createdAt: { lt: after.createdAt } },
-              { createdAt: after.createdAt, id: { lt: after.id } },
-            ],
-          }
-        : {}),
-    },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    take: options.limit,
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'list-captions',
+    text: `SELECT ${COLUMNS} FROM captions
+      WHERE caller = $1
+        AND ($2::caption_status IS NULL OR status = $2::caption_status)
+        AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+      ORDER BY created_at DESC, id DESC
+      LIMIT $5`,
+    values: [
+      options.caller,
+      options.status ?? null,
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      options.limit,
+    ],
   })
+  return rows
 }
 
 export interface TaskUpdate {
@@ -147,7 +124,7 @@ export interface TaskUpdate {
   status: CaptionStatus
   caption?: string
   error?: { code: string; message: string }
-  goapiTask: Prisma.InputJsonValue
+  goapiTask: JsonValue
   now: Date
   /** When to ask GoAPI about it if no news comes first (ignored for a final status). */
   nextAttemptAt: Date
@@ -308,46 +285,123 @@ export async function findTaskOwnership(
   }
 }
 
-/** Ends a caption that has not ended yet as failed. */
+/** Ends a caption that has not ended yet as failed; its caller's callback (if any) is due now. */
 export async function failCaption(
-  db: Db,
+  sql: Sql,
   captionId: string,
   error: { code: string; message: string },
   now: Date,
 ): Promise<boolean> {
-  const { count } = await db.caption.updateMany({
-    where: { id: captionId, status: { in: statusesBefore('failed') } },
-    data: {
-      status: 'failed',
-      errorCode: error.code,
-      errorMessage: error.message,
-      updatedAt: now,
-      ...finished(now),
-    },
+  const { rowCount } = await sql.query({
+    name: 'fail-caption',
+    text: `UPDATE captions SET status = 'failed', error_code = $2, error_message = $3, updated_at = $4,
+        completed_at = $4, next_attempt_at = NULL, callback_next_at = $4
+      WHERE id = $1 AND status = ANY($5::caption_status[])`,
+    values: [captionId, error.code, error.message, now, statusesBefore('failed')],
   })
-  return count === 1
-}
-
-/** A final status: nothing more to ask GoAPI, and the caller's callback (if any) is due now. */
-function finished(now: Date) {
-  return { completedAt: now, nextAttemptAt: null, callbackNextAt: now }
+  return rowCount === 1
 }
 
 /** Only the status: what background work reads to pick a caption's next step. */
-export function findCaptionStatus(db: Db, id: string): Promise<CaptionStatus | undefined> {
-  return db.caption.findUnique({ where: { id }, select: { status: true } }).then((row) => row?.status)
+export async function findCaptionStatus(sql: Sql, id: string): Promise<CaptionStatus | undefined> {
+  const { rows } = await sql.query<{ status: CaptionStatus }>({
+    name: 'find-caption-status',
+    text: 'SELECT status FROM captions WHERE id = $1',
+    values: [id],
+  })
+  return rows[0]?.status
 }
 
 /** How many captions are not finished yet, per status. */
-export async function countOpenCaptionsByStatus(db: Db): Promise<Record<CaptionStatus, number>> {
-  const rows = await db.caption.groupBy({
-    by: ['status'],
-    where: { status: { in: [...OPEN_STATUSES] } },
-    _count: { _all: true },
+export async function countOpenCaptionsByStatus(sql: Sql): Promise<Record<CaptionStatus, number>> {
+  const { rows } = await sql.query<{ status: CaptionStatus; count: number }>({
+    name: 'count-open-captions',
+    text: `SELECT status, count(*)::int AS count FROM captions
+      WHERE status = ANY($1::caption_status[]) GROUP BY status`,
+    values: [OPEN_STATUSES],
   })
   const counts = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 }
-  for (const row of rows) counts[row.status] = row._count._all
+  for (const row of rows) counts[row.status] = row.count
   return counts
+}
+
+/** Adds to a counter column rather than setting it. */
+export interface Increment {
+  increment: number
+}
+
+/** What a step of background work may write about a caption besides its lease. */
+export interface StepChanges {
+  nextAttemptAt?: Date
+  submitState?: CaptionRow['submitState']
+  submittedAt?: Date
+  submitAttempts?: Increment
+  resubmissions?: Increment
+  pollAttempts?: Increment
+  notFoundPolls?: number | Increment
+  callbackState?: CaptionRow['callbackState']
+  callbackAttempts?: number
+  callbackNextAt?: Date
+}
+
+/** What a step may require of the caption beyond the lease, compared for equality. */
+export type StepCondition = Partial<Pick<CaptionRow, 'status' | 'callbackState' | 'callbackAttempts'>>
+
+// Only these names ever reach the SQL text; the values travel as parameters.
+const COLUMN_OF: Record<keyof StepChanges | keyof StepCondition, string> = {
+  nextAttemptAt: 'next_attempt_at',
+  submitState: 'submit_state',
+  submittedAt: 'submitted_at',
+  submitAttempts: 'submit_attempts',
+  resubmissions: 'resubmissions',
+  pollAttempts: 'poll_attempts',
+  notFoundPolls: 'not_found_polls',
+  callbackState: 'callback_state',
+  callbackAttempts: 'callback_attempts',
+  callbackNextAt: 'callback_next_at',
+  status: 'status',
+}
+
+/**
+ * One statement writing `changes` to a caption only while `owner` holds its lease and `condition`
+ * holds; `releasing` also gives the lease back in the same statement.
+ */
+async function updateLeased(
+  sql: Sql,
+  captionId: string,
+  owner: string,
+  condition: StepCondition,
+  changes: StepChanges,
+  releasing: boolean,
+): Promise<boolean> {
+  const values: unknown[] = [captionId, owner]
+  const parameter = (value: unknown) => {
+    values.push(value)
+    return `$${values.length}`
+  }
+  const sets: string[] = []
+  for (const [key, value] of Object.entries(changes) as [
+    keyof StepChanges,
+    StepChanges[keyof StepChanges],
+  ][]) {
+    if (value === undefined) continue
+    const column = COLUMN_OF[key]
+    sets.push(
+      typeof value === 'object' && 'increment' in value
+        ? `${column} = ${column} + ${parameter(value.increment)}::int`
+        : `${column} = ${parameter(value)}`,
+    )
+  }
+  if (releasing) sets.push('lease_owner = NULL', 'lease_expires_at = NULL')
+  if (sets.length === 0) sets.push('lease_owner = lease_owner')
+  const conditions = (Object.entries(condition) as [keyof StepCondition, unknown][])
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => ` AND ${COLUMN_OF[key]} = ${parameter(value)}`)
+  const { rowCount } = await sql.query(
+    `UPDATE captions SET ${sets.join(', ')} WHERE id = $1 AND lease_owner = $2${conditions.join('')}`,
+    values,
+  )
+  return rowCount === 1
 }
 
 /**
@@ -355,30 +409,22 @@ export async function countOpenCaptionsByStatus(db: Db): Promise<Record<CaptionS
  * statement, only while `owner` still holds the lease. A replica whose lease ran out (it stalled and
  * another took over) writes nothing: returns false.
  */
-export async function finishLeasedStep(
-  db: Db,
+export function finishLeasedStep(
+  sql: Sql,
   captionId: string,
   owner: string,
-  changes: Prisma.CaptionUpdateManyMutationInput = {},
+  changes: StepChanges = {},
 ): Promise<boolean> {
-  const { count } = await db.caption.updateMany({
-    where: { id: captionId, leaseOwner: owner },
-    data: { ...changes, leaseOwner: null, leaseExpiresAt: null },
-  })
-  return count === 1
+  return updateLeased(sql, captionId, owner, {}, changes, true)
 }
 
 /** Writes in the middle of a step, keeping the lease; fenced on the lease like `finishLeasedStep`. */
-export async function updateWhileLeased(
-  db: Db,
+export function updateWhileLeased(
+  sql: Sql,
   captionId: string,
   owner: string,
-  where: Prisma.CaptionWhereInput,
-  changes: Prisma.CaptionUpdateManyMutationInput,
+  condition: StepCondition,
+  changes: StepChanges,
 ): Promise<boolean> {
-  const { count } = await db.caption.updateMany({
-    where: { ...where, id: captionId, leaseOwner: owner },
-    data: changes,
-  })
-  return count === 1
+  return updateLeased(sql, captionId, owner, condition, changes, false)
 }

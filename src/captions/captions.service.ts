@@ -7,16 +7,15 @@ import {
   InvalidCursor,
   InvalidIdempotencyKey,
 } from '../errors.js'
-import type { Prisma } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import {
   type CaptionRow,
   findCallerCaption,
   insertCaption,
+  type JsonValue,
   type ListPosition,
   listCaptions,
   type NewCaption,
-  newCaptionData,
 } from './captions.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
 import { insertCaptionUnderKey, saveKeyAnswer } from './idempotency.repository.js'
@@ -70,16 +69,13 @@ export async function createCaption(
 
   const requestHash = fingerprint(input)
   const outcome = await insertCaptionUnderKey(
-    deps.db,
+    deps.sql,
     { caller, key: idempotencyKey, requestHash, now, expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS) },
-    newCaptionData(caption),
+    caption,
   )
   if ('created' in outcome) {
     const body = await submitAndRead(deps, outcome.created)
-    await saveKeyAnswer(deps.db, caller, idempotencyKey, {
-      status: 202,
-      body: body as Prisma.InputJsonObject,
-    })
+    await saveKeyAnswer(deps.sql, caller, idempotencyKey, { status: 202, body: body as JsonValue })
     return { statusCode: 202, body, replayed: false }
   }
   const replay = outcome.taken
@@ -143,7 +139,7 @@ function canonicalJson(value: unknown): string {
 }
 
 export async function getCaption(
-  deps: Pick<ServiceDeps, 'db' | 'sql'>,
+  deps: Pick<ServiceDeps, 'sql'>,
   id: string,
   caller: string,
 ): Promise<CaptionRow> {
@@ -153,13 +149,13 @@ export async function getCaption(
 }
 
 export async function listCaptionPage(
-  deps: Pick<ServiceDeps, 'db' | 'sql'>,
+  deps: Pick<ServiceDeps, 'sql'>,
   query: { status?: CaptionStatus | undefined; limit: number; cursor?: string | undefined },
   caller: string,
 ): Promise<{ items: CaptionRow[]; nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
   // One row more than asked tells whether another page exists without a count.
-  const rows = await listCaptions(deps.db, { caller, status: query.status, limit: query.limit + 1, after })
+  const rows = await listCaptions(deps.sql, { caller, status: query.status, limit: query.limit + 1, after })
   const items = rows.slice(0, query.limit)
   const last = items.at(-1)
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null }

@@ -1,5 +1,6 @@
-import type { Db } from '../db/prisma.js'
-import type { Caption, IdempotencyKey, Prisma } from '../generated/prisma/client.js'
+import { inTransaction, type Sql } from '../db/pool.js'
+import type { IdempotencyKey } from '../generated/prisma/client.js'
+import { type CaptionRow, insertCaption, type JsonValue, type NewCaption } from './captions.repository.js'
 
 export interface KeyClaim {
   caller: string
@@ -9,6 +10,10 @@ export interface KeyClaim {
   expiresAt: Date
 }
 
+const KEY_COLUMNS = `caller, key, request_hash AS "requestHash", caption_id AS "captionId",
+  response_status AS "responseStatus", response_body AS "responseBody", created_at AS "createdAt",
+  expires_at AS "expiresAt"`
+
 /**
  * Inserts a caption under a caller's Idempotency-Key, or finds the request that took the key first,
  * in one transaction: the key and its caption are committed together or not at all. Of two requests
@@ -16,48 +21,57 @@ export interface KeyClaim {
  * (ON CONFLICT DO NOTHING), then finds the key taken.
  */
 export function insertCaptionUnderKey(
-  db: Db,
+  sql: Sql,
   claim: KeyClaim,
-  caption: Prisma.CaptionCreateInput,
-): Promise<{ created: Caption } | { taken: IdempotencyKey }> {
+  caption: NewCaption,
+): Promise<{ created: CaptionRow } | { taken: IdempotencyKey }> {
   const { caller, key } = claim
-  return db.$transaction(async (tx) => {
-    await tx.idempotencyKey.deleteMany({ where: { caller, key, expiresAt: { lt: claim.now } } })
-    const { count } = await tx.idempotencyKey.createMany({
-      data: [
-        {
-          caller,
-          key,
-          requestHash: claim.requestHash,
-          captionId: caption.id as string,
-          createdAt: claim.now,
-          expiresAt: claim.expiresAt,
-        },
-      ],
-      skipDuplicates: true,
+  return inTransaction(sql, async (client) => {
+    await client.query({
+      name: 'delete-expired-key',
+      text: 'DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND expires_at < $3',
+      values: [caller, key, claim.now],
     })
-    if (count === 0) {
-      return { taken: await tx.idempotencyKey.findUniqueOrThrow({ where: { caller_key: { caller, key } } }) }
+    const inserted = await client.query({
+      name: 'insert-key',
+      text: `INSERT INTO idempotency_keys (caller, key, request_hash, caption_id, created_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
+      values: [caller, key, claim.requestHash, caption.id, claim.now, claim.expiresAt],
+    })
+    if (inserted.rowCount === 0) {
+      const { rows } = await client.query<IdempotencyKey>({
+        name: 'find-key',
+        text: `SELECT ${KEY_COLUMNS} FROM idempotency_keys WHERE caller = $1 AND key = $2`,
+        values: [caller, key],
+      })
+      const taken = rows[0]
+      if (taken === undefined) throw new Error(`idempotency key ${key} neither inserted nor found`)
+      return { taken }
     }
-    return { created: await tx.caption.create({ data: caption }) }
+    return { created: await insertCaption(client, caption) }
   })
 }
 
 /** Keeps the first answer under its key, to be replayed for a repeat of the request. */
 export async function saveKeyAnswer(
-  db: Db,
+  sql: Sql,
   caller: string,
   key: string,
-  answer: { status: number; body: Prisma.InputJsonObject },
+  answer: { status: number; body: JsonValue },
 ): Promise<void> {
-  await db.idempotencyKey.update({
-    where: { caller_key: { caller, key } },
-    data: { responseStatus: answer.status, responseBody: answer.body },
+  await sql.query({
+    name: 'save-key-answer',
+    text: 'UPDATE idempotency_keys SET response_status = $3, response_body = $4 WHERE caller = $1 AND key = $2',
+    values: [caller, key, answer.status, JSON.stringify(answer.body)],
   })
 }
 
 /** Expired keys can no longer be replayed; deleting them only keeps the table small. */
-export async function deleteExpiredKeys(db: Db, now: Date): Promise<number> {
-  const { count } = await db.idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } })
-  return count
+export async function deleteExpiredKeys(sql: Sql, now: Date): Promise<number> {
+  const { rowCount } = await sql.query({
+    name: 'delete-expired-keys',
+    text: 'DELETE FROM idempotency_keys WHERE expires_at < $1',
+    values: [now],
+  })
+  return rowCount ?? 0
 }

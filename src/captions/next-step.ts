@@ -8,6 +8,6 @@ import { submitCaption } from './submit.js'
  * submitted, any other is asked about (and failed once past its deadline).
  */
 export async function takeNextStep(deps: ServiceDeps, captionId: string): Promise<void> {
-  if ((await findCaptionStatus(deps.db, captionId)) === 'queued') await submitCaption(deps, captionId)
+  if ((await findCaptionStatus(deps.sql, captionId)) === 'queued') await submitCaption(deps, captionId)
   else await pollCaption(deps, captionId)
 }

@@ -12,11 +12,11 @@ import { applyTaskUpdate } from './task-updates.js'
  * storage may lag just after create), the next in a row fails the caption rather than wait an hour.
  */
 export async function pollCaption(deps: ServiceDeps, captionId: string): Promise<void> {
-  const { db, sql, workerId: owner } = deps
+  const { sql, workerId: owner } = deps
   const log = deps.log.child({ captionId })
   const caption = await findCaption(sql, captionId)
   if (!caption || TERMINAL_STATUSES.includes(caption.status) || !caption.goapiTaskId) {
-    await finishLeasedStep(db, captionId, owner)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   const outcome = await deps.goapi.getTask(caption.goapiTaskId)
@@ -24,8 +24,13 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
     await applyTaskUpdate(deps, captionId, outcome.task)
   } else if (outcome.kind === 'not_found' && caption.notFoundPolls >= 1) {
     log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI no longer knows the task; the caption fails')
-    await failCaption(db, captionId, captionFailures.goapiTaskNotFound(caption.goapiTaskId), deps.clock.now())
-    await finishLeasedStep(db, captionId, owner, { notFoundPolls: { increment: 1 } })
+    await failCaption(
+      sql,
+      captionId,
+      captionFailures.goapiTaskNotFound(caption.goapiTaskId),
+      deps.clock.now(),
+    )
+    await finishLeasedStep(sql, captionId, owner, { notFoundPolls: { increment: 1 } })
     return
   } else if (outcome.kind === 'not_found') {
     log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI does not know the task; asking once more')
@@ -36,7 +41,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   const now = deps.clock.now()
   const current = await findCaption(sql, captionId)
   if (!current || TERMINAL_STATUSES.includes(current.status)) {
-    await finishLeasedStep(db, captionId, owner)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   if (current.deadlineAt && now >= current.deadlineAt) {
@@ -44,8 +49,8 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
       { goapiTaskId: caption.goapiTaskId },
       'caption deadline passed without a final answer from GoAPI',
     )
-    await failCaption(db, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
-    await finishLeasedStep(db, captionId, owner)
+    await failCaption(sql, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   const policy = { baseMs: deps.work.pollIntervalMs, factor: 1.5, maxMs: deps.work.pollMaxIntervalMs }
@@ -55,7 +60,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
   // Only answers about the task count: an unreachable GoAPI neither breaks nor extends a run of not_found.
   const notFoundPolls =
     outcome.kind === 'found' ? 0 : outcome.kind === 'not_found' ? { increment: 1 } : undefined
-  await finishLeasedStep(db, captionId, owner, {
+  await finishLeasedStep(sql, captionId, owner, {
     pollAttempts: { increment: 1 },
     nextAttemptAt,
     notFoundPolls,

@@ -22,23 +22,23 @@ import { webhookSecretFor } from './webhook-secret.js'
 
 /** Background work: a queued caption this replica has just leased. */
 export async function submitCaption(deps: ServiceDeps, captionId: string): Promise<void> {
-  const { db, sql, workerId: owner } = deps
+  const { sql, workerId: owner } = deps
   const caption = await findCaption(sql, captionId)
   if (caption === null || caption.status !== 'queued') {
-    await finishLeasedStep(db, captionId, owner)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   const now = deps.clock.now()
   if (caption.deadlineAt && now >= caption.deadlineAt) {
-    await failCaption(db, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
-    await finishLeasedStep(db, captionId, owner)
+    await failCaption(sql, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
+    await finishLeasedStep(sql, captionId, owner)
     return
   }
   const mayAlreadyExist = caption.submitState === 'in_flight' || caption.submitState === 'ambiguous'
   if (mayAlreadyExist && caption.submittedAt) {
     const resubmitAt = addMs(caption.submittedAt, deps.work.resubmitAfterMs)
     if (now < resubmitAt) {
-      await finishLeasedStep(db, captionId, owner, { nextAttemptAt: resubmitAt })
+      await finishLeasedStep(sql, captionId, owner, { nextAttemptAt: resubmitAt })
       return
     }
     deps.log.warn(
@@ -47,7 +47,7 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
     )
   }
   const marked = await updateWhileLeased(
-    db,
+    sql,
     captionId,
     owner,
     { status: 'queued' },
@@ -69,7 +69,7 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
  * Returns the caption as that statement wrote it, when the answer moved it forward.
  */
 export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
-  const { db, workerId: owner } = deps
+  const { sql, workerId: owner } = deps
   const log = deps.log.child({ captionId: caption.id })
   const outcome = await deps.goapi.createTask({
     imageUrl: caption.imageUrl,
@@ -91,18 +91,18 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
       if (moved.outcome === 'applied') return moved.caption
       // A webhook got there first: the caption has moved already, only the bookkeeping is left.
-      await finishLeasedStep(db, caption.id, owner, { submitState: 'accepted' })
+      await finishLeasedStep(sql, caption.id, owner, { submitState: 'accepted' })
       return undefined
     }
     case 'rejected':
       log.warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
       await failCaption(
-        db,
+        sql,
         caption.id,
         captionFailures.goapiRejected(outcome.httpStatus, outcome.message),
         now,
       )
-      await finishLeasedStep(db, caption.id, owner, { submitState: 'refused' })
+      await finishLeasedStep(sql, caption.id, owner, { submitState: 'refused' })
       return undefined
     case 'retryable': {
       const delay = Math.max(
@@ -113,7 +113,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       const retryAt = addMs(now, delay)
       // The deadline is checked on time even when GoAPI asks for a longer wait.
       const nextAttemptAt = caption.deadlineAt && caption.deadlineAt < retryAt ? caption.deadlineAt : retryAt
-      await finishLeasedStep(db, caption.id, owner, { submitState: 'refused', nextAttemptAt })
+      await finishLeasedStep(sql, caption.id, owner, { submitState: 'refused', nextAttemptAt })
       return undefined
     }
     case 'ambiguous':
@@ -121,7 +121,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         { reason: outcome.reason, resubmitAfterMs: deps.work.resubmitAfterMs },
         'GoAPI may have taken the task; waiting for a sign of it before sending again',
       )
-      await finishLeasedStep(db, caption.id, owner, {
+      await finishLeasedStep(sql, caption.id, owner, {
         submitState: 'ambiguous',
         nextAttemptAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
       })

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import { isDatabaseDown } from '../db/database-errors.js'
 import { appliedMigrationNames } from '../db/migrations.repository.js'
-import type { Db } from '../db/prisma.js'
+import type { Sql } from '../db/pool.js'
 
 const READINESS_TIMEOUT_MS = 2_000
 
@@ -16,10 +16,10 @@ const readiness = z.object({
  * not get replicas restarted). `/readyz`: the database answers and holds every committed migration.
  * While the server closes, Fastify itself answers 503 to new requests, this one included.
  */
-export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: readonly string[] }> = async (
-  app,
-  { db, expectedMigrations },
-) => {
+export const healthRoutes: FastifyPluginAsyncZod<{
+  sql: Sql
+  expectedMigrations: readonly string[]
+}> = async (app, { sql, expectedMigrations }) => {
   // Liveness answers even under load shedding: a busy replica is not a dead one.
   const notShed = { pressureHandler: () => undefined }
   app.get(
@@ -33,7 +33,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: r
   app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (request, reply) => {
     let applied: Set<string>
     try {
-      applied = await withTimeout(appliedMigrationNames(db), READINESS_TIMEOUT_MS)
+      applied = await withTimeout(appliedMigrationNames(sql), READINESS_TIMEOUT_MS)
     } catch (error) {
       request.log.warn({ err: error }, 'readiness: database check failed')
       // A database that answers but has never been migrated has no _prisma_migrations table.

@@ -54,13 +54,13 @@ export function createWorker(
   async function runOnce(): Promise<number> {
     const now = deps.clock.now()
     const claim = { owner: deps.workerId, now, leaseUntil: addMs(now, deps.work.leaseMs), limit: BATCH_SIZE }
-    const captions = await claimDueCaptions(deps.db, claim)
+    const captions = await claimDueCaptions(deps.sql, claim)
     const [callbacks] = await Promise.all([
       deliverDueCallbacks(claim),
       ...captions.map((id) => guarded(id, () => takeNextStep(deps, id))),
     ])
     if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
-      await deleteExpiredKeys(deps.db, now)
+      await deleteExpiredKeys(deps.sql, now)
       lastKeyCleanup = now.getTime()
     }
     return captions.length + (callbacks ?? 0)
@@ -172,7 +172,7 @@ export function createWorker(
         await settledWithin([...callbacksRunning], (end - Date.now()) / 2)
       }
       try {
-        const released = await beforeDeadline(releaseAllLeases(deps.db, deps.workerId), end - Date.now())
+        const released = await beforeDeadline(releaseAllLeases(deps.sql, deps.workerId), end - Date.now())
         if (released > 0) deps.log.info({ released }, 'leases given back for the other replicas')
       } catch (error) {
         deps.log.warn({ err: error }, 'could not give leases back; they will run out by themselves')

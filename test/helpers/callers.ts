@@ -59,8 +59,8 @@ export function getAs(service: TestService, caller: CallerName | undefined, url:
 /** What a refused request may have written: captions, idempotency keys and GoAPI tasks. */
 export async function writeCounts(service: TestService) {
   return {
-    captions: await service.deps.db.caption.count(),
-    keys: await service.deps.db.idempotencyKey.count(),
+    captions: await service.db.caption.count(),
+    keys: await service.db.idempotencyKey.count(),
     tasks: service.simulator.tasks.size,
     creates: service.simulator.counters.createRequests,
   }

@@ -3,7 +3,8 @@ import type { FastifyInstance } from 'fastify'
 import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
-import { openDatabase } from '../../src/db/prisma.js'
+import { openDatabase } from '../../src/db/pool.js'
+import { createPrismaClient, type Db } from '../../src/db/prisma.js'
 import { createServiceDeps, type ServiceDeps } from '../../src/deps.js'
 import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
 import {
@@ -25,6 +26,8 @@ export interface TestService {
   app: FastifyInstance
   /** What the app and any worker the test starts are built from. */
   deps: ServiceDeps
+  /** A Prisma client on the same database, for what tests check; the service itself sends plain SQL. */
+  db: Db
   config: Config & { databaseUrl: string }
   simulator: GoapiSimulator
   goapi: GoapiClient
@@ -90,7 +93,6 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const connection = openDatabase(databaseUrl)
   await connection.warm()
   const deps = createServiceDeps(config, {
-    db: connection.db,
     sql: connection.sql,
     goapi,
     log: pino(loggerOptions(config.logLevel), logStream),
@@ -100,9 +102,14 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   })
   const app = await buildApp(config, deps)
   await app.listen({ host: '127.0.0.1', port })
+  const db = createPrismaClient(databaseUrl)
+  // Its first query loads Prisma's query compiler; done here, it cannot slow a test's first check (best
+  // effort: some tests point the service at a database that is down).
+  await db.$queryRaw`SELECT 1`.catch(() => {})
   return {
     app,
     deps,
+    db,
     config,
     simulator,
     goapi,
@@ -118,6 +125,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     databaseUrl,
     async close() {
       await app.close()
+      await db.$disconnect()
       await connection.close()
       if (ownSimulator) await simulator.close()
       if (!options.goapi) await goapi.close()

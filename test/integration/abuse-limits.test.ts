@@ -61,7 +61,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT} with callers`, () => {
     const refused = await postAs(service, 'alice', { imageUrl }, { 'idempotency-key': randomUUID() })
     expectRateLimited(refused)
     expect(await writeCounts(service)).toEqual(before)
-    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.db.caption.count({ where: { imageUrl } })).toBe(0)
   })
 
   it("when one caller has spent its allowance, then another caller's POST is still accepted", async () => {
@@ -82,7 +82,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT} with callers`, () => {
 
   it('when GoAPI sends 10 webhooks, then none is limited', async () => {
     // Alice has spent her allowance above; webhooks for her caption still come through.
-    const caption = (await service.deps.db.caption.findFirstOrThrow({
+    const caption = (await service.db.caption.findFirstOrThrow({
       where: { caller: 'alice', goapiTaskId: { not: null } },
     })) as { id: string; goapiTaskId: string }
     const statuses: number[] = []
@@ -94,7 +94,7 @@ describe(`RATE_LIMIT_PER_MINUTE=${LIMIT} with callers`, () => {
       statuses.push(reply.statusCode)
     }
     expect(statuses).toEqual(Array(10).fill(200))
-    expect((await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })).status).toBe(
+    expect((await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })).status).toBe(
       'completed',
     )
   })
@@ -169,7 +169,7 @@ describe('load shedding with OVERLOAD_HEAP_USED_MB=16', () => {
     const body = expectErrorReply(shed, 503)
     expect(Number(shed.headers['retry-after'])).toBeGreaterThan(0)
     expect(await writeCounts(service)).toEqual(before)
-    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.db.caption.count({ where: { imageUrl } })).toBe(0)
     expect(body.code).toBe('overloaded')
   })
 

@@ -54,7 +54,7 @@ describe('callbacks to the caller when a caption finishes', () => {
   }
 
   function callbackColumns(id: string) {
-    return service.deps.db.caption.findUniqueOrThrow({
+    return service.db.caption.findUniqueOrThrow({
       where: { id },
       select: {
         status: true,

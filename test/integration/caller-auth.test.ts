@@ -117,7 +117,7 @@ describe('caller authentication on the captions API', () => {
       })
       expectErrorReply(wrong, 401, 'unauthorized')
       expect(await writeCounts(service)).toEqual(before)
-      expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+      expect(await service.db.caption.count({ where: { imageUrl } })).toBe(0)
     })
   })
 
@@ -131,9 +131,7 @@ describe('caller authentication on the captions API', () => {
       })
       expect(created.statusCode).toBe(202)
       const caption = created.json() as CaptionReply
-      expect((await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })).caller).toBe(
-        'alice',
-      )
+      expect((await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })).caller).toBe('alice')
 
       const read = await send({ method: 'GET', url: `/captions/${caption.id}`, headers: bearer('alice') })
       expect(read.statusCode).toBe(200)
@@ -173,7 +171,7 @@ describe('caller authentication on the captions API', () => {
       )
       expect(reply.statusCode).toBe(200)
       expect(reply.json()).toEqual({ received: true, outcome: 'applied' })
-      expect(await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })).toMatchObject({
+      expect(await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })).toMatchObject({
         status: 'completed',
         caption: 'A fox.',
       })

@@ -154,7 +154,7 @@ describe('captions belong to the caller that created them', () => {
       const aliceCaption = fromAlice.json() as CaptionReply
       const bobCaption = fromBob.json() as CaptionReply
       expect(aliceCaption.id).not.toBe(bobCaption.id)
-      expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
+      expect(await service.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
       expect(tasksFor(service.simulator, aliceCaption.id)).toHaveLength(1)
       expect(tasksFor(service.simulator, bobCaption.id)).toHaveLength(1)
 
@@ -168,11 +168,11 @@ describe('captions belong to the caller that created them', () => {
       expect(bobAgain.headers['idempotent-replayed']).toBe('true')
       expect(bobAgain.json()).toEqual(bobCaption)
 
-      expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
+      expect(await service.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
       expect(tasksFor(service.simulator, aliceCaption.id)).toHaveLength(1)
       expect(tasksFor(service.simulator, bobCaption.id)).toHaveLength(1)
       expect(
-        (await service.deps.db.caption.findMany({ where: { imageUrl: body.imageUrl } }))
+        (await service.db.caption.findMany({ where: { imageUrl: body.imageUrl } }))
           .map((row) => row.caller)
           .sort(),
       ).toEqual(['alice', 'bob'])

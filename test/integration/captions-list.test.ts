@@ -82,7 +82,7 @@ describe('GET /captions', () => {
     clock.set('2025-06-01T12:10:00.000Z')
     const deliver = async (index: number, status: string, extra: { errorMessage?: string } = {}) => {
       const caption = created[index] as (typeof created)[number]
-      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+      const row = await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
       const reply = await service.app.inject(
         goapiDelivery({ captionId: caption.id, taskId: row.goapiTaskId as string, status, ...extra }),
       )
@@ -157,7 +157,7 @@ describe('GET /captions', () => {
       const fresh = await listPage(service, 'limit=1')
       expect(fresh.items[0]?.id).toBe(newcomer.id)
     } finally {
-      await service.deps.db.caption.delete({ where: { id: newcomer.id } })
+      await service.db.caption.delete({ where: { id: newcomer.id } })
     }
   })
 

@@ -52,7 +52,7 @@ describe('POST /captions refusals', () => {
     service = await startTestService()
   })
   afterEach(async () => {
-    expect(await service.deps.db.caption.count()).toBe(0)
+    expect(await service.db.caption.count()).toBe(0)
     expect(service.simulator.counters.createRequests).toBe(0)
   })
   afterAll(async () => {
@@ -414,7 +414,7 @@ describe('POST /captions acceptance', () => {
     const metadata = metadataOfBytes(METADATA_LIMIT)
     const { caption } = await accepted({ imageUrl: IMAGE, metadata })
     expect(caption.metadata).toEqual(metadata)
-    const row = await service.deps.db.caption.findUnique({ where: { id: caption.id } })
+    const row = await service.db.caption.findUnique({ where: { id: caption.id } })
     expect(row?.metadata).toEqual(metadata)
   })
 
@@ -422,7 +422,7 @@ describe('POST /captions acceptance', () => {
     const metadata = nested(32, 'object')
     const { caption } = await accepted({ imageUrl: IMAGE, metadata })
     expect(caption.metadata).toEqual(metadata)
-    const row = await service.deps.db.caption.findUnique({ where: { id: caption.id } })
+    const row = await service.db.caption.findUnique({ where: { id: caption.id } })
     expect(row?.metadata).toEqual(metadata)
   })
 

@@ -124,8 +124,8 @@ describe('a PostgreSQL outage and its end, without restarting the service', () =
     })
 
     it('when the caption posted during the outage is looked for, then nothing of it was written', async () => {
-      expect(await service.deps.db.caption.count({ where: { imageUrl: refusedImageUrl } })).toBe(0)
-      expect(await service.deps.db.idempotencyKey.count({ where: { caller: '', key: refusedKey } })).toBe(0)
+      expect(await service.db.caption.count({ where: { imageUrl: refusedImageUrl } })).toBe(0)
+      expect(await service.db.idempotencyKey.count({ where: { caller: '', key: refusedKey } })).toBe(0)
     })
 
     it('when GoAPI retries the same webhook, then 200 and the caption completes', async () => {
@@ -145,7 +145,7 @@ describe('a PostgreSQL outage and its end, without restarting the service', () =
       })
       expect(reply.statusCode).toBe(202)
       expect(reply.json()).toMatchObject({ status: 'pending', imageUrl: refusedImageUrl })
-      expect(await service.deps.db.caption.count({ where: { imageUrl: refusedImageUrl } })).toBe(1)
+      expect(await service.db.caption.count({ where: { imageUrl: refusedImageUrl } })).toBe(1)
       await expect(worker.runOnce()).resolves.toEqual(expect.any(Number))
     })
   })

@@ -147,7 +147,7 @@ describe('every kind of error', () => {
     const payload = { imageUrl: uniqueImageUrl() }
     const first = postCaption(service, payload, { 'idempotency-key': key })
     await eventually(async () =>
-      (await service.deps.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
+      (await service.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
     )
     record(
       await postCaption(service, payload, { 'idempotency-key': key }),

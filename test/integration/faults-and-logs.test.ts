@@ -149,7 +149,7 @@ describe('GoAPI refusing the create call', () => {
       expect(reply.statusCode).toBe(202)
       expect(reply.headers.location).toBe(`/captions/${caption.id}`)
       expect(caption).toMatchObject({ status: 'queued', caption: null, error: null, goapiTaskId: null })
-      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+      const row = await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
       expect(row).toMatchObject({ status: 'queued', errorCode: null, goapiTaskId: null })
     },
   )

@@ -82,8 +82,7 @@ describe('GoAPI restarts and lost tasks', () => {
     return { goapi, service, caption, pollNow }
   }
 
-  const row = (service: TestService, id: string) =>
-    service.deps.db.caption.findUniqueOrThrow({ where: { id } })
+  const row = (service: TestService, id: string) => service.db.caption.findUniqueOrThrow({ where: { id } })
 
   it('when the simulator restarts with a caption in flight, then background work completes the caption from the restarted one', async () => {
     const { goapi, service, caption, pollNow } = await start()

@@ -95,7 +95,7 @@ describe(`callbackUrl with CALLBACK_ALLOWED_HOSTS=${CALLBACK_ALLOWED_HOSTS.join(
 
   it.each(ACCEPTED_CALLBACK_URLS)('when callbackUrl is %s (%s), then 202', async (_, callbackUrl) => {
     const caption = await expectAccepted(service, { imageUrl: IMAGE, callbackUrl })
-    const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+    const row = await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
     expect(row.callbackUrl).toBe(callbackUrl)
   })
 
@@ -218,7 +218,7 @@ describe('imageUrl and callbackUrl as typed', () => {
       expect(reply.statusCode).toBe(202)
       const caption = reply.json() as CaptionReply
       expect(caption.imageUrl).toBe(href)
-      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+      const row = await service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
       expect(row.imageUrl).toBe(href)
       expect(service.simulator.tasks.get(caption.goapiTaskId as string)?.task.input.image).toBe(href)
       const read = await service.app.inject({ method: 'GET', url: `/captions/${caption.id}` })
@@ -229,7 +229,7 @@ describe('imageUrl and callbackUrl as typed', () => {
   it('when callbackUrl has non-ASCII and a space in the path, then the normalized URL is stored', async () => {
     const reply = await post(service, { imageUrl: IMAGE, callbackUrl: 'http://127.0.0.1:9/hooks/ä b' })
     expect(reply.statusCode).toBe(202)
-    const row = await service.deps.db.caption.findUniqueOrThrow({
+    const row = await service.db.caption.findUniqueOrThrow({
       where: { id: (reply.json() as CaptionReply).id },
     })
     expect(row.callbackUrl).toBe('http://127.0.0.1:9/hooks/%C3%A4%20b')

@@ -54,8 +54,8 @@ describe('POST /captions with an Idempotency-Key', () => {
 
   async function counts() {
     return {
-      captions: await service.deps.db.caption.count(),
-      keys: await service.deps.db.idempotencyKey.count(),
+      captions: await service.db.caption.count(),
+      keys: await service.db.idempotencyKey.count(),
       tasks: service.simulator.tasks.size,
       creates: service.simulator.counters.createRequests,
     }
@@ -78,7 +78,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     expect(second.body).toBe(first.body)
 
     expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
-    expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
+    expect(await service.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
   })
 
   it('when the same body comes with its keys in another order or its defaults spelled out, then it counts as the same request', async () => {
@@ -102,7 +102,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     expect(spelledOut.json()).toEqual(first.json())
 
     expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
-    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(1)
+    expect(await service.db.caption.count({ where: { imageUrl } })).toBe(1)
   })
 
   it('when the same key comes with the same imageUrl spelled another way, then it counts as the same request', async () => {
@@ -128,7 +128,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const key = randomUUID()
     const first = await post({ imageUrl: uniqueImageUrl() }, key)
     expect(first.statusCode).toBe(202)
-    const storedKey = await service.deps.db.idempotencyKey.findUniqueOrThrow({
+    const storedKey = await service.db.idempotencyKey.findUniqueOrThrow({
       where: { caller_key: { caller: '', key } },
     })
     const before = await counts()
@@ -143,9 +143,9 @@ describe('POST /captions with an Idempotency-Key', () => {
     )
 
     expect(await counts()).toEqual(before)
-    expect(await service.deps.db.caption.count({ where: { imageUrl: otherImage } })).toBe(0)
+    expect(await service.db.caption.count({ where: { imageUrl: otherImage } })).toBe(0)
     expect(
-      await service.deps.db.idempotencyKey.findUniqueOrThrow({ where: { caller_key: { caller: '', key } } }),
+      await service.db.idempotencyKey.findUniqueOrThrow({ where: { caller_key: { caller: '', key } } }),
     ).toEqual(storedKey)
   })
 
@@ -156,7 +156,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const body = expectErrorReply(reply, 400, 'invalid_idempotency_key')
     expect(body.message).toContain('Idempotency-Key')
     expect(await counts()).toEqual(before)
-    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.db.caption.count({ where: { imageUrl } })).toBe(0)
   })
 
   it('when the key is 255 characters long, then it is accepted', async () => {
@@ -187,7 +187,7 @@ describe('POST /captions with an Idempotency-Key', () => {
       'invalid_idempotency_key',
     )
     expect(await counts()).toEqual(before)
-    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.db.caption.count({ where: { imageUrl } })).toBe(0)
   })
 
   it('when the header comes twice, then 400 invalid_idempotency_key asks for it once and nothing is written', async () => {
@@ -202,7 +202,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const body = expectErrorReply(reply, 400, 'invalid_idempotency_key')
     expect(body.message).toBe('Idempotency-Key: send the header once')
     expect(await counts()).toEqual(before)
-    expect(await service.deps.db.caption.count({ where: { imageUrl } })).toBe(0)
+    expect(await service.db.caption.count({ where: { imageUrl } })).toBe(0)
   })
 
   it('when the header comes twice over a real socket, even with one value, then 400 invalid_idempotency_key', async () => {
@@ -244,7 +244,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const secondId = (after.json() as CaptionBody).id
     expect(secondId).not.toBe(firstId)
 
-    expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
+    expect(await service.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
     expect(tasksFor(service.simulator, firstId)).toHaveLength(1)
     expect(tasksFor(service.simulator, secondId)).toHaveLength(1)
     // The key now stands for the new caption.
@@ -264,7 +264,7 @@ describe('POST /captions with an Idempotency-Key', () => {
     const firstId = (first.json() as CaptionBody).id
     const secondId = (second.json() as CaptionBody).id
     expect(secondId).not.toBe(firstId)
-    expect(await service.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
+    expect(await service.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(2)
     expect(tasksFor(service.simulator, firstId)).toHaveLength(1)
     expect(tasksFor(service.simulator, secondId)).toHaveLength(1)
   })
@@ -300,7 +300,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
 
     const replies = await Promise.all([send(replicaA), send(replicaB)])
 
-    const rows = await replicaA.deps.db.caption.findMany({ where: { imageUrl: body.imageUrl } })
+    const rows = await replicaA.db.caption.findMany({ where: { imageUrl: body.imageUrl } })
     expect(rows).toHaveLength(1)
     const captionId = rows[0]?.id as string
     expect(tasksFor(simulator, captionId)).toHaveLength(1)
@@ -319,7 +319,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
       expect(retry.headers['idempotent-replayed']).toBe('true')
       expect((retry.json() as CaptionBody).id).toBe(captionId)
     }
-    expect(await replicaB.deps.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
+    expect(await replicaB.db.caption.count({ where: { imageUrl: body.imageUrl } })).toBe(1)
     expect(tasksFor(simulator, captionId)).toHaveLength(1)
   })
 
@@ -337,7 +337,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
     const first = send(replicaA)
     // The key is recorded before GoAPI is asked, and GoAPI takes 300 ms to answer.
     await eventually(async () =>
-      (await replicaA.deps.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
+      (await replicaA.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
     )
     const second = await send(replicaB)
     expectErrorReply(second, 409, 'idempotency_key_in_progress')

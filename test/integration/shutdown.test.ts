@@ -70,7 +70,7 @@ async function roundWithSubmissionInFlight(service: TestService) {
 }
 
 function leasedRows(service: TestService) {
-  return service.deps.db.caption.findMany({
+  return service.db.caption.findMany({
     where: { leaseOwner: { not: null } },
     select: { id: true, leaseOwner: true },
   })
@@ -93,7 +93,7 @@ describe('stopping the background worker', () => {
       expect(posted.statusCode).toBe(202)
       const { id } = posted.json() as { id: string }
       await eventually(async () => {
-        const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id } })
+        const row = await service.db.caption.findUniqueOrThrow({ where: { id } })
         return row.status === 'completed' ? row : undefined
       })
       const worker = createWorker(service.deps)
@@ -103,7 +103,7 @@ describe('stopping the background worker', () => {
       const started = Date.now()
       await worker.stop(1_000)
       expect(Date.now() - started).toBeLessThan(1_200)
-      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id } })
+      const row = await service.db.caption.findUniqueOrThrow({ where: { id } })
       expect(row).toMatchObject({ callbackState: 'pending', callbackAttempts: 1, leaseOwner: null })
       expect(row.callbackNextAt?.getTime()).toBeGreaterThan(clock.now().getTime())
       expect(await round).toBe(1)
@@ -114,7 +114,7 @@ describe('stopping the background worker', () => {
       await next.runOnce()
       await next.stop(1_000)
       expect(receiver.received.map((call) => call.captionId)).toEqual([id, id])
-      expect(await service.deps.db.caption.findUniqueOrThrow({ where: { id } })).toMatchObject({
+      expect(await service.db.caption.findUniqueOrThrow({ where: { id } })).toMatchObject({
         callbackState: 'delivered',
         callbackAttempts: 2,
       })
@@ -138,7 +138,7 @@ describe('stopping the background worker', () => {
       // It waited for GoAPI's answer and recorded it.
       expect(elapsed).toBeGreaterThanOrEqual(200)
       expect(elapsed).toBeLessThan(5_000)
-      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: captionId } })
+      const row = await service.db.caption.findUniqueOrThrow({ where: { id: captionId } })
       expect(row).toMatchObject({ status: 'pending', submitState: 'accepted', leaseOwner: null })
       expect(row.goapiTaskId).toEqual(expect.any(String))
       expect(await leasedRows(service)).toEqual([])
@@ -162,7 +162,7 @@ describe('stopping the background worker', () => {
       expect(elapsed).toBeGreaterThanOrEqual(150)
       expect(elapsed).toBeLessThan(1_000)
       expect(await leasedRows(service)).toEqual([])
-      const row = await service.deps.db.caption.findUniqueOrThrow({ where: { id: captionId } })
+      const row = await service.db.caption.findUniqueOrThrow({ where: { id: captionId } })
       expect(row.submitState).toBe('in_flight')
 
       // The abandoned round still ends on its own, and takes no lease back.

@@ -67,7 +67,7 @@ describe('WEBHOOK_SECRET rotation', () => {
   }
 
   function row(service: TestService, caption: Caption) {
-    return service.deps.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
+    return service.db.caption.findUniqueOrThrow({ where: { id: caption.id } })
   }
 
   // Captions made under K1 (one completed under K2,K1, one left for the K2-only service) and under K2,K1.

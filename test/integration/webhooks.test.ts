@@ -32,7 +32,7 @@ describe('POST /webhooks/goapi', () => {
   }
 
   function row(id: string) {
-    return service.deps.db.caption.findUniqueOrThrow({ where: { id } })
+    return service.db.caption.findUniqueOrThrow({ where: { id } })
   }
 
   async function deliver(delivery: Delivery) {
@@ -97,8 +97,8 @@ describe('POST /webhooks/goapi', () => {
       const taskId = randomUUID()
       const reply = await deliverOk(goapiDelivery({ captionId, taskId }))
       expect(reply.outcome).toBe('unknown_task')
-      expect(await service.deps.db.caption.findUnique({ where: { id: captionId } })).toBeNull()
-      expect(await service.deps.db.caption.findMany({ where: { goapiTaskId: taskId } })).toEqual([])
+      expect(await service.db.caption.findUnique({ where: { id: captionId } })).toBeNull()
+      expect(await service.db.caption.findMany({ where: { goapiTaskId: taskId } })).toEqual([])
     })
 
     it("when a caption's valid secret comes with a task id that is not the caption's, then 200 and the caption is unchanged", async () => {
@@ -107,7 +107,7 @@ describe('POST /webhooks/goapi', () => {
       const strangerTask = randomUUID()
       await deliverOk(goapiDelivery({ captionId: caption.id, taskId: strangerTask }))
       expect(await row(caption.id)).toEqual(before)
-      expect(await service.deps.db.caption.findMany({ where: { goapiTaskId: strangerTask } })).toEqual([])
+      expect(await service.db.caption.findMany({ where: { goapiTaskId: strangerTask } })).toEqual([])
     })
   })
 

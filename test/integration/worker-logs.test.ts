@@ -41,7 +41,7 @@ describe('the background work log', () => {
   /** Moves the clock to the next thing due and runs a round, until nothing is left to do. */
   async function runUntilQuiet(worker: ReturnType<typeof createWorker>, afterRound: () => void) {
     for (let round = 0; round < 60; round++) {
-      const open = await service.deps.db.caption.findMany({
+      const open = await service.db.caption.findMany({
         where: {
           OR: [{ status: { in: ['queued', 'pending', 'processing'] } }, { callbackState: 'pending' }],
         },
