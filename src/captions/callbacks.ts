@@ -31,7 +31,7 @@ export async function deliverCallback(
   if (caption.callbackAttempts >= CALLBACK_MAX_ATTEMPTS) {
     // The last attempt was cut short by a shutdown or a crash; it counted all the same.
     log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')
-    await finishLeasedStep(sql, captionId, owner, { callbackState: 'failed' })
+    await finishLeasedStep(sql, captionId, owner, { callbackState: 'failed', callbackNextAt: null })
     return
   }
   const attempt = caption.callbackAttempts + 1
@@ -72,9 +72,14 @@ export async function deliverCallback(
   }
   if (failure === undefined) {
     log.info({ attempt }, 'callback delivered')
-    await finishLeasedStep(sql, captionId, owner, { callbackState: 'delivered' })
+    await finishLeasedStep(sql, captionId, owner, { callbackState: 'delivered', callbackNextAt: null })
     return
   }
   log.warn({ attempt, failure, givingUp }, 'callback not delivered')
-  await finishLeasedStep(sql, captionId, owner, givingUp ? { callbackState: 'failed' } : {})
+  await finishLeasedStep(
+    sql,
+    captionId,
+    owner,
+    givingUp ? { callbackState: 'failed', callbackNextAt: null } : {},
+  )
 }

@@ -153,7 +153,8 @@ const ADVANCE_CAPTIONS = `UPDATE captions c SET
     error_message = COALESCE(u.new_error_message, c.error_message),
     completed_at = CASE WHEN u.new_rank = 3 THEN u.new_now ELSE c.completed_at END,
     next_attempt_at = CASE WHEN u.new_rank = 3 THEN NULL ELSE u.new_next_attempt_at END,
-    callback_next_at = CASE WHEN u.new_rank = 3 THEN u.new_now ELSE c.callback_next_at END,
+    callback_next_at = CASE WHEN u.new_rank = 3 AND c.callback_state = 'pending' THEN u.new_now
+      ELSE c.callback_next_at END,
     submit_state = CASE WHEN u.new_accepts THEN 'accepted'::submit_state ELSE c.submit_state END,
     lease_owner = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_owner END,
     lease_expires_at = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_expires_at END
@@ -295,7 +296,8 @@ export async function failCaption(
   const { rowCount } = await sql.query({
     name: 'fail-caption',
     text: `UPDATE captions SET status = 'failed', error_code = $2, error_message = $3, updated_at = $4,
-        completed_at = $4, next_attempt_at = NULL, callback_next_at = $4
+        completed_at = $4, next_attempt_at = NULL,
+        callback_next_at = CASE WHEN callback_state = 'pending' THEN $4::timestamptz END
       WHERE id = $1 AND status = ANY($5::caption_status[])`,
     values: [captionId, error.code, error.message, now, statusesBefore('failed')],
   })
@@ -341,7 +343,8 @@ export interface StepChanges {
   notFoundPolls?: number | Increment
   callbackState?: CaptionRow['callbackState']
   callbackAttempts?: number
-  callbackNextAt?: Date
+  /** Set only while a callback is pending: the claim walks these in order. */
+  callbackNextAt?: Date | null
 }
 
 /** What a step may require of the caption beyond the lease, compared for equality. */
@@ -387,7 +390,7 @@ async function updateLeased(
     if (value === undefined) continue
     const column = COLUMN_OF[key]
     sets.push(
-      typeof value === 'object' && 'increment' in value
+      value !== null && typeof value === 'object' && 'increment' in value
         ? `${column} = ${column} + ${parameter(value.increment)}::int`
         : `${column} = ${parameter(value)}`,
     )

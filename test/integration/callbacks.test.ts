@@ -23,6 +23,7 @@ describe('callbacks to the caller when a caption finishes', () => {
   })
   afterEach(() => {
     service.simulator.faults.failTaskRate = 0
+    service.simulator.faults.createFailureRate = 0
   })
   afterAll(async () => {
     await worker?.stop(1_000)
@@ -95,6 +96,8 @@ describe('callbacks to the caller when a caption finishes', () => {
     expect(await callbackColumns(id)).toMatchObject({
       callbackState: 'delivered',
       callbackAttempts: 1,
+      // Due only while pending: the callback claim never walks past delivered rows.
+      callbackNextAt: null,
       leaseOwner: null,
     })
 
@@ -117,6 +120,29 @@ describe('callbacks to the caller when a caption finishes', () => {
     expect(calls[0]?.body).toEqual({ type: 'caption.failed', caption })
     expect(calls[0]?.headers['x-caption-id']).toBe(id)
     expect(await callbackColumns(id)).toMatchObject({ callbackState: 'delivered', callbackAttempts: 1 })
+  })
+
+  it('when GoAPI refuses the task, then the caption fails at once and the caller is told caption.failed', async () => {
+    service.simulator.faults.createFailureRate = 1
+    service.simulator.faults.createFailureStatus = 400
+    const name = randomUUID()
+    const posted = await service.app.inject({
+      method: 'POST',
+      url: '/captions',
+      payload: {
+        imageUrl: `https://images.example.com/callbacks/${randomUUID()}.png`,
+        callbackUrl: receiver.urlFor(name),
+      },
+    })
+    const { id } = posted.json() as CaptionBody
+    expect(await callbackColumns(id)).toMatchObject({ status: 'failed', callbackState: 'pending' })
+    expect((await callbackColumns(id)).callbackNextAt).not.toBeNull()
+
+    await worker.runOnce()
+    expect(receiver.received(name).map((call) => (call.body as { type: string }).type)).toEqual([
+      'caption.failed',
+    ])
+    expect(await callbackColumns(id)).toMatchObject({ callbackState: 'delivered', callbackNextAt: null })
   })
 
   it('when the caller answers 500, then the callback is retried only after the backoff, delivered once it answers 200, and never twice', async () => {
@@ -180,6 +206,7 @@ describe('callbacks to the caller when a caption finishes', () => {
     expect(await callbackColumns(id)).toMatchObject({
       callbackState: 'failed',
       callbackAttempts: CALLBACK_MAX_ATTEMPTS,
+      callbackNextAt: null,
       leaseOwner: null,
     })
     clock.advance(24 * 60 * 60_000)
@@ -190,7 +217,11 @@ describe('callbacks to the caller when a caption finishes', () => {
   it('when a caption has no callbackUrl, then finishing it calls nothing', async () => {
     const callsBefore = receiver.received().length
     const id = await finishedCaption(null)
-    expect(await callbackColumns(id)).toMatchObject({ callbackState: 'none', callbackAttempts: 0 })
+    expect(await callbackColumns(id)).toMatchObject({
+      callbackState: 'none',
+      callbackAttempts: 0,
+      callbackNextAt: null,
+    })
 
     clock.advance(60 * 60_000)
     expect(await worker.runOnce()).toBe(0)
