@@ -37,6 +37,35 @@ const COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "p
   lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", callback_state AS "callbackState",
   callback_attempts AS "callbackAttempts", callback_next_at AS "callbackNextAt"`
 
+/** What a caller is shown of a caption: its resource's columns, without GoAPI's stored task. */
+export type CaptionView = Pick<
+  CaptionRow,
+  | 'id'
+  | 'caller'
+  | 'status'
+  | 'imageUrl'
+  | 'promptStyle'
+  | 'captionLength'
+  | 'callbackUrl'
+  | 'metadata'
+  | 'caption'
+  | 'errorCode'
+  | 'errorMessage'
+  | 'goapiTaskId'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'completedAt'
+  | 'callbackState'
+  | 'callbackAttempts'
+>
+
+// Reads for callers skip goapi_task: the whole stored task would be fetched and parsed to be dropped.
+const VIEW_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
+  caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
+  error_code AS "errorCode", error_message AS "errorMessage", goapi_task_id AS "goapiTaskId",
+  created_at AS "createdAt", updated_at AS "updatedAt", completed_at AS "completedAt",
+  callback_state AS "callbackState", callback_attempts AS "callbackAttempts"`
+
 const INSERT_CAPTION = `INSERT INTO captions (id, caller, status, image_url, prompt_style, caption_length,
     callback_url, callback_state, metadata, created_at, updated_at, deadline_at, next_attempt_at,
     lease_owner, lease_expires_at, submit_state, submitted_at, submit_attempts)
@@ -75,10 +104,10 @@ export async function findCaption(sql: Sql, id: string): Promise<CaptionRow | nu
 }
 
 /** A caption as its caller may see it: another caller's caption does not exist for it. */
-export async function findCallerCaption(sql: Sql, id: string, caller: string): Promise<CaptionRow | null> {
-  const { rows } = await sql.query<CaptionRow>({
+export async function findCallerCaption(sql: Sql, id: string, caller: string): Promise<CaptionView | null> {
+  const { rows } = await sql.query<CaptionView>({
     name: 'find-caller-caption',
-    text: `SELECT ${COLUMNS} FROM captions WHERE id = $1 AND caller = $2`,
+    text: `SELECT ${VIEW_COLUMNS} FROM captions WHERE id = $1 AND caller = $2`,
     values: [id, caller],
   })
   return rows[0] ?? null
@@ -98,11 +127,11 @@ export async function listCaptions(
     limit: number
     after: ListPosition | undefined
   },
-): Promise<CaptionRow[]> {
+): Promise<CaptionView[]> {
   const { after } = options
-  const { rows } = await sql.query<CaptionRow>({
+  const { rows } = await sql.query<CaptionView>({
     name: 'list-captions',
-    text: `SELECT ${COLUMNS} FROM captions
+    text: `SELECT ${VIEW_COLUMNS} FROM captions
       WHERE caller = $1
         AND ($2::caption_status IS NULL OR status = $2::caption_status)
         AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
@@ -325,6 +354,32 @@ export async function countOpenCaptionsByStatus(sql: Sql): Promise<Record<Captio
   const counts = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 }
   for (const row of rows) counts[row.status] = row.count
   return counts
+}
+
+/** Seconds since the oldest caption not finished yet was created; 0 when every caption is finished. */
+export async function ageOfOldestOpenCaption(sql: Sql): Promise<number> {
+  const { rows } = await sql.query<{ age: number | null }>({
+    name: 'oldest-open-caption',
+    text: `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM captions
+      WHERE status = ANY($1::caption_status[])`,
+    values: [OPEN_STATUSES],
+  })
+  return Math.max(0, rows[0]?.age ?? 0)
+}
+
+/** Background work due now that no replica holds: steps (submit, poll) and callbacks. */
+export async function countDueWork(sql: Sql): Promise<{ steps: number; callbacks: number }> {
+  const { rows } = await sql.query<{ steps: number; callbacks: number }>({
+    name: 'count-due-work',
+    text: `SELECT
+        count(*) FILTER (WHERE status = ANY($1::caption_status[]) AND next_attempt_at <= now())::int AS steps,
+        count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int AS callbacks
+      FROM captions
+      WHERE (next_attempt_at <= now() OR callback_next_at <= now())
+        AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
+    values: [OPEN_STATUSES],
+  })
+  return rows[0] ?? { steps: 0, callbacks: 0 }
 }
 
 /** Adds to a counter column rather than setting it. */

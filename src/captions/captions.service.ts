@@ -10,6 +10,7 @@ import {
 import { addMs } from '../lib/backoff.js'
 import {
   type CaptionRow,
+  type CaptionView,
   findCallerCaption,
   insertCaption,
   type JsonValue,
@@ -64,6 +65,7 @@ export async function createCaption(
 
   if (idempotencyKey === undefined) {
     const row = await insertCaption(deps.sql, caption)
+    deps.metrics.captionsCreated.inc()
     return { statusCode: 202, body: await submitAndRead(deps, row), replayed: false }
   }
 
@@ -74,6 +76,7 @@ export async function createCaption(
     caption,
   )
   if ('created' in outcome) {
+    deps.metrics.captionsCreated.inc()
     const body = await submitAndRead(deps, outcome.created)
     await saveKeyAnswer(deps.sql, caller, idempotencyKey, { status: 202, body: body as JsonValue })
     return { statusCode: 202, body, replayed: false }
@@ -142,7 +145,7 @@ export async function getCaption(
   deps: Pick<ServiceDeps, 'sql'>,
   id: string,
   caller: string,
-): Promise<CaptionRow> {
+): Promise<CaptionView> {
   const caption = await findCallerCaption(deps.sql, id, caller)
   if (!caption) throw new CaptionNotFound(id)
   return caption
@@ -152,7 +155,7 @@ export async function listCaptionPage(
   deps: Pick<ServiceDeps, 'sql'>,
   query: { status?: CaptionStatus | undefined; limit: number; cursor?: string | undefined },
   caller: string,
-): Promise<{ items: CaptionRow[]; nextCursor: string | null }> {
+): Promise<{ items: CaptionView[]; nextCursor: string | null }> {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
   // One row more than asked tells whether another page exists without a count.
   const rows = await listCaptions(deps.sql, { caller, status: query.status, limit: query.limit + 1, after })
@@ -183,7 +186,7 @@ export function decodeCursor(cursor: string): ListPosition {
   throw new InvalidCursor()
 }
 
-export function toCaptionResource(row: CaptionRow): CaptionResource {
+export function toCaptionResource(row: CaptionView): CaptionResource {
   return {
     id: row.id,
     status: row.status,
