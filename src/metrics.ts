@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import { countOpenCaptionsByStatus } from './captions/captions.repository.js'
+import {
+  ageOfOldestOpenCaption,
+  countDueWork,
+  countOpenCaptionsByStatus,
+} from './captions/captions.repository.js'
 import { OPEN_STATUSES } from './captions/statuses.js'
 import type { Sql } from './db/pool.js'
 import type { GoapiClient } from './goapi/client.js'
@@ -11,13 +15,17 @@ export interface Metrics {
   httpRequests: Counter<'route' | 'method' | 'status_code' | 'caller'>
   httpDurations: Histogram<'route' | 'method'>
   goapiCalls: Counter<'operation' | 'outcome'>
+  goapiCallDurations: Histogram<'operation' | 'outcome'>
   webhooks: Counter<'outcome'>
+  captionsCreated: Counter
+  captionsFinished: Counter<'status' | 'code'>
 }
 
 /**
  * The service's Prometheus metrics, counted where things happen: requests by route, status and caller
- * name (never a token), GoAPI calls by outcome (each `created` is a paid task), webhook deliveries by
- * outcome, and the process's own figures.
+ * name (never a token), GoAPI calls by outcome (each `created` is a paid task) and their duration,
+ * webhook deliveries by outcome (forged ones included), captions created and finished, and the
+ * process's own figures.
  */
 export function createMetrics(): Metrics {
   const registry = new Registry()
@@ -44,10 +52,28 @@ export function createMetrics(): Metrics {
       labelNames: ['operation', 'outcome'] as const,
       registers,
     }),
+    goapiCallDurations: new Histogram({
+      name: 'caption_goapi_call_duration_seconds',
+      help: 'Time GoAPI calls took, by operation (create, get) and outcome',
+      labelNames: ['operation', 'outcome'] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
     webhooks: new Counter({
       name: 'caption_webhooks_total',
-      help: 'GoAPI webhook deliveries accepted, by outcome (applied, unchanged, unknown_task)',
+      help: 'GoAPI webhook deliveries, by outcome: applied, unchanged, unknown_task, unauthorized (a wrong or missing secret), invalid (not a task update)',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    captionsCreated: new Counter({
+      name: 'caption_captions_created_total',
+      help: 'Captions accepted (an idempotent replay is not a new caption)',
+      registers,
+    }),
+    captionsFinished: new Counter({
+      name: 'caption_captions_finished_total',
+      help: 'Captions that reached a final status, by status and error code (empty when completed)',
+      labelNames: ['status', 'code'] as const,
       registers,
     }),
   }
@@ -69,6 +95,25 @@ export const metricsPlugin = fp(
         const counts = await countOpenCaptionsByStatus(sql)
         this.reset()
         for (const status of OPEN_STATUSES) this.set({ status }, counts[status])
+      },
+    })
+    new Gauge({
+      name: 'caption_oldest_open_caption_age_seconds',
+      help: 'Age of the oldest caption not finished yet (0 when none is open)',
+      registers: [metrics.registry],
+      async collect() {
+        this.set(await ageOfOldestOpenCaption(sql))
+      },
+    })
+    new Gauge({
+      name: 'caption_work_due',
+      help: 'Background work due now that no replica has taken yet, by kind (step: submit or poll; callback)',
+      labelNames: ['kind'] as const,
+      registers: [metrics.registry],
+      async collect() {
+        const due = await countDueWork(sql)
+        this.set({ kind: 'step' }, due.steps)
+        this.set({ kind: 'callback' }, due.callbacks)
       },
     })
     app.addHook('onResponse', async (request, reply) => {
@@ -93,15 +138,21 @@ export const metricsPlugin = fp(
 
 /** The same client, counting every call's outcome. */
 export function countGoapiCalls(client: GoapiClient, metrics: Metrics): GoapiClient {
+  const count = (operation: string, outcome: string, started: number) => {
+    metrics.goapiCalls.inc({ operation, outcome })
+    metrics.goapiCallDurations.observe({ operation, outcome }, (performance.now() - started) / 1000)
+  }
   return {
     async createTask(input) {
+      const started = performance.now()
       const outcome = await client.createTask(input)
-      metrics.goapiCalls.inc({ operation: 'create', outcome: outcome.kind })
+      count('create', outcome.kind, started)
       return outcome
     },
     async getTask(taskId) {
+      const started = performance.now()
       const outcome = await client.getTask(taskId)
-      metrics.goapiCalls.inc({ operation: 'get', outcome: outcome.kind })
+      count('get', outcome.kind, started)
       return outcome
     },
     close: () => client.close(),

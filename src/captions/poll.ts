@@ -1,9 +1,9 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import { addMs, backoffDelay } from '../lib/backoff.js'
-import { failCaption, findCaption, finishLeasedStep } from './captions.repository.js'
+import { findCaption, finishLeasedStep } from './captions.repository.js'
 import { TERMINAL_STATUSES } from './statuses.js'
-import { applyTaskUpdate } from './task-updates.js'
+import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
 
 /**
  * Webhooks are a fast path, not a promise: a caption GoAPI has been quiet about is asked about with
@@ -24,8 +24,8 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
     await applyTaskUpdate(deps, captionId, outcome.task)
   } else if (outcome.kind === 'not_found' && caption.notFoundPolls >= 1) {
     log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI no longer knows the task; the caption fails')
-    await failCaption(
-      sql,
+    await failUnfinishedCaption(
+      deps,
       captionId,
       captionFailures.goapiTaskNotFound(caption.goapiTaskId),
       deps.clock.now(),
@@ -49,7 +49,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
       { goapiTaskId: caption.goapiTaskId },
       'caption deadline passed without a final answer from GoAPI',
     )
-    await failCaption(sql, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
+    await failUnfinishedCaption(deps, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
     await finishLeasedStep(sql, captionId, owner)
     return
   }

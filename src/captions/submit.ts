@@ -2,14 +2,8 @@ import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import type { GoapiTask } from '../goapi/task.js'
 import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
-import {
-  type CaptionRow,
-  failCaption,
-  findCaption,
-  finishLeasedStep,
-  updateWhileLeased,
-} from './captions.repository.js'
-import { applyTaskUpdate } from './task-updates.js'
+import { type CaptionRow, findCaption, finishLeasedStep, updateWhileLeased } from './captions.repository.js'
+import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
 import { webhookSecretFor } from './webhook-secret.js'
 
 /**
@@ -30,7 +24,7 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
   }
   const now = deps.clock.now()
   if (caption.deadlineAt && now >= caption.deadlineAt) {
-    await failCaption(sql, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
+    await failUnfinishedCaption(deps, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
     await finishLeasedStep(sql, captionId, owner)
     return
   }
@@ -96,8 +90,8 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
     }
     case 'rejected':
       log.warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
-      await failCaption(
-        sql,
+      await failUnfinishedCaption(
+        deps,
         caption.id,
         captionFailures.goapiRejected(outcome.httpStatus, outcome.message),
         now,

@@ -1,7 +1,7 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
-import type { CaptionRow, TaskUpdate } from './captions.repository.js'
+import { type CaptionRow, failCaption, type TaskUpdate } from './captions.repository.js'
 import { type CaptionStatus, isTerminal } from './statuses.js'
 
 /** Whether the caption moved, and when it did, the caption as written. */
@@ -13,7 +13,7 @@ export type TaskUpdateResult = { outcome: 'applied'; caption: CaptionRow } | { o
  * duplicates, stale and unknown statuses change nothing.
  */
 export async function applyTaskUpdate(
-  deps: Pick<ServiceDeps, 'advances' | 'log' | 'clock' | 'work' | 'wake'>,
+  deps: Pick<ServiceDeps, 'advances' | 'log' | 'clock' | 'work' | 'wake' | 'metrics'>,
   captionId: string,
   task: GoapiTask,
   options: { acceptsSubmission?: boolean } = {},
@@ -29,9 +29,29 @@ export async function applyTaskUpdate(
   const caption = await deps.advances.advance({ captionId, update, ...options })
   if (caption === undefined) return { outcome: 'unchanged' }
   deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
-  // A final status makes the caller's callback due: background work is woken to send it now.
-  if (isTerminal(update.status)) deps.wake()
+  if (isTerminal(update.status)) finished(deps, update.status, update.error?.code)
   return { outcome: 'applied', caption }
+}
+
+/** Ends a caption that has not ended yet as failed (a timeout, a refusal): false when it had ended. */
+export async function failUnfinishedCaption(
+  deps: Pick<ServiceDeps, 'sql' | 'wake' | 'metrics'>,
+  captionId: string,
+  error: { code: string; message: string },
+  now: Date,
+): Promise<boolean> {
+  const failed = await failCaption(deps.sql, captionId, error, now)
+  if (failed) finished(deps, 'failed', error.code)
+  return failed
+}
+
+/**
+ * A caption reached a final status: it is counted, and since that makes the caller's callback due,
+ * background work is woken to send it now.
+ */
+function finished(deps: Pick<ServiceDeps, 'wake' | 'metrics'>, status: CaptionStatus, code = ''): void {
+  deps.metrics.captionsFinished.inc({ status, code })
+  deps.wake()
 }
 
 function taskUpdate(task: GoapiTask, status: CaptionStatus, now: Date, nextAttemptAt: Date): TaskUpdate {

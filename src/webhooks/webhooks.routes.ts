@@ -22,6 +22,11 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
           503: errorResponse,
         },
       },
+      // Refusals are counted too (a forged delivery is worth an alert), body-parser refusals included.
+      onResponse: async (_request, reply) => {
+        if (reply.statusCode === 401) deps.metrics.webhooks.inc({ outcome: 'unauthorized' })
+        else if (reply.statusCode === 400) deps.metrics.webhooks.inc({ outcome: 'invalid' })
+      },
     },
     async (request) => {
       const secret = request.headers['x-webhook-secret']
