@@ -62,6 +62,7 @@ interface Kustomization {
   namespace?: string
   images?: { name: string; newName?: string; newTag?: string }[]
   replicas?: { name: string; count: number }[]
+  configMapGenerator?: { name: string; files?: string[] }[]
 }
 
 function readYaml(file: string): unknown[] {
@@ -195,6 +196,7 @@ describe('deploy/ kustomizations', () => {
     expect(kustomizationDirs.filter((dir) => !existsSync(path.join(dir, 'kustomization.yaml')))).toEqual([])
     expect(kustomizationDirs.map((dir) => path.relative(DEPLOY_DIR, dir)).sort()).toEqual([
       'base',
+      'monitoring',
       path.join('overlays', 'example'),
     ])
   })
@@ -206,6 +208,7 @@ describe('deploy/ kustomizations', () => {
       const listed = [
         ...(kustomization.resources ?? []),
         ...(kustomization.patches ?? []).flatMap((entry) => (entry.path ? [entry.path] : [])),
+        ...(kustomization.configMapGenerator ?? []).flatMap((entry) => entry.files ?? []),
       ]
       const files = readdirSync(dir).filter((name) => /\.ya?ml$/.test(name) && name !== 'kustomization.yaml')
       expect(files.filter((name) => !listed.includes(name))).toEqual([])
