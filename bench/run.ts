@@ -50,7 +50,7 @@ const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
 const CALLER = 'bench'
 const CALLER_TOKEN = 'bench-caller-token-0123456789'
 const AUTHORIZATION = `Bearer ${CALLER_TOKEN}`
-/** The service's pool size (src/db/prisma.ts); the baseline's pool has the same. */
+/** The service's pool size (src/db/pool.ts); the baseline's pool has the same. */
 const POOL_SIZE = 10
 const SERVICE_APPLICATION_NAME = 'caption-service-bench'
 const quiet = { info() {}, debug() {}, warn() {} }

@@ -8,7 +8,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
-import { readMigrations } from './db/schema-engine.js'
+import { migrationNames } from './db/migration-files.js'
 import type { ServiceDeps } from './deps.js'
 import { errorBody, errorHandlerPlugin, InvalidField, InvalidUrl } from './errors.js'
 import { healthRoutes } from './health/health.routes.js'
@@ -87,7 +87,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     transform: jsonSchemaTransform,
   })
   await app.register(metricsPlugin, { metrics: deps.metrics, sql: deps.sql })
-  const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)
+  const expectedMigrations = await migrationNames()
 
   await app.register(healthRoutes, { sql: deps.sql, expectedMigrations })
   await app.register(captionsRoutes, {

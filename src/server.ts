@@ -6,7 +6,6 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/pool.js'
-import { applyMigrations } from './db/schema-engine.js'
 import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
 import { loggerOptions } from './logger.js'
@@ -49,6 +48,8 @@ async function main(): Promise<void> {
   if (databaseUrl === undefined) {
     // Loaded only here: the embedded server is a development dependency, absent from production images.
     const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js')
+    // So is the schema engine: a real database is migrated by its own job, never by the server.
+    const { applyMigrations } = await import('./db/schema-engine.js')
     embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), log })
     databaseUrl = embedded.url
     // Only the embedded database is migrated at start; a real one is migrated by `npm run db:migrate`.

@@ -1,11 +1,11 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import path from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { PrismaPg } from '@prisma/adapter-pg'
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils'
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm'
 import { parseIntoClientConfig } from 'pg-connection-string'
+import { MIGRATIONS_DIR, migrationNames, PRISMA_DIR, SCHEMA_FILE } from './migration-files.js'
 
 /**
  * Prisma's schema engine, the part behind `prisma migrate`, run from its WebAssembly build so migrations
@@ -13,10 +13,8 @@ import { parseIntoClientConfig } from 'pg-connection-string'
  * `_prisma_migrations` table, so the stock Prisma CLI can take over wherever it runs.
  */
 
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url))
-export const PRISMA_DIR = path.join(projectRoot, 'prisma')
-export const MIGRATIONS_DIR = path.join(PRISMA_DIR, 'migrations')
-export const SCHEMA_FILE = path.join(PRISMA_DIR, 'schema.prisma')
+export { MIGRATIONS_DIR, PRISMA_DIR, SCHEMA_FILE }
+
 const FILTERS = { externalTables: [], externalEnums: [] }
 
 // The few WebAssembly globals used here (Node has them; its type package does not declare them).
@@ -94,11 +92,7 @@ export async function withSchemaEngine<T>(
 
 /** The committed migrations, read the way `prisma migrate` reads them. */
 export async function readMigrations(): Promise<MigrationList> {
-  const entries = await readdir(MIGRATIONS_DIR, { withFileTypes: true }).catch(() => [])
-  const directories = entries
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort()
+  const directories = await migrationNames()
   const lockfilePath = path.join(MIGRATIONS_DIR, 'migration_lock.toml')
   return {
     baseDir: MIGRATIONS_DIR,
