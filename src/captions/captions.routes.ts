@@ -3,12 +3,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponse, InvalidIdempotencyKey, RateLimited } from '../errors.js'
+import { errorResponses, InvalidIdempotencyKey, RateLimited } from '../errors.js'
 import {
   captionList,
   captionParams,
   captionResource,
   createCaptionBody,
+  createCaptionHeaders,
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
@@ -38,16 +39,37 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       },
       schema: {
         summary: 'Caption an image',
+        description:
+          'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
+          'With an Idempotency-Key, the same key and body within 24 hours return the first answer again.',
+        headers: createCaptionHeaders,
         body: createCaptionBody,
         response: {
-          202: captionResource,
-          400: errorResponse,
-          401: errorResponse,
-          409: errorResponse,
-          413: errorResponse,
-          415: errorResponse,
-          422: errorResponse,
-          429: errorResponse,
+          202: captionResource.meta({
+            description: 'Accepted: the caption, to read again at Location until it is completed or failed',
+            headers: {
+              location: { type: 'string', description: 'The caption: /captions/{id}' },
+              'idempotent-replayed': {
+                type: 'string',
+                enum: ['true'],
+                description: 'Present when this is the first answer to the same Idempotency-Key again',
+              },
+            },
+          }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_json',
+            'invalid_request',
+            'invalid_idempotency_key',
+            'unauthorized',
+            'idempotency_key_in_progress',
+            'payload_too_large',
+            'unsupported_media_type',
+            'idempotency_key_reused',
+            'rate_limited',
+            'database_unavailable',
+            'overloaded',
+          ),
         },
       },
     },
@@ -67,7 +89,17 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       schema: {
         summary: 'Read one caption',
         params: captionParams,
-        response: { 200: captionResource, 400: errorResponse, 401: errorResponse, 404: errorResponse },
+        response: {
+          200: captionResource.meta({ description: 'The caption' }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_url',
+            'unauthorized',
+            'not_found',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
       },
     },
     async (request) => toCaptionResource(await getCaption(deps, request.params.id, request.caller)),
@@ -79,7 +111,16 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       schema: {
         summary: 'List captions, newest first',
         querystring: listCaptionsQuery,
-        response: { 200: captionList, 400: errorResponse, 401: errorResponse },
+        response: {
+          200: captionList,
+          ...errorResponses(
+            'validation_failed',
+            'invalid_cursor',
+            'unauthorized',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
       },
     },
     async (request) => {

@@ -72,6 +72,24 @@ export const createCaptionBody = z.strictObject(
 )
 export type CreateCaptionInput = z.infer<typeof createCaptionBody>
 
+/**
+ * The headers POST /captions reads, for the OpenAPI document. Every value passes here: the key is
+ * checked by the service (`invalid_idempotency_key`), where a key sent twice can be seen.
+ */
+export const createCaptionHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'Makes a retried create safe: the same key and body within 24 hours return the first answer ' +
+        'again; 1 to 255 printable ASCII characters, sent once',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7e]+$',
+    }),
+})
+
 export const captionParams = z.object({
   id: z.uuid({ error: 'must be a caption id (a UUID)' }),
 })
@@ -105,7 +123,12 @@ export const captionResource = z
   .meta({ id: 'Caption' })
 export type CaptionResource = z.infer<typeof captionResource>
 
-export const captionList = z.object({
-  items: z.array(captionResource),
-  nextCursor: z.string().nullable(),
-})
+export const captionList = z
+  .object({
+    items: z.array(captionResource),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'CaptionPage', description: 'A page of captions, newest first' })
