@@ -52,6 +52,11 @@ export const openApiPlugin = fp(
           },
         },
         security: [{ callerToken: [] }],
+        tags: [
+          { name: 'captions', description: "Callers' API: create, read and list captions" },
+          { name: 'webhooks', description: 'What GoAPI calls as a task moves' },
+          { name: 'health', description: 'Kubernetes probes' },
+        ],
       },
       transform: jsonSchemaTransform,
       transformObject: (documentObject) =>

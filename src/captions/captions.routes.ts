@@ -39,6 +39,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       },
       schema: {
         summary: 'Caption an image',
+        tags: ['captions'],
         description:
           'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
           'With an Idempotency-Key, the same key and body within 24 hours return the first answer again.',
@@ -88,6 +89,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: 'Read one caption',
+        tags: ['captions'],
         params: captionParams,
         response: {
           200: captionResource.meta({ description: 'The caption' }),
@@ -110,6 +112,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: 'List captions, newest first',
+        tags: ['captions'],
         querystring: listCaptionsQuery,
         response: {
           200: captionList,

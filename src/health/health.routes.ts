@@ -30,6 +30,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: r
       config: notShed,
       schema: {
         summary: 'Liveness: the process answers',
+        tags: ['health'],
         security: [],
         response: { 200: z.object({ status: z.literal('ok') }) },
       },
@@ -41,6 +42,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ db: Db; expectedMigrations: r
 
   const readyzSchema = {
     summary: 'Readiness: the database answers and every migration is applied',
+    tags: ['health'],
     security: [],
     response: {
       200: readiness,
