@@ -4,6 +4,7 @@ import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
 import { errorResponses, InvalidIdempotencyKey, RateLimited } from '../errors.js'
+import { captionLog } from './caption-log.js'
 import {
   captionList,
   captionParams,
@@ -79,6 +80,8 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         { ...deps, log: request.log },
         { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
       )
+      // The request's own lines (Fastify's "request completed" among them) name the caption from here on.
+      request.log = reply.log = captionLog(request.log, result.body)
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
     },
@@ -104,7 +107,13 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         },
       },
     },
-    async (request) => toCaptionResource(await getCaption(deps, request.params.id, request.caller)),
+    async (request, reply) => {
+      // Named before the read, so a 404 names the id asked for; GoAPI's task id is added once read.
+      request.log = reply.log = captionLog(request.log, { id: request.params.id })
+      const caption = await getCaption(deps, request.params.id, request.caller)
+      request.log = reply.log = captionLog(request.log, caption)
+      return toCaptionResource(caption)
+    },
   )
 
   app.get(
