@@ -108,9 +108,8 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       },
     },
     async (request, reply) => {
-      // Named before the read, so a 404 names the id asked for; GoAPI's task id is added once read.
-      request.log = reply.log = captionLog(request.log, { id: request.params.id })
       const caption = await getCaption(deps, request.params.id, request.caller)
+      // The request's own lines, Fastify's "request completed" among them, name the caption and its task.
       request.log = reply.log = captionLog(request.log, caption)
       return toCaptionResource(caption)
     },
