@@ -200,6 +200,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /**
+                         * Format: uri
+                         * @description The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form
+                         */
                         imageUrl: string;
                         /**
                          * @default Descriptive
@@ -211,7 +215,12 @@ export interface paths {
                          * @enum {string}
                          */
                         captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
+                        /**
+                         * Format: uri
+                         * @description Where the caption.completed or caption.failed event is posted when the caption finishes
+                         */
                         callbackUrl?: string;
+                        /** @description Any JSON object up to 16 KiB, returned as given */
                         metadata?: {
                             [key: string]: unknown;
                         };

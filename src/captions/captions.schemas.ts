@@ -49,14 +49,24 @@ export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[
 
 export const createCaptionBody = z.strictObject(
   {
-    imageUrl: httpUrl,
+    imageUrl: httpUrl.meta({
+      format: 'uri',
+      description: 'The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form',
+    }),
     promptStyle: z
       .enum(PROMPT_STYLES, { error: `must be one of: ${PROMPT_STYLES.map((s) => `"${s}"`).join(', ')}` })
       .default('Descriptive'),
     captionLength: captionLengthSchema.default('any'),
-    callbackUrl: httpUrl.optional(),
+    callbackUrl: httpUrl
+      .meta({
+        format: 'uri',
+        description:
+          'Where the caption.completed or caption.failed event is posted when the caption finishes',
+      })
+      .optional(),
     metadata: z
       .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+      .meta({ description: 'Any JSON object up to 16 KiB, returned as given' })
       // First, and the end of the checks when it fails: the ones after it walk the whole value.
       .refine((value) => nestingDepth(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH, {
         error: `must nest at most ${MAX_METADATA_DEPTH} levels`,
