@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { getHeapStatistics } from 'node:v8'
 import rateLimit from '@fastify/rate-limit'
 import sensible from '@fastify/sensible'
-import swagger from '@fastify/swagger'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
@@ -15,6 +14,7 @@ import { healthRoutes } from './health/health.routes.js'
 import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
 import { metricsPlugin } from './metrics.js'
+import { openApiPlugin } from './openapi.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
 
 // Replies carry the catalog's codes in lower snake case (see toErrorBody).
@@ -82,10 +82,8 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   // Only routes that ask for it are limited (POST /captions); the hook runs after the caller is known.
   await app.register(rateLimit, { global: false, hook: 'preParsing' })
   app.decorateRequest('caller', '')
-  await app.register(swagger, {
-    openapi: { info: { title: 'caption-service', version: '1.0.0' } },
-    transform: jsonSchemaTransform,
-  })
+  // Before every route, so each one's schemas reach the OpenAPI document.
+  await app.register(openApiPlugin)
   await app.register(metricsPlugin, { metrics: deps.metrics, sql: deps.sql })
   const expectedMigrations = await migrationNames()
 
@@ -96,7 +94,6 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
   await app.register(webhooksRoutes, { deps })
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
 
   return app
 }

@@ -67,7 +67,82 @@ export const errorResponse = z
     code: z.string(),
     details: z.array(z.object({ field: z.string(), message: z.string() })),
   })
-  .meta({ id: 'Error' })
+  .meta({
+    id: 'Error',
+    description:
+      'The one error shape: a stable `code`, and `details` naming each field at fault (else empty)',
+  })
+
+/**
+ * Every code a request can be refused with, its HTTP status and what it means: the source of the error
+ * responses each route lists in the OpenAPI document (`errorResponses`). The catalog's own errors above
+ * are checked against it by test/unit/error-catalog.test.ts.
+ */
+export const REQUEST_ERRORS = {
+  validation_failed: {
+    status: 400,
+    meaning: 'a field, parameter or header is invalid; `details` names each',
+  },
+  invalid_json: { status: 400, meaning: 'the body is not valid JSON' },
+  invalid_url: { status: 400, meaning: 'the request path is malformed (bad percent-encoding)' },
+  invalid_request: { status: 400, meaning: 'the request cannot be read (a wrong Content-Length, say)' },
+  invalid_cursor: { status: 400, meaning: 'the cursor was not issued by this service' },
+  invalid_idempotency_key: { status: 400, meaning: 'Idempotency-Key is malformed or sent twice' },
+  invalid_webhook_payload: { status: 400, meaning: 'the body is not a GoAPI task delivery' },
+  unauthorized: { status: 401, meaning: 'no valid caller token (WWW-Authenticate says which)' },
+  webhook_unauthorized: { status: 401, meaning: 'x-webhook-secret is missing or wrong; nothing was written' },
+  not_found: { status: 404, meaning: 'no such caption for this caller' },
+  route_not_found: { status: 404, meaning: 'no route has this path' },
+  method_not_allowed: { status: 405, meaning: 'the path exists under other methods, listed in Allow' },
+  idempotency_key_in_progress: {
+    status: 409,
+    meaning: 'a request with this Idempotency-Key is still being processed; retry after Retry-After',
+  },
+  payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB' },
+  unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
+  idempotency_key_reused: { status: 422, meaning: 'this Idempotency-Key came with a different body' },
+  rate_limited: {
+    status: 429,
+    meaning: "the caller's per-minute allowance is spent; retry after Retry-After",
+  },
+  internal_error: { status: 500, meaning: 'something went wrong on our side (no details are given)' },
+  database_unavailable: { status: 503, meaning: 'the database is unreachable; retry after Retry-After' },
+  overloaded: { status: 503, meaning: 'this replica is shedding load; retry after Retry-After' },
+} as const satisfies Record<string, { status: number; meaning: string }>
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS
+
+const RETRY_AFTER_HEADER = {
+  'retry-after': { type: 'integer', description: 'Seconds to wait before trying again' },
+}
+/** Response headers an error status carries, for the OpenAPI document. */
+const ERROR_HEADERS: Record<number, Record<string, unknown>> = {
+  401: {
+    'www-authenticate': { type: 'string', description: 'The scheme and realm a caller token must use' },
+  },
+  409: RETRY_AFTER_HEADER,
+  429: RETRY_AFTER_HEADER,
+  503: RETRY_AFTER_HEADER,
+}
+
+/**
+ * A route's error responses, by status, from the codes it can answer with: each status is the one
+ * error shape, described by the codes it may carry. `internal_error` (500) is always among them.
+ */
+export function errorResponses(...codes: RequestErrorCode[]): Record<number, typeof errorResponse> {
+  const byStatus = new Map<number, RequestErrorCode[]>()
+  for (const code of new Set([...codes, 'internal_error' as const])) {
+    const { status } = REQUEST_ERRORS[code]
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, statusCodes]) => {
+      const lines = statusCodes.map((code) => `- \`${code}\`: ${REQUEST_ERRORS[code].meaning}`)
+      const description = `${STATUS_NAMES[status]}, with one of these codes:\n${lines.join('\n')}`
+      const headers = ERROR_HEADERS[status]
+      return [status, errorResponse.meta(headers ? { description, headers } : { description })]
+    }),
+  )
+}
 
 /** Why a caption failed: the `error` a finished caption carries, `{ code, message }`. */
 export interface CaptionFailure {

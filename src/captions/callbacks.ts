@@ -1,6 +1,7 @@
 import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
 import { addMs, backoffDelay, CALLBACK_RETRY } from '../lib/backoff.js'
+import { captionLog } from './caption-log.js'
 import { findCaption, finishLeasedStep, updateWhileLeased } from './captions.repository.js'
 import { toCaptionResource } from './captions.service.js'
 
@@ -27,7 +28,7 @@ export async function deliverCallback(
     await finishLeasedStep(sql, captionId, owner)
     return
   }
-  const log = deps.log.child({ captionId })
+  const log = captionLog(deps.log, caption)
   if (caption.callbackAttempts >= CALLBACK_MAX_ATTEMPTS) {
     // The last attempt was cut short by a shutdown or a crash; it counted all the same.
     log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')

@@ -297,21 +297,31 @@ export async function findTaskOwnership(
   sql: Sql,
   captionId: string,
   goapiTaskId: string,
-): Promise<{ captionExists: boolean; captionTaskId: string | null; taskOwner: string | null }> {
-  const { rows } = await sql.query<{ caption_task_id: string | null; exists: boolean; owner: string | null }>(
-    {
-      name: 'find-task-ownership',
-      text: `SELECT (SELECT goapi_task_id FROM captions WHERE id = $1) AS caption_task_id,
+): Promise<{
+  captionExists: boolean
+  captionTaskId: string | null
+  taskOwner: string | null
+  caller: string | null
+}> {
+  const { rows } = await sql.query<{
+    caption_task_id: string | null
+    exists: boolean
+    owner: string | null
+    caller: string | null
+  }>({
+    name: 'find-task-ownership',
+    text: `SELECT (SELECT goapi_task_id FROM captions WHERE id = $1) AS caption_task_id,
         EXISTS (SELECT 1 FROM captions WHERE id = $1) AS exists,
+        (SELECT caller FROM captions WHERE id = $1) AS caller,
         (SELECT id FROM captions WHERE goapi_task_id = $2) AS owner`,
-      values: [captionId, goapiTaskId],
-    },
-  )
+    values: [captionId, goapiTaskId],
+  })
   const row = rows[0]
   return {
     captionExists: row?.exists ?? false,
     captionTaskId: row?.caption_task_id ?? null,
     taskOwner: row?.owner ?? null,
+    caller: row?.caller ?? null,
   }
 }
 

@@ -3,12 +3,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponse, InvalidIdempotencyKey, RateLimited } from '../errors.js'
+import { errorResponses, InvalidIdempotencyKey, RateLimited } from '../errors.js'
+import { captionLog } from './caption-log.js'
 import {
   captionList,
   captionParams,
   captionResource,
   createCaptionBody,
+  createCaptionHeaders,
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
@@ -38,16 +40,38 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       },
       schema: {
         summary: 'Caption an image',
+        tags: ['captions'],
+        description:
+          'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
+          'With an Idempotency-Key, the same key and body within 24 hours return the first answer again.',
+        headers: createCaptionHeaders,
         body: createCaptionBody,
         response: {
-          202: captionResource,
-          400: errorResponse,
-          401: errorResponse,
-          409: errorResponse,
-          413: errorResponse,
-          415: errorResponse,
-          422: errorResponse,
-          429: errorResponse,
+          202: captionResource.meta({
+            description: 'Accepted: the caption, to read again at Location until it is completed or failed',
+            headers: {
+              location: { type: 'string', description: 'The caption: /captions/{id}' },
+              'idempotent-replayed': {
+                type: 'string',
+                enum: ['true'],
+                description: 'Present when this is the first answer to the same Idempotency-Key again',
+              },
+            },
+          }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_json',
+            'invalid_request',
+            'invalid_idempotency_key',
+            'unauthorized',
+            'idempotency_key_in_progress',
+            'payload_too_large',
+            'unsupported_media_type',
+            'idempotency_key_reused',
+            'rate_limited',
+            'database_unavailable',
+            'overloaded',
+          ),
         },
       },
     },
@@ -56,6 +80,8 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         { ...deps, log: request.log },
         { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
       )
+      // The request's own lines (Fastify's "request completed" among them) name the caption from here on.
+      request.log = reply.log = captionLog(request.log, result.body)
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
     },
@@ -66,11 +92,27 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: 'Read one caption',
+        tags: ['captions'],
         params: captionParams,
-        response: { 200: captionResource, 400: errorResponse, 401: errorResponse, 404: errorResponse },
+        response: {
+          200: captionResource.meta({ description: 'The caption' }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_url',
+            'unauthorized',
+            'not_found',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
       },
     },
-    async (request) => toCaptionResource(await getCaption(deps, request.params.id, request.caller)),
+    async (request, reply) => {
+      const caption = await getCaption(deps, request.params.id, request.caller)
+      // The request's own lines, Fastify's "request completed" among them, name the caption and its task.
+      request.log = reply.log = captionLog(request.log, caption)
+      return toCaptionResource(caption)
+    },
   )
 
   app.get(
@@ -78,8 +120,18 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: 'List captions, newest first',
+        tags: ['captions'],
         querystring: listCaptionsQuery,
-        response: { 200: captionList, 400: errorResponse, 401: errorResponse },
+        response: {
+          200: captionList,
+          ...errorResponses(
+            'validation_failed',
+            'invalid_cursor',
+            'unauthorized',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
       },
     },
     async (request) => {

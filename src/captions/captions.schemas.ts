@@ -49,14 +49,24 @@ export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[
 
 export const createCaptionBody = z.strictObject(
   {
-    imageUrl: httpUrl,
+    imageUrl: httpUrl.meta({
+      format: 'uri',
+      description: 'The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form',
+    }),
     promptStyle: z
       .enum(PROMPT_STYLES, { error: `must be one of: ${PROMPT_STYLES.map((s) => `"${s}"`).join(', ')}` })
       .default('Descriptive'),
     captionLength: captionLengthSchema.default('any'),
-    callbackUrl: httpUrl.optional(),
+    callbackUrl: httpUrl
+      .meta({
+        format: 'uri',
+        description:
+          'Where the caption.completed or caption.failed event is posted when the caption finishes',
+      })
+      .optional(),
     metadata: z
       .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+      .meta({ description: 'Any JSON object up to 16 KiB, returned as given' })
       // First, and the end of the checks when it fails: the ones after it walk the whole value.
       .refine((value) => nestingDepth(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH, {
         error: `must nest at most ${MAX_METADATA_DEPTH} levels`,
@@ -71,6 +81,24 @@ export const createCaptionBody = z.strictObject(
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },
 )
 export type CreateCaptionInput = z.infer<typeof createCaptionBody>
+
+/**
+ * The headers POST /captions reads, for the OpenAPI document. Every value passes here: the key is
+ * checked by the service (`invalid_idempotency_key`), where a key sent twice can be seen.
+ */
+export const createCaptionHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'Makes a retried create safe: the same key and body within 24 hours return the first answer ' +
+        'again; 1 to 255 printable ASCII characters, sent once',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7e]+$',
+    }),
+})
 
 export const captionParams = z.object({
   id: z.uuid({ error: 'must be a caption id (a UUID)' }),
@@ -105,7 +133,12 @@ export const captionResource = z
   .meta({ id: 'Caption' })
 export type CaptionResource = z.infer<typeof captionResource>
 
-export const captionList = z.object({
-  items: z.array(captionResource),
-  nextCursor: z.string().nullable(),
-})
+export const captionList = z
+  .object({
+    items: z.array(captionResource),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'CaptionPage', description: 'A page of captions, newest first' })

@@ -1,6 +1,7 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import { addMs, backoffDelay } from '../lib/backoff.js'
+import { captionLog } from './caption-log.js'
 import { findCaption, finishLeasedStep } from './captions.repository.js'
 import { TERMINAL_STATUSES } from './statuses.js'
 import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
@@ -13,17 +14,17 @@ import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
  */
 export async function pollCaption(deps: ServiceDeps, captionId: string): Promise<void> {
   const { sql, workerId: owner } = deps
-  const log = deps.log.child({ captionId })
   const caption = await findCaption(sql, captionId)
   if (!caption || TERMINAL_STATUSES.includes(caption.status) || !caption.goapiTaskId) {
     await finishLeasedStep(sql, captionId, owner)
     return
   }
+  const log = captionLog(deps.log, caption)
   const outcome = await deps.goapi.getTask(caption.goapiTaskId)
   if (outcome.kind === 'found') {
     await applyTaskUpdate(deps, captionId, outcome.task)
   } else if (outcome.kind === 'not_found' && caption.notFoundPolls >= 1) {
-    log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI no longer knows the task; the caption fails')
+    log.warn('GoAPI no longer knows the task; the caption fails')
     await failUnfinishedCaption(
       deps,
       captionId,
@@ -33,9 +34,9 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
     await finishLeasedStep(sql, captionId, owner, { notFoundPolls: { increment: 1 } })
     return
   } else if (outcome.kind === 'not_found') {
-    log.warn({ goapiTaskId: caption.goapiTaskId }, 'GoAPI does not know the task; asking once more')
+    log.warn('GoAPI does not know the task; asking once more')
   } else {
-    log.warn({ goapiTaskId: caption.goapiTaskId, outcome }, 'GoAPI could not tell how the task stands')
+    log.warn({ outcome }, 'GoAPI could not tell how the task stands')
   }
 
   const now = deps.clock.now()
@@ -45,10 +46,7 @@ export async function pollCaption(deps: ServiceDeps, captionId: string): Promise
     return
   }
   if (current.deadlineAt && now >= current.deadlineAt) {
-    log.warn(
-      { goapiTaskId: caption.goapiTaskId },
-      'caption deadline passed without a final answer from GoAPI',
-    )
+    log.warn('caption deadline passed without a final answer from GoAPI')
     await failUnfinishedCaption(deps, captionId, captionFailures.timeout(deps.work.deadlineMs), now)
     await finishLeasedStep(sql, captionId, owner)
     return

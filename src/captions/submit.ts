@@ -2,6 +2,7 @@ import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import type { GoapiTask } from '../goapi/task.js'
 import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
+import { captionLog } from './caption-log.js'
 import { type CaptionRow, findCaption, finishLeasedStep, updateWhileLeased } from './captions.repository.js'
 import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
 import { webhookSecretFor } from './webhook-secret.js'
@@ -35,8 +36,8 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
       await finishLeasedStep(sql, captionId, owner, { nextAttemptAt: resubmitAt })
       return
     }
-    deps.log.warn(
-      { captionId, submittedAt: caption.submittedAt },
+    captionLog(deps.log, caption).warn(
+      { submittedAt: caption.submittedAt },
       'no sign of the earlier GoAPI task: sending again',
     )
   }
@@ -64,7 +65,7 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
  */
 export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
   const { sql, workerId: owner } = deps
-  const log = deps.log.child({ captionId: caption.id })
+  const log = captionLog(deps.log, caption)
   const outcome = await deps.goapi.createTask({
     imageUrl: caption.imageUrl,
     promptStyle: caption.promptStyle,
@@ -75,12 +76,10 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
   const now = deps.clock.now()
   switch (outcome.kind) {
     case 'created': {
-      log.info({ goapiTaskId: outcome.task.task_id }, 'GoAPI task created')
+      const taskLog = captionLog(log, { id: caption.id, goapiTaskId: outcome.task.task_id })
+      taskLog.info('GoAPI task created')
       if (!hasWebhookEndpoint(outcome.task)) {
-        log.warn(
-          { goapiTaskId: outcome.task.task_id },
-          'GoAPI dropped the webhook endpoint; polling will follow the task',
-        )
+        taskLog.warn('GoAPI dropped the webhook endpoint; polling will follow the task')
       }
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
       if (moved.outcome === 'applied') return moved.caption

@@ -1,6 +1,7 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
+import { captionLog } from './caption-log.js'
 import { type CaptionRow, failCaption, type TaskUpdate } from './captions.repository.js'
 import { type CaptionStatus, isTerminal } from './statuses.js'
 
@@ -21,14 +22,17 @@ export async function applyTaskUpdate(
   // GoAPI's phases are the caption's statuses from `pending` on.
   const status: CaptionStatus | undefined = mapGoapiStatus(task.status)
   if (status === undefined) {
-    deps.log.info({ captionId, goapiStatus: task.status }, 'GoAPI status not acted on')
+    captionLog(deps.log, { id: captionId, goapiTaskId: task.task_id }).info(
+      { goapiStatus: task.status },
+      'GoAPI status not acted on',
+    )
     return { outcome: 'unchanged' }
   }
   const now = deps.clock.now()
   const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
   const caption = await deps.advances.advance({ captionId, update, ...options })
   if (caption === undefined) return { outcome: 'unchanged' }
-  deps.log.info({ captionId, goapiTaskId: task.task_id, status: update.status }, 'caption moved forward')
+  captionLog(deps.log, caption).info({ status: update.status }, 'caption moved forward')
   if (isTerminal(update.status)) finished(deps, update.status, update.error?.code)
   return { outcome: 'applied', caption }
 }

@@ -6,10 +6,12 @@ import type { Sql } from '../db/pool.js'
 
 const READINESS_TIMEOUT_MS = 2_000
 
-const readiness = z.object({
-  status: z.enum(['ready', 'not_ready']),
-  checks: z.object({ database: z.string(), migrations: z.string() }),
-})
+const readiness = z
+  .object({
+    status: z.enum(['ready', 'not_ready']),
+    checks: z.object({ database: z.string(), migrations: z.string() }),
+  })
+  .meta({ id: 'Readiness' })
 
 /**
  * `/healthz`: the process answers (liveness; never touches the database, so a database outage does
@@ -24,13 +26,32 @@ export const healthRoutes: FastifyPluginAsyncZod<{
   const notShed = { pressureHandler: () => undefined }
   app.get(
     '/healthz',
-    { config: notShed, schema: { response: { 200: z.object({ status: z.literal('ok') }) } } },
+    {
+      config: notShed,
+      schema: {
+        summary: 'Liveness: the process answers',
+        tags: ['health'],
+        security: [],
+        response: { 200: z.object({ status: z.literal('ok') }) },
+      },
+    },
     async () => ({
       status: 'ok' as const,
     }),
   )
 
-  app.get('/readyz', { schema: { response: { 200: readiness, 503: readiness } } }, async (request, reply) => {
+  const readyzSchema = {
+    summary: 'Readiness: the database answers and every migration is applied',
+    tags: ['health'],
+    security: [],
+    response: {
+      200: readiness,
+      503: readiness.meta({
+        description: 'Not ready: the database is unreachable or not migrated, or shutting down',
+      }),
+    },
+  }
+  app.get('/readyz', { schema: readyzSchema }, async (request, reply) => {
     let applied: Set<string>
     try {
       applied = await withTimeout(appliedMigrationNames(sql), READINESS_TIMEOUT_MS)

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponse } from '../errors.js'
+import { errorResponses } from '../errors.js'
 import { receiveWebhook } from './webhooks.service.js'
 
 export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = async (app, { deps }) => {
@@ -10,6 +10,11 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
     {
       schema: {
         summary: "GoAPI's task webhook",
+        tags: ['webhooks'],
+        description:
+          'GoAPI posts `{ timestamp, data: <task> }` as a task moves. Answered 2xx only after the change is ' +
+          'committed; duplicated and stale deliveries are acknowledged and change nothing.',
+        security: [{ goapiWebhookSecret: [] }],
         // The body is checked inside, after the secret: a forged delivery learns nothing about its shape.
         body: z.unknown(),
         response: {
@@ -17,9 +22,16 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
             received: z.literal(true),
             outcome: z.enum(['applied', 'unchanged', 'unknown_task']),
           }),
-          400: errorResponse,
-          401: errorResponse,
-          503: errorResponse,
+          ...errorResponses(
+            'invalid_webhook_payload',
+            'invalid_json',
+            'invalid_request',
+            'webhook_unauthorized',
+            'payload_too_large',
+            'unsupported_media_type',
+            'database_unavailable',
+            'overloaded',
+          ),
         },
       },
       // Refusals are counted too (a forged delivery is worth an alert), body-parser refusals included.

@@ -1,3 +1,4 @@
+import { captionLog } from '../captions/caption-log.js'
 import { findTaskOwnership } from '../captions/captions.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import { captionIdFromSecret } from '../captions/webhook-secret.js'
@@ -30,19 +31,27 @@ export async function receiveWebhook(
   }
   const task = parsed.data
 
-  const context = { captionId, goapiTaskId: task.task_id, goapiStatus: task.status }
+  const context = { goapiStatus: task.status }
   // One conditional statement authenticates the task against the caption and applies it; only when it
   // moved nothing is the caption read, to tell a duplicate from a task that is not this caption's.
-  const { outcome } = await applyTaskUpdate(deps, captionId, task)
-  if (outcome === 'unchanged') {
+  const update = await applyTaskUpdate(deps, captionId, task)
+  let caller = update.outcome === 'applied' ? update.caption.caller : undefined
+  if (update.outcome === 'unchanged') {
     const ownership = await findTaskOwnership(deps.sql, captionId, task.task_id)
     if (ownership.taskOwner !== null && ownership.taskOwner !== captionId) throw new WebhookUnauthorized()
+    caller = ownership.caller ?? undefined
     const foreign = ownership.captionTaskId !== null && ownership.captionTaskId !== task.task_id
     if (!ownership.captionExists || foreign) {
-      deps.log.warn(context, 'webhook for a task no caption knows; acknowledged, nothing changed')
+      captionLog(deps.log, { id: captionId, goapiTaskId: task.task_id, caller }).warn(
+        context,
+        'webhook for a task no caption knows; acknowledged, nothing changed',
+      )
       return 'unknown_task'
     }
   }
-  deps.log.info({ ...context, outcome }, 'webhook received')
-  return outcome
+  captionLog(deps.log, { id: captionId, goapiTaskId: task.task_id, caller }).info(
+    { ...context, outcome: update.outcome },
+    'webhook received',
+  )
+  return update.outcome
 }

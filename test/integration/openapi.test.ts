@@ -1,27 +1,209 @@
+import { compileErrors, dereference, validate } from '@readme/openapi-parser'
+import type { OpenAPIV3_1 } from 'openapi-types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REQUEST_ERRORS } from '../../src/errors.js'
+import { authEnv, bearer, uniqueImageUrl } from '../helpers/callers.js'
+import { servedRoutes } from '../helpers/routes.js'
 import { startTestService, type TestService } from '../helpers/service.js'
+
+type Document = OpenAPIV3_1.Document
+type Operation = OpenAPIV3_1.OperationObject
+
+/** Served but not part of the API the document describes. */
+const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/]
+
+/** Every status each operation answers with; routes added later fail the "every route" test until listed. */
+const EXPECTED_STATUSES: Record<string, string[]> = {
+  'get /healthz': ['200'],
+  'get /readyz': ['200', '503'],
+  'post /captions': ['202', '400', '401', '409', '413', '415', '422', '429', '500', '503'],
+  'get /captions': ['200', '400', '401', '500', '503'],
+  'get /captions/{id}': ['200', '400', '401', '404', '500', '503'],
+  'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
+}
+
+const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
+
+function operations(document: Document): [string, Operation][] {
+  return Object.entries(document.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item ?? {})
+      .filter(([method]) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+      .map(([method, operation]) => [`${method} ${path}`, operation as Operation] as [string, Operation]),
+  )
+}
 
 describe('GET /openapi.json', () => {
   let service: TestService
+  let document: Document
   beforeAll(async () => {
-    service = await startTestService()
-  })
-  afterAll(async () => {
-    await service.close()
-  })
-
-  it('when the document is read, then it describes the captions API from the same schemas the routes use', async () => {
+    service = await startTestService({ env: authEnv(['alice']) })
     const response = await service.app.inject({ method: 'GET', url: '/openapi.json' })
     expect(response.statusCode).toBe(200)
-    const document = response.json()
-    expect(document.openapi).toMatch(/^3\./)
-    expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/captions', '/captions/{id}', '/webhooks/goapi', '/healthz', '/readyz']),
+    document = response.json()
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  it('when the document is validated by an OpenAPI parser, then it is valid OpenAPI 3.1', async () => {
+    expect(document.openapi).toBe('3.1.0')
+    const result = await validate(structuredClone(document) as never)
+    expect(result.valid ? 'valid' : compileErrors(result)).toBe('valid')
+  })
+
+  it('when the document is dereferenced, then every $ref resolves and no reference is left', async () => {
+    const dereferenced = await dereference(structuredClone(document) as never)
+    expect(JSON.stringify(dereferenced)).not.toContain('"$ref"')
+    const names = [...JSON.stringify(document).matchAll(/#\/components\/schemas\/(\w+)/g)].map((m) => m[1])
+    expect(names.length).toBeGreaterThan(0)
+    for (const name of names) expect(document.components?.schemas).toHaveProperty(name as string)
+  })
+
+  it('when the app serves a route, then the document lists it with that method', () => {
+    const documented = new Set(operations(document).map(([key]) => key))
+    const served = servedRoutes(service.app)
+      .filter((route) => !UNDOCUMENTED.some((pattern) => pattern.test(route.url)))
+      .flatMap((route) =>
+        route.methods
+          .filter((method) => method !== 'HEAD')
+          .map((m) => `${m.toLowerCase()} ${openApiPath(route.url)}`),
+      )
+    expect(served.length).toBeGreaterThan(0)
+    expect([...documented].sort()).toEqual([...new Set(served)].sort())
+  })
+
+  it('when an operation is documented, then it lists every status the route answers with', () => {
+    const listed = Object.fromEntries(
+      operations(document).map(([key, operation]) => [key, Object.keys(operation.responses ?? {}).sort()]),
     )
-    const post = document.paths['/captions'].post
-    const body = post.requestBody.content['application/json'].schema
+    expect(listed).toEqual(
+      Object.fromEntries(
+        Object.entries(EXPECTED_STATUSES).map(([key, statuses]) => [key, [...statuses].sort()]),
+      ),
+    )
+  })
+
+  it('when an operation answers an error status, then it is the one Error shape and names its codes', () => {
+    for (const [key, operation] of operations(document)) {
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        if (Number(status) < 400 || key === 'get /readyz') continue
+        const answer = response as OpenAPIV3_1.ResponseObject
+        expect(answer.content?.['application/json']?.schema, `${key} ${status}`).toEqual({
+          $ref: '#/components/schemas/Error',
+        })
+        const codes = [...answer.description.matchAll(/^- `(\w+)`/gm)].map((match) => match[1] as string)
+        expect(codes.length, `${key} ${status}`).toBeGreaterThan(0)
+        for (const code of codes) {
+          expect(REQUEST_ERRORS[code as keyof typeof REQUEST_ERRORS]?.status, `${key} ${code}`).toBe(
+            Number(status),
+          )
+        }
+      }
+    }
+    const errorShape = document.components?.schemas?.Error as OpenAPIV3_1.SchemaObject
+    expect([...(errorShape.required ?? [])].sort()).toEqual([
+      'code',
+      'details',
+      'error',
+      'message',
+      'statusCode',
+    ])
+  })
+
+  it('when a route is on the captions API, then it asks for a caller token; the webhook asks for its secret', () => {
+    expect(document.components?.securitySchemes?.callerToken).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    })
+    expect(document.components?.securitySchemes?.goapiWebhookSecret).toMatchObject({
+      type: 'apiKey',
+      in: 'header',
+      name: 'x-webhook-secret',
+    })
+    expect(document.security).toEqual([{ callerToken: [] }])
+    const byKey = Object.fromEntries(operations(document))
+    for (const [key, operation] of Object.entries(byKey)) {
+      if (key.includes(' /captions')) expect(operation.security, key).toBeUndefined()
+    }
+    expect(byKey['post /webhooks/goapi']?.security).toEqual([{ goapiWebhookSecret: [] }])
+    expect(byKey['get /healthz']?.security).toEqual([])
+    expect(byKey['get /readyz']?.security).toEqual([])
+  })
+
+  it('when POST /captions is read, then it describes its body, the Idempotency-Key header and Location', () => {
+    const post = document.paths?.['/captions']?.post as Operation
+    const body = (post.requestBody as OpenAPIV3_1.RequestBodyObject).content['application/json']
+      ?.schema as OpenAPIV3_1.SchemaObject
     expect(body.required).toEqual(['imageUrl'])
-    expect(body.properties.promptStyle.enum).toContain('Descriptive (Casual)')
-    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['202', '400', '401', '429']))
+    const promptStyle = body.properties?.promptStyle as OpenAPIV3_1.SchemaObject
+    expect(promptStyle.enum).toContain('Descriptive (Casual)')
+    expect(post.parameters).toContainEqual(
+      expect.objectContaining({
+        in: 'header',
+        name: 'idempotency-key',
+        required: false,
+        schema: expect.objectContaining({ type: 'string', maxLength: 255 }),
+      }),
+    )
+    const accepted = post.responses?.['202'] as OpenAPIV3_1.ResponseObject
+    expect(accepted.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Caption' })
+    expect(accepted.headers).toHaveProperty('location')
+    const limited = post.responses?.['429'] as OpenAPIV3_1.ResponseObject
+    expect(limited.headers).toHaveProperty('retry-after')
+  })
+
+  it('when the service answers requests, then each status it sends is one the document lists for that route', async () => {
+    const answers = [
+      ['post /captions', await service.app.inject({ method: 'POST', url: '/captions', payload: {} })],
+      [
+        'post /captions',
+        await service.app.inject({
+          method: 'POST',
+          url: '/captions',
+          headers: bearer('alice'),
+          payload: { imageUrl: uniqueImageUrl('openapi') },
+        }),
+      ],
+      [
+        'post /captions',
+        await service.app.inject({ method: 'POST', url: '/captions', headers: bearer('alice'), payload: {} }),
+      ],
+      [
+        'get /captions/{id}',
+        await service.app.inject({
+          url: '/captions/00000000-0000-4000-8000-000000000000',
+          headers: bearer('alice'),
+        }),
+      ],
+      ['get /captions', await service.app.inject({ url: '/captions?cursor=nope', headers: bearer('alice') })],
+      [
+        'post /webhooks/goapi',
+        await service.app.inject({ method: 'POST', url: '/webhooks/goapi', payload: {} }),
+      ],
+      ['get /readyz', await service.app.inject({ url: '/readyz' })],
+    ] as const
+    const byKey = Object.fromEntries(operations(document))
+    const statuses = answers.map(([key, reply]) => `${key} ${reply.statusCode}`)
+    expect(statuses).toEqual([
+      'post /captions 401',
+      'post /captions 202',
+      'post /captions 400',
+      'get /captions/{id} 404',
+      'get /captions 400',
+      'post /webhooks/goapi 401',
+      'get /readyz 200',
+    ])
+    for (const [key, reply] of answers) {
+      expect(Object.keys(byKey[key]?.responses ?? {}), key).toContain(String(reply.statusCode))
+    }
+  })
+
+  it('when /docs is asked for without a caller token, then it is served while the API still wants one', async () => {
+    const docs = await service.app.inject({ url: '/docs' })
+    expect(docs.statusCode).toBe(200)
+    expect(docs.headers['content-type']).toContain('text/html')
+    expect(docs.body).not.toMatch(/https?:\/\/(?!localhost)/)
+    expect((await service.app.inject({ url: '/docs/json' })).json()).toEqual(document)
+    expect((await service.app.inject({ url: '/captions' })).statusCode).toBe(401)
   })
 })

@@ -1,0 +1,689 @@
+/**
+ * caption-service's API as TypeScript types, generated from GET /openapi.json by openapi-typescript.
+ * Do not edit: run `npm run client:generate` after changing a route's schemas.
+ */
+
+export interface paths {
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process answers */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ok";
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: the database answers and every migration is applied */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Readiness"];
+                    };
+                };
+                /** @description Not ready: the database is unreachable or not migrated, or shutting down */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Readiness"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/captions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List captions, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["CaptionPage"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_cursor`: the cursor was not issued by this service
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Caption an image
+         * @description Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. With an Idempotency-Key, the same key and body within 24 hours return the first answer again.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uri
+                         * @description The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form
+                         */
+                        imageUrl: string;
+                        /**
+                         * @default Descriptive
+                         * @enum {string}
+                         */
+                        promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
+                        /**
+                         * @default any
+                         * @enum {string}
+                         */
+                        captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
+                        /**
+                         * Format: uri
+                         * @description Where the caption.completed or caption.failed event is posted when the caption finishes
+                         */
+                        callbackUrl?: string;
+                        /** @description Any JSON object up to 16 KiB, returned as given */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted: the caption, to read again at Location until it is completed or failed */
+                202: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The caption: /captions/{id} */
+                        location?: string;
+                        /** @description Present when this is the first answer to the same Idempotency-Key again */
+                        "idempotent-replayed"?: "true";
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Caption"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_json`: the body is not valid JSON
+                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+                 *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Conflict, with one of these codes:
+                 *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
+                 */
+                409: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large, with one of these codes:
+                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type, with one of these codes:
+                 *     - `unsupported_media_type`: the body is not application/json
+                 */
+                415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unprocessable Entity, with one of these codes:
+                 *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
+                 */
+                422: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Too Many Requests, with one of these codes:
+                 *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+                 */
+                429: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/captions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one caption */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The caption */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Caption"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/goapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * GoAPI's task webhook
+         * @description GoAPI posts `{ timestamp, data: <task> }` as a task moves. Answered 2xx only after the change is committed; duplicated and stale deliveries are acknowledged and change nothing.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            received: true;
+                            /** @enum {string} */
+                            outcome: "applied" | "unchanged" | "unknown_task";
+                        };
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `invalid_webhook_payload`: the body is not a GoAPI task delivery
+                 *     - `invalid_json`: the body is not valid JSON
+                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `webhook_unauthorized`: x-webhook-secret is missing or wrong; nothing was written
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large, with one of these codes:
+                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type, with one of these codes:
+                 *     - `unsupported_media_type`: the body is not application/json
+                 */
+                415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description The one error shape: a stable `code`, and `details` naming each field at fault (else empty) */
+        Error: {
+            statusCode: number;
+            error: string;
+            message: string;
+            code: string;
+            details: {
+                field: string;
+                message: string;
+            }[];
+        };
+        Caption: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "pending" | "processing" | "completed" | "failed";
+            imageUrl: string;
+            promptStyle: string;
+            captionLength: string;
+            caption: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            goapiTaskId: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            completedAt: string | null;
+        };
+        /** @description A page of captions, newest first */
+        CaptionPage: {
+            items: components["schemas"]["Caption"][];
+            /** @description Pass back as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ready" | "not_ready";
+            checks: {
+                database: string;
+                migrations: string;
+            };
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: {
+        /** @description The request's id (the caller's X-Request-Id when sane), on every log line about it */
+        RequestId: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export type operations = Record<string, never>;

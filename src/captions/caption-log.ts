@@ -1,0 +1,18 @@
+import type { FastifyBaseLogger } from 'fastify'
+
+/**
+ * The logger for lines about one caption: each carries the caption's id, GoAPI's task id once known,
+ * and the caller that owns it, so `jq 'select(.captionId=="…")'` tells a caption's whole story. A field
+ * the logger already carries (the caller, on a request's logger) is not bound twice.
+ */
+export function captionLog(
+  log: FastifyBaseLogger,
+  caption: { id: string; goapiTaskId?: string | null; caller?: string },
+): FastifyBaseLogger {
+  const bound = (log as { bindings?: () => Record<string, unknown> }).bindings?.() ?? {}
+  const fields: Record<string, string> = {}
+  if (bound.captionId === undefined) fields.captionId = caption.id
+  if (caption.goapiTaskId && bound.goapiTaskId === undefined) fields.goapiTaskId = caption.goapiTaskId
+  if (caption.caller && bound.caller === undefined) fields.caller = caption.caller
+  return Object.keys(fields).length > 0 ? log.child(fields) : log
+}

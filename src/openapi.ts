@@ -1,0 +1,107 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
+import type { OpenAPIV3_1 } from 'openapi-types'
+
+/** Where the interactive reference is served; its assets come from the package, not from a CDN. */
+export const DOCS_PREFIX = '/docs'
+
+const DESCRIPTION = `Turns image URLs into captions with GoAPI's Joycaption model: \`POST /captions\`, then read
+\`GET /captions/{id}\` until it is \`completed\` or \`failed\` (or get it at a \`callbackUrl\`).
+
+Callers send \`Authorization: Bearer <token>\` on every route unless a route says otherwise. Every error has
+one shape (\`Error\`) with a stable \`code\`; a path no route has answers 404 \`route_not_found\`, and a method
+the path does not take answers 405 \`method_not_allowed\` with \`Allow\`. Every answer carries \`X-Request-Id\`.`
+
+const REQUEST_ID_HEADER: OpenAPIV3_1.ReferenceObject = { $ref: '#/components/headers/RequestId' }
+
+/**
+ * The OpenAPI 3.1 document, built from every route's zod schemas as routes are added (routes added
+ * later are picked up by themselves), at `GET /openapi.json`, and the interactive reference at
+ * `GET /docs`. Schemas with an id (`.meta({ id })`) become `components.schemas` and are referenced.
+ * Routes are secured by a caller token unless they say otherwise (`security: []`).
+ */
+export const openApiPlugin = fp(
+  async (app: FastifyInstance) => {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: 'caption-service', version: '1.0.0', description: DESCRIPTION },
+        components: {
+          headers: {
+            RequestId: {
+              description:
+                "The request's id (the caller's X-Request-Id when sane), on every log line about it",
+              schema: { type: 'string' },
+            },
+          },
+          securitySchemes: {
+            callerToken: {
+              type: 'http',
+              scheme: 'bearer',
+              description: "The caller's token from API_TOKENS (not checked in the zero-setup mode)",
+            },
+            goapiWebhookSecret: {
+              type: 'apiKey',
+              in: 'header',
+              name: 'x-webhook-secret',
+              description: "The caption's own webhook secret, which GoAPI echoes on each delivery",
+            },
+          },
+        },
+        security: [{ callerToken: [] }],
+        tags: [
+          { name: 'captions', description: "Callers' API: create, read and list captions" },
+          { name: 'webhooks', description: 'What GoAPI calls as a task moves' },
+          { name: 'health', description: 'Kubernetes probes' },
+        ],
+      },
+      transform: jsonSchemaTransform,
+      transformObject: (documentObject) =>
+        withoutUnusedSchemas(withRequestIdHeaders(jsonSchemaTransformObject(documentObject))),
+    })
+    await app.register(swaggerUi, {
+      routePrefix: DOCS_PREFIX,
+      uiConfig: { deepLinking: true, docExpansion: 'list', tryItOutEnabled: false },
+    })
+    app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
+  },
+  { name: 'openapi' },
+)
+
+/** Every answer carries X-Request-Id (see app.ts): said once here rather than on every route. */
+function withRequestIdHeaders<T>(document: T): T {
+  const paths = (document as OpenAPIV3_1.Document).paths ?? {}
+  for (const item of Object.values(paths)) {
+    for (const operation of Object.values(item ?? {})) {
+      const responses = (operation as OpenAPIV3_1.OperationObject).responses ?? {}
+      for (const response of Object.values(responses) as OpenAPIV3_1.ResponseObject[]) {
+        response.headers = { 'x-request-id': REQUEST_ID_HEADER, ...response.headers }
+      }
+    }
+  }
+  return document
+}
+
+const SCHEMA_REF = /"#\/components\/schemas\/([^"]+)"/g
+
+/**
+ * Drops the components no route refers to, directly or through another component: every id'd schema
+ * gets an input and an output variant, and most are used one way only.
+ */
+function withoutUnusedSchemas<T>(document: T): T {
+  const { paths, components } = document as OpenAPIV3_1.Document
+  const schemas = components?.schemas ?? {}
+  const used = new Set<string>()
+  let pending = [JSON.stringify(paths ?? {})]
+  while (pending.length > 0) {
+    const found = pending.flatMap((text) => [...text.matchAll(SCHEMA_REF)].map((match) => match[1] as string))
+    const fresh = [...new Set(found)].filter((name) => !used.has(name))
+    for (const name of fresh) used.add(name)
+    pending = fresh.map((name) => JSON.stringify(schemas[name] ?? {}))
+  }
+  for (const name of Object.keys(schemas)) if (!used.has(name)) delete schemas[name]
+  return document
+}

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { captionClient, waitForCaption } from '../../clients/typescript/client.js'
+import { SCHEMA_FILE, typesOf } from '../../clients/typescript/generate.js'
+import { authEnv, CALLERS, uniqueImageUrl } from '../helpers/callers.js'
+import { startTestService, type TestService } from '../helpers/service.js'
+
+describe('the typed TypeScript client', () => {
+  let service: TestService
+  beforeAll(async () => {
+    service = await startTestService({ env: authEnv(['alice']) })
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  it('when the committed types are compared with what the served document generates, then they are the same (else run npm run client:generate)', async () => {
+    const document = (await service.app.inject({ url: '/openapi.json' })).json()
+    expect(await readFile(SCHEMA_FILE, 'utf8')).toBe(await typesOf(document))
+  })
+
+  it('when a caller uses the client over HTTP, then it creates and reads a caption and gets errors in the one shape', async () => {
+    const captions = captionClient({ baseUrl: service.baseUrl, token: CALLERS.alice })
+    const created = await captions.POST('/captions', {
+      body: { imageUrl: uniqueImageUrl('typed-client'), metadata: { order: 7 } },
+      params: { header: { 'idempotency-key': 'typed-client-1' } },
+    })
+    expect(created.response.status).toBe(202)
+    const id = created.data?.id as string
+    const finished = await waitForCaption(captions, id, { timeoutMs: 10_000, intervalMs: 50 })
+    expect(finished).toMatchObject({ id, status: 'completed', metadata: { order: 7 } })
+    const page = await captions.GET('/captions', { params: { query: { limit: 1 } } })
+    expect(page.data?.items.map((item) => item.id)).toEqual([id])
+
+    const stranger = captionClient({ baseUrl: service.baseUrl })
+    const refused = await stranger.GET('/captions/{id}', { params: { path: { id } } })
+    expect(refused.response.status).toBe(401)
+    expect(refused.error?.code).toBe('unauthorized')
+  })
+})
