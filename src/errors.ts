@@ -58,6 +58,16 @@ export const IdempotencyKeyInProgress = createError(
   'Idempotency-Key: a request with this key is still being processed; retry shortly',
   409,
 )
+export const NoCallbackUrl = createError<[string]>(
+  'no_callback_url',
+  'caption %s has no callbackUrl, so there is no event to send',
+  400,
+)
+export const CaptionNotFinished = createError<[string]>(
+  'caption_not_finished',
+  'caption %s is not finished yet; its event is sent when it completes or fails',
+  409,
+)
 /** The one error shape, as the OpenAPI document and the route schemas describe it. */
 export const errorResponse = z
   .object({

@@ -9,9 +9,12 @@ import {
   captionParams,
   captionResource,
   createCaptionBody,
+  deliveryList,
   listCaptionsQuery,
+  retryDeliveryBody,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
+import { listCaptionDeliveries, resendCallback } from './deliveries.service.js'
 
 export interface CaptionsRoutesOptions {
   deps: ServiceDeps
@@ -86,6 +89,38 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       const page = await listCaptionPage(deps, request.query, request.caller)
       return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
     },
+  )
+
+  app.get(
+    '/captions/:id/deliveries',
+    {
+      schema: {
+        summary: "Every attempt to deliver the caption's callback event, oldest first",
+        params: captionParams,
+        response: { 200: deliveryList, 400: errorResponse, 401: errorResponse, 404: errorResponse },
+      },
+    },
+    async (request) => ({ items: await listCaptionDeliveries(deps, request.params.id, request.caller) }),
+  )
+
+  app.post(
+    '/captions/:id/deliveries/retry',
+    {
+      schema: {
+        summary: "Send the finished caption's callback event again now, with the same webhook-id",
+        params: captionParams,
+        body: retryDeliveryBody,
+        response: {
+          202: captionResource,
+          400: errorResponse,
+          401: errorResponse,
+          404: errorResponse,
+          409: errorResponse,
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await resendCallback(deps, request.params.id, request.caller)),
   )
 }
 

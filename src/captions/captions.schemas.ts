@@ -3,6 +3,10 @@ import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
+export const CALLBACK_STATES = ['none', 'pending', 'delivered', 'failed', 'gone'] as const
+export const CALLBACK_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
+export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone'] as const
+
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
 /** Deep enough for any real metadata, shallow enough for every client's JSON parser. */
@@ -98,6 +102,9 @@ export const captionResource = z
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     goapiTaskId: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    callbackUrl: z.string().nullable(),
+    /** Telling the caller at callbackUrl: `none` without one; see GET /captions/{id}/deliveries. */
+    callback: z.object({ state: z.enum(CALLBACK_STATES), attempts: z.number().int() }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     completedAt: z.iso.datetime().nullable(),
@@ -109,3 +116,25 @@ export const captionList = z.object({
   items: z.array(captionResource),
   nextCursor: z.string().nullable(),
 })
+
+/** One attempt to deliver a caption's callback event; `eventId` is the `webhook-id` the caller saw. */
+export const deliveryResource = z
+  .object({
+    id: z.uuid(),
+    eventId: z.string(),
+    eventType: z.enum(CALLBACK_EVENT_TYPES),
+    attempt: z.number().int(),
+    attemptedAt: z.iso.datetime(),
+    url: z.string(),
+    statusCode: z.number().int().nullable(),
+    error: z.string().nullable(),
+    durationMs: z.number().int().nullable(),
+    outcome: z.enum(DELIVERY_OUTCOMES),
+  })
+  .meta({ id: 'Delivery' })
+export type DeliveryResource = z.infer<typeof deliveryResource>
+
+export const deliveryList = z.object({ items: z.array(deliveryResource) })
+
+/** POST /captions/{id}/deliveries/retry takes no body; an empty JSON object is accepted as none. */
+export const retryDeliveryBody = z.strictObject({}).nullish()

@@ -198,6 +198,8 @@ export function toCaptionResource(row: CaptionRow): CaptionResource {
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
     goapiTaskId: row.goapiTaskId,
     metadata: (row.metadata ?? {}) as Record<string, unknown>,
+    callbackUrl: row.callbackUrl,
+    callback: { state: row.callbackState, attempts: row.callbackAttempts },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
