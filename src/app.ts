@@ -5,8 +5,14 @@ import sensible from '@fastify/sensible'
 import swagger from '@fastify/swagger'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
-import { jsonSchemaTransform, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod'
 import { captionsRoutes } from './captions/captions.routes.js'
+import { callbackWebhooks } from './captions/captions.schemas.js'
 import type { Config } from './config.js'
 import { readMigrations } from './db/schema-engine.js'
 import type { ServiceDeps } from './deps.js'
@@ -83,8 +89,10 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   await app.register(rateLimit, { global: false, hook: 'preParsing' })
   app.decorateRequest('caller', '')
   await app.register(swagger, {
-    openapi: { info: { title: 'caption-service', version: '1.0.0' } },
+    openapi: { info: { title: 'caption-service', version: '1.0.0' }, webhooks: callbackWebhooks },
     transform: jsonSchemaTransform,
+    // The schemas the routes name (Caption, Delivery, Error, …) and the callback event, under components.
+    transformObject: jsonSchemaTransformObject,
   })
   await app.register(metricsPlugin, { metrics: deps.metrics, db: deps.db })
   const expectedMigrations = (await readMigrations()).migrationDirectories.map((migration) => migration.path)

@@ -112,6 +112,54 @@ export const captionResource = z
   .meta({ id: 'Caption' })
 export type CaptionResource = z.infer<typeof captionResource>
 
+/** What a caption's callbackUrl receives once the caption is completed or failed. */
+export const callbackEvent = z
+  .object({
+    type: z.enum(CALLBACK_EVENT_TYPES),
+    /** When the event was made: the same on every attempt and re-send of it. */
+    timestamp: z.iso.datetime(),
+    /** The caption as GET /captions/{id} showed it when the event was made. */
+    data: captionResource,
+  })
+  .meta({ id: 'CallbackEvent' })
+
+const signatureHeader = (name: string, description: string) => ({
+  name,
+  in: 'header' as const,
+  required: true,
+  schema: { type: 'string' as const },
+  description,
+})
+
+/** OpenAPI 3.1 `webhooks`: the request this service sends to a caption's callbackUrl. */
+export const callbackWebhooks = {
+  captionFinished: {
+    post: {
+      summary: 'A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks',
+      description:
+        'At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) ' +
+        'until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. ' +
+        'Receivers verify the signature and de-duplicate by webhook-id.',
+      parameters: [
+        signatureHeader('webhook-id', "The event's id: the same on every attempt and re-send"),
+        signatureHeader('webhook-timestamp', 'Unix seconds of this attempt'),
+        signatureHeader(
+          'webhook-signature',
+          'v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated',
+        ),
+      ],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/CallbackEvent' } } },
+      },
+      responses: {
+        '200': { description: 'Any 2xx: delivered' },
+        '410': { description: 'Gone: nothing more is sent unless the caller asks for a re-send' },
+      },
+    },
+  },
+}
+
 export const captionList = z.object({
   items: z.array(captionResource),
   nextCursor: z.string().nullable(),
