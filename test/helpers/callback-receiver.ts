@@ -68,3 +68,39 @@ export async function startCallbackReceiver(): Promise<CallbackReceiver> {
     },
   }
 }
+
+export interface HeldCallback {
+  captionId: string
+  headers: http.IncomingHttpHeaders
+  raw: string
+  at: number
+}
+
+/** A caller's endpoint that holds every request unanswered until told to answer 200 from then on. */
+export async function startSilentReceiver() {
+  const received: HeldCallback[] = []
+  let answering = false
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = []
+    request.on('data', (chunk: Buffer) => chunks.push(chunk))
+    request.on('end', () => {
+      const captionId = String(request.headers['x-caption-id'])
+      const raw = Buffer.concat(chunks).toString('utf8')
+      received.push({ captionId, headers: request.headers, raw, at: Date.now() })
+      if (answering) response.end('ok')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}/caption-done`,
+    received,
+    answerFromNowOn() {
+      answering = true
+    },
+    close() {
+      server.closeAllConnections()
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
-import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
+import { type HeldCallback, startSilentReceiver } from '../helpers/callback-receiver.js'
 import { createTestDatabase } from '../helpers/database.js'
 import {
   eventually,
@@ -19,42 +19,10 @@ import {
 } from '../helpers/service.js'
 import { type ServiceProcess, spawnService } from '../helpers/service-process.js'
 
-interface Held {
-  headers: http.IncomingHttpHeaders
-  raw: string
-}
-
-/** A caller's endpoint that holds every request unanswered until told to answer 200 from then on. */
-async function startHoldingReceiver() {
-  const received: Held[] = []
-  let answering = false
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = []
-    request.on('data', (chunk: Buffer) => chunks.push(chunk))
-    request.on('end', () => {
-      received.push({ headers: request.headers, raw: Buffer.concat(chunks).toString('utf8') })
-      if (answering) response.end('ok')
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/caption-done`,
-    received,
-    answerFromNowOn() {
-      answering = true
-    },
-    close() {
-      server.closeAllConnections()
-      return new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
-
 describe('a replica killed while a callback is in flight', () => {
   let simulator: GoapiSimulator | undefined
   let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined
-  let receiver: Awaited<ReturnType<typeof startHoldingReceiver>> | undefined
+  let receiver: Awaited<ReturnType<typeof startSilentReceiver>> | undefined
   let replica: ServiceProcess | undefined
   let other: TestService | undefined
 
@@ -70,7 +38,7 @@ describe('a replica killed while a callback is in flight', () => {
     simulator = await startSharedSimulator()
     const simulatorAddress = simulator.app.server.address() as AddressInfo
     database = await createTestDatabase()
-    receiver = await startHoldingReceiver()
+    receiver = await startSilentReceiver()
     const port = await freePort()
     replica = spawnService({
       env: {
@@ -133,7 +101,7 @@ describe('a replica killed while a callback is in flight', () => {
       await worker.stop(1_000)
     }
 
-    const [first, second] = receiver.received as [Held, Held]
+    const [first, second] = receiver.received as [HeldCallback, HeldCallback]
     expect(receiver.received).toHaveLength(2)
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id'])
     expect(second.raw).toBe(first.raw)

@@ -7,7 +7,7 @@ import {
 
 const eventAt = new Date('2026-03-01T12:00:00.000Z')
 const DAY_MS = 86_400_000
-const after = (ms: number) => new Date(eventAt.getTime() + ms)
+const sinceEvent = (ms: number) => new Date(eventAt.getTime() + ms)
 
 describe('nextCallbackAttempt', () => {
   it('when the randomness is in the middle, then the waits are 1 s, 5 s, 30 s, 2 min, 10 min, 1 h, then 3 h', () => {
@@ -29,10 +29,12 @@ describe('nextCallbackAttempt', () => {
   })
 
   it('when the next attempt would fall after the retry window, then there is none', () => {
-    const now = after(DAY_MS - 10_800_000)
-    expect(nextCallbackAttempt(9, { eventAt, now, windowMs: DAY_MS }, () => 0.5)).toEqual(after(DAY_MS))
+    const now = sinceEvent(DAY_MS - 10_800_000)
+    expect(nextCallbackAttempt(9, { eventAt, now, windowMs: DAY_MS }, () => 0.5)).toEqual(sinceEvent(DAY_MS))
     expect(nextCallbackAttempt(9, { eventAt, now, windowMs: DAY_MS }, () => 0.6)).toBeUndefined()
-    expect(nextCallbackAttempt(1, { eventAt, now: after(DAY_MS), windowMs: DAY_MS }, () => 0)).toBeUndefined()
+    expect(
+      nextCallbackAttempt(1, { eventAt, now: sinceEvent(DAY_MS), windowMs: DAY_MS }, () => 0),
+    ).toBeUndefined()
   })
 
   it('when drawn with real randomness, then the waits spread within ±20%', () => {
