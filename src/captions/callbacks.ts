@@ -46,7 +46,8 @@ export async function deliverCallback(deps: CallbackDeps, captionId: string): Pr
   }
   const log = deps.log.child({ captionId })
   const event = (await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption))
-  const abandoned = await closeAbandonedAttempts(sql, event.id, ABANDONED)
+  // An attempt counted earlier may have been left without an outcome by a replica that died.
+  const abandoned = caption.callbackAttempts > 0 ? await closeAbandonedAttempts(sql, event.id, ABANDONED) : []
   if (abandoned.length > 0)
     log.warn({ attempts: abandoned }, 'callback attempt had no outcome; counted as failed')
 

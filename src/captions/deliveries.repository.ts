@@ -51,13 +51,13 @@ export async function insertCallbackEvent(
   sql: Sql,
   event: Omit<CallbackEventRow, 'resendRequestedAt'>,
 ): Promise<CallbackEventRow> {
-  await sql.query({
+  const { rows } = await sql.query<CallbackEventRow>({
     name: 'insert-callback-event',
     text: `INSERT INTO callback_events (id, caption_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5)
-      ON CONFLICT (caption_id) DO NOTHING`,
+      ON CONFLICT (caption_id) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
     values: [event.id, event.captionId, event.type, event.body, event.createdAt],
   })
-  return (await findCallbackEvent(sql, event.captionId)) as CallbackEventRow
+  return rows[0] ?? ((await findCallbackEvent(sql, event.captionId)) as CallbackEventRow)
 }
 
 /**
