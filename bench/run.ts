@@ -47,6 +47,7 @@ const IDLE_SETTLE_MS = 2_000
 const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench/results/latest.json')
 const GOAPI_API_KEY = 'bench-goapi-key'
 const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
+const CALLBACK_SIGNING_SECRET = `whsec_${Buffer.from('bench-callback-signing-key-0123456789').toString('base64')}`
 const CALLER = 'bench'
 const CALLER_TOKEN = 'bench-caller-token-0123456789'
 const AUTHORIZATION = `Bearer ${CALLER_TOKEN}`
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
     WEBHOOK_SECRET,
     API_TOKENS: `${CALLER}:${CALLER_TOKEN}`,
     CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+    CALLBACK_SIGNING_SECRET,
     RATE_LIMIT_PER_MINUTE: '100000000',
     // Keeps background polling of the bench's pending captions out of the measured minutes.
     GOAPI_POLL_AFTER_SECONDS: '3600',

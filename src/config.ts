@@ -5,6 +5,13 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /** Used only without GOAPI_API_KEY, where the simulator answers and nothing is paid for. */
 export const DEV_WEBHOOK_SECRET = 'caption-service-dev-webhook-secret'
+/**
+ * Signs callbacks in the zero-setup mode when CALLBACK_SIGNING_SECRET is unset; printed in its start log
+ * so a local receiver can verify them. Never used with GOAPI_API_KEY set.
+ */
+export const DEV_CALLBACK_SIGNING_SECRET = 'whsec_Y2FwdGlvbi1zZXJ2aWNlLWRldi1jYWxsYmFjay1rZXk='
+/** Standard Webhooks asks for secrets of 24 to 64 random bytes. */
+const MIN_SIGNING_SECRET_BYTES = 24
 
 // An empty variable (`FOO=` in a manifest or .env) means "unset", not "the empty string".
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -54,6 +61,13 @@ const envSchema = z
     ).describe('true lets callers in without a token even with GOAPI_API_KEY set'),
     CALLBACK_ALLOWED_HOSTS: optional(z.string()).describe(
       'Hosts callbackUrl may point at: exact names and *.suffix patterns, comma-separated; empty refuses callbacks with GOAPI_API_KEY set',
+    ),
+    CALLBACK_SIGNING_SECRET: optional(z.string()).describe(
+      'Keys that sign callbacks (Standard Webhooks), whsec_<base64 of 24+ random bytes>, comma-separated; each delivery carries one signature per key. Required with GOAPI_API_KEY when CALLBACK_ALLOWED_HOSTS is set',
+    ),
+    CALLBACK_RETRY_WINDOW_SECONDS: seconds(
+      'A callback not delivered is retried on its schedule until this long after the caption finished',
+      86400,
     ),
     RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 600).describe(
       'POST /captions per caller per minute on each replica',
@@ -108,7 +122,19 @@ const envSchema = z
         })
       }
     }
+    const signingProblem = signingSecretProblem(env.CALLBACK_SIGNING_SECRET)
+    if (signingProblem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CALLBACK_SIGNING_SECRET'], message: signingProblem })
+    }
     if (env.GOAPI_API_KEY === undefined) return
+    if (env.CALLBACK_SIGNING_SECRET === undefined && splitList(env.CALLBACK_ALLOWED_HOSTS ?? '').length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CALLBACK_SIGNING_SECRET'],
+        message:
+          'is required when GOAPI_API_KEY and CALLBACK_ALLOWED_HOSTS are set: callbacks are always signed',
+      })
+    }
     if (env.API_TOKENS === undefined && env.AUTH_DISABLED !== 'true') {
       ctx.addIssue({
         code: 'custom',
@@ -159,6 +185,7 @@ export interface Config {
   /** Caller name → token. Empty: callers are not authenticated (zero-setup, or AUTH_DISABLED). */
   apiTokens: ApiToken[]
   callbackAllowedHosts: string[]
+  callbacks: CallbackSettings
   rateLimitPerMinute: number
   overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined }
   work: WorkSettings
@@ -168,6 +195,13 @@ export interface Config {
 export interface ApiToken {
   caller: string
   token: string
+}
+
+export interface CallbackSettings {
+  /** `whsec_…` secrets; every delivery is signed with each. Empty only in real mode without callbacks. */
+  signingSecrets: string[]
+  /** How long after its event a callback is still retried by itself. */
+  retryWindowMs: number
 }
 
 /** Timing of the background work, in milliseconds. */
@@ -197,6 +231,27 @@ function splitList(value: string): string[] {
     .split(',')
     .map((key) => key.trim())
     .filter((key) => key.length > 0)
+}
+
+const SIGNING_SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/
+
+/** What is wrong with CALLBACK_SIGNING_SECRET, never quoting a secret; undefined when it is usable. */
+function signingSecretProblem(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined
+  const secrets = splitList(value)
+  if (secrets.length === 0) return 'holds no secret'
+  for (const [index, secret] of secrets.entries()) {
+    const base64 = SIGNING_SECRET.exec(secret)?.[1]
+    const which = secrets.length > 1 ? `secret ${index + 1}` : 'the secret'
+    // Strict base64: what other languages' Standard Webhooks libraries decode the same way.
+    if (base64 === undefined || Buffer.from(base64, 'base64').toString('base64') !== base64) {
+      return `${which} must be whsec_ followed by base64 (e.g. whsec_$(openssl rand -base64 32))`
+    }
+    if (Buffer.from(base64, 'base64').length < MIN_SIGNING_SECRET_BYTES) {
+      return `${which} must hold at least ${MIN_SIGNING_SECRET_BYTES} bytes once base64-decoded`
+    }
+  }
+  return undefined
 }
 
 const CALLER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
@@ -248,6 +303,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mode,
     apiTokens: values.AUTH_DISABLED === 'true' ? [] : (parseApiTokens(values.API_TOKENS ?? '') as ApiToken[]),
     callbackAllowedHosts: splitList(values.CALLBACK_ALLOWED_HOSTS ?? '').map((host) => host.toLowerCase()),
+    callbacks: {
+      signingSecrets:
+        values.CALLBACK_SIGNING_SECRET !== undefined
+          ? splitList(values.CALLBACK_SIGNING_SECRET)
+          : mode === 'zero-setup'
+            ? [DEV_CALLBACK_SIGNING_SECRET]
+            : [],
+      retryWindowMs: values.CALLBACK_RETRY_WINDOW_SECONDS * 1000,
+    },
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
     overload: {
       maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS,

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
+import { type CallbackSigner, createCallbackSigner } from './captions/callback-signing.js'
 import { type AdvanceQueue, createAdvanceQueue } from './captions/captions.repository.js'
 import type { Config, WorkSettings } from './config.js'
 import type { Sql } from './db/pool.js'
@@ -33,6 +34,8 @@ export interface ServiceDeps {
   random: () => number
   webhook: { endpoint: string; keys: readonly string[] }
   work: WorkSettings
+  /** Signs callbacks (undefined: no CALLBACK_SIGNING_SECRET, and nothing is sent unsigned). */
+  callbacks: { sign: CallbackSigner | undefined; retryWindowMs: number }
   /** This replica's name on the row leases it takes. */
   workerId: string
   urlPolicy: UrlPolicy
@@ -68,6 +71,10 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
     random: input.random ?? Math.random,
     webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
     work: config.work,
+    callbacks: {
+      sign: createCallbackSigner(config.callbacks.signingSecrets),
+      retryWindowMs: config.callbacks.retryWindowMs,
+    },
     workerId: input.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
     urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
   }

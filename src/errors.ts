@@ -58,6 +58,16 @@ export const IdempotencyKeyInProgress = createError(
   'Idempotency-Key: a request with this key is still being processed; retry shortly',
   409,
 )
+export const NoCallbackUrl = createError<[string]>(
+  'no_callback_url',
+  'caption %s has no callbackUrl, so there is no event to send',
+  400,
+)
+export const CaptionNotFinished = createError<[string]>(
+  'caption_not_finished',
+  'caption %s is not finished yet; its event is sent when it completes or fails',
+  409,
+)
 /** The one error shape, as the OpenAPI document and the route schemas describe it. */
 export const errorResponse = z
   .object({
@@ -89,6 +99,7 @@ export const REQUEST_ERRORS = {
   invalid_cursor: { status: 400, meaning: 'the cursor was not issued by this service' },
   invalid_idempotency_key: { status: 400, meaning: 'Idempotency-Key is malformed or sent twice' },
   invalid_webhook_payload: { status: 400, meaning: 'the body is not a GoAPI task delivery' },
+  no_callback_url: { status: 400, meaning: 'the caption has no callbackUrl, so there is no event to send' },
   unauthorized: { status: 401, meaning: 'no valid caller token (WWW-Authenticate says which)' },
   webhook_unauthorized: { status: 401, meaning: 'x-webhook-secret is missing or wrong; nothing was written' },
   not_found: { status: 404, meaning: 'no such caption for this caller' },
@@ -97,6 +108,10 @@ export const REQUEST_ERRORS = {
   idempotency_key_in_progress: {
     status: 409,
     meaning: 'a request with this Idempotency-Key is still being processed; retry after Retry-After',
+  },
+  caption_not_finished: {
+    status: 409,
+    meaning: 'the caption is not finished; its event is sent when it finishes',
   },
   payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },

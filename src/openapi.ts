@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import type { OpenAPIV3_1 } from 'openapi-types'
+import { callbackWebhooks } from './captions/captions.schemas.js'
 
 /** Where the interactive reference is served; its assets come from the package, not from a CDN. */
 export const DOCS_PREFIX = '/docs'
@@ -52,6 +53,8 @@ export const openApiPlugin = fp(
           },
         },
         security: [{ callerToken: [] }],
+        // What this service sends to a caption's callbackUrl.
+        webhooks: callbackWebhooks,
         tags: [
           { name: 'captions', description: "Callers' API: create, read and list captions" },
           { name: 'webhooks', description: 'What GoAPI calls as a task moves' },
@@ -92,10 +95,10 @@ const SCHEMA_REF = /"#\/components\/schemas\/([^"]+)"/g
  * gets an input and an output variant, and most are used one way only.
  */
 function withoutUnusedSchemas<T>(document: T): T {
-  const { paths, components } = document as OpenAPIV3_1.Document
+  const { paths, webhooks, components } = document as OpenAPIV3_1.Document
   const schemas = components?.schemas ?? {}
   const used = new Set<string>()
-  let pending = [JSON.stringify(paths ?? {})]
+  let pending = [JSON.stringify(paths ?? {}), JSON.stringify(webhooks ?? {})]
   while (pending.length > 0) {
     const found = pending.flatMap((text) => [...text.matchAll(SCHEMA_REF)].map((match) => match[1] as string))
     const fresh = [...new Set(found)].filter((name) => !used.has(name))

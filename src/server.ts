@@ -3,7 +3,7 @@ import path from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, DEV_CALLBACK_SIGNING_SECRET, loadConfig } from './config.js'
 import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/pool.js'
 import { createServiceDeps } from './deps.js'
@@ -74,6 +74,13 @@ async function main(): Promise<void> {
     log.warn(
       { goapiBaseUrl },
       '*** GOAPI_API_KEY is not set: the built-in GoAPI SIMULATOR answers, captions are SIMULATED and nothing is paid ***',
+    )
+  }
+  if (config.callbacks.signingSecrets.includes(DEV_CALLBACK_SIGNING_SECRET)) {
+    // A development value, printed so that a local receiver (npm run callbacks:receive) can verify.
+    log.warn(
+      { callbackSigningSecret: DEV_CALLBACK_SIGNING_SECRET },
+      '*** CALLBACK_SIGNING_SECRET is not set: callbacks are signed with the development secret below ***',
     )
   }
   if (config.apiTokens.length === 0) {

@@ -489,6 +489,273 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/captions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every attempt to deliver the caption's callback event, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryList"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/captions/{id}/deliveries/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the finished caption's callback event again now, with the same webhook-id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description The caption; its callback is pending again */
+                202: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Caption"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_json`: the body is not valid JSON
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 *     - `no_callback_url`: the caption has no callbackUrl, so there is no event to send
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Conflict, with one of these codes:
+                 *     - `caption_not_finished`: the caption is not finished; its event is sent when it finishes
+                 */
+                409: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large, with one of these codes:
+                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type, with one of these codes:
+                 *     - `unsupported_media_type`: the body is not application/json
+                 */
+                415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/goapi": {
         parameters: {
             query?: never;
@@ -624,7 +891,63 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    captionFinished: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks
+         * @description At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. Receivers verify the signature and de-duplicate by webhook-id.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt and re-send */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["CallbackEvent"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: nothing more is sent unless the caller asks for a re-send */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
         /** @description The one error shape: a stable `code`, and `details` naming each field at fault (else empty) */
@@ -655,6 +978,12 @@ export interface components {
             metadata: {
                 [key: string]: unknown;
             };
+            callbackUrl: string | null;
+            callback: {
+                /** @enum {string} */
+                state: "none" | "pending" | "delivered" | "failed" | "gone";
+                attempts: number;
+            };
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -666,6 +995,33 @@ export interface components {
             items: components["schemas"]["Caption"][];
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
+        };
+        CallbackEvent: {
+            /** @enum {string} */
+            type: "caption.completed" | "caption.failed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["Caption"];
+        };
+        Delivery: {
+            /** Format: uuid */
+            id: string;
+            eventId: string;
+            /** @enum {string} */
+            eventType: "caption.completed" | "caption.failed";
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            url: string;
+            statusCode: number | null;
+            error: string | null;
+            durationMs: number | null;
+            /** @enum {string} */
+            outcome: "delivered" | "failed" | "gone";
+        };
+        /** @description A caption's callback delivery attempts, oldest first */
+        DeliveryList: {
+            items: components["schemas"]["Delivery"][];
         };
         Readiness: {
             /** @enum {string} */

@@ -1,86 +1,145 @@
+import { performance } from 'node:perf_hooks'
 import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
-import { addMs, backoffDelay, CALLBACK_RETRY } from '../lib/backoff.js'
+import { CALLBACK_ATTEMPT_TIMEOUT_MS, nextCallbackAttempt } from './callback-schedule.js'
 import { captionLog } from './caption-log.js'
-import { findCaption, finishLeasedStep, updateWhileLeased } from './captions.repository.js'
+import { type CaptionRow, findCaption } from './captions.repository.js'
 import { toCaptionResource } from './captions.service.js'
+import {
+  type AttemptResult,
+  type CallbackEventRow,
+  type CallbackEventType,
+  type CallbackStateAfter,
+  closeAbandonedAttempts,
+  findCallbackEvent,
+  finishAttempt,
+  insertCallbackEvent,
+  releaseCallback,
+  type StartedAttempt,
+  startAttempt,
+} from './deliveries.repository.js'
+import { isTerminal } from './statuses.js'
 
-export const CALLBACK_MAX_ATTEMPTS = 8
+const ABANDONED = 'no outcome recorded: the replica sending it stopped before the caller answered'
+const CUT_SHORT = 'cut short: the service is stopping'
+
+export type CallbackDeps = ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal }
 
 /**
- * Tells the caller at its `callbackUrl` that a caption finished: a POST of
- * `{ type: "caption.completed" | "caption.failed", caption }`, retried with backoff until a 2xx answer
- * or `CALLBACK_MAX_ATTEMPTS` tries. The caption itself stays readable with GET whatever happens here.
- * `signal` cuts a request short (the service is stopping); the attempt still counts.
+ * Tells the caller at its `callbackUrl` that a caption finished, holding the caption's lease: one
+ * attempt at delivering the caption's event `{ type, timestamp, data }`, signed per Standard Webhooks.
+ * The event is made at its first attempt and never changes after, so every attempt and every re-send
+ * carries the same `webhook-id` and body. The attempt is recorded before it leaves and its outcome
+ * after: a 2xx delivers it, 410 Gone stops it, anything else leaves it to the retry schedule until the
+ * retry window has passed. `signal` cuts a request short (the service is stopping); it still counts.
  */
-export async function deliverCallback(
-  deps: ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal },
-  captionId: string,
-): Promise<void> {
+export async function deliverCallback(deps: CallbackDeps, captionId: string): Promise<void> {
   const { sql, workerId: owner } = deps
   const caption = await findCaption(sql, captionId)
-  if (!caption?.callbackUrl || caption.callbackState !== 'pending') {
-    await finishLeasedStep(sql, captionId, owner)
-    return
-  }
-  if (deps.signal?.aborted) {
-    // The service is stopping: not an attempt, since nothing is sent.
-    await finishLeasedStep(sql, captionId, owner)
+  if (
+    !caption?.callbackUrl ||
+    caption.callbackState !== 'pending' ||
+    !isTerminal(caption.status) ||
+    deps.signal?.aborted // the service is stopping: not an attempt, since nothing is sent
+  ) {
+    await releaseCallback(sql, captionId, owner)
     return
   }
   const log = captionLog(deps.log, caption)
-  if (caption.callbackAttempts >= CALLBACK_MAX_ATTEMPTS) {
-    // The last attempt was cut short by a shutdown or a crash; it counted all the same.
+  const event = (await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption))
+  // An attempt counted earlier may have been left without an outcome by a replica that died.
+  const abandoned = caption.callbackAttempts > 0 ? await closeAbandonedAttempts(sql, event.id, ABANDONED) : []
+  if (abandoned.length > 0)
+    log.warn({ attempts: abandoned }, 'callback attempt had no outcome; counted as failed')
+
+  const now = deps.clock.now()
+  const windowMs = deps.callbacks.retryWindowMs
+  const windowOver = now.getTime() >= event.createdAt.getTime() + windowMs
+  if (caption.callbackAttempts > 0 && event.resendRequestedAt === null && windowOver) {
+    // Only an attempt cut short by a crash gets here: a failed one already ended the callback.
     log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')
-    await finishLeasedStep(sql, captionId, owner, { callbackState: 'failed', callbackNextAt: null })
+    await releaseCallback(sql, captionId, owner, { state: 'failed', seenNextAt: caption.callbackNextAt })
     return
   }
+
   const attempt = caption.callbackAttempts + 1
-  const givingUp = attempt >= CALLBACK_MAX_ATTEMPTS
-  // Counted, with its retry scheduled, before it is sent: an attempt cut short by a shutdown or a crash
-  // may still have reached the caller, and is never mistaken for one not yet made.
-  const counted = await updateWhileLeased(
-    sql,
+  const next = nextCallbackAttempt(attempt, { eventAt: event.createdAt, now, windowMs }, deps.random)
+  const started: StartedAttempt = {
+    id: deps.newId(),
     captionId,
+    eventId: event.id,
+    attempt,
+    attemptedAt: now,
+    url: caption.callbackUrl,
     owner,
-    { callbackState: 'pending', callbackAttempts: caption.callbackAttempts },
-    {
-      callbackAttempts: attempt,
-      callbackNextAt: addMs(deps.clock.now(), backoffDelay(attempt, CALLBACK_RETRY, deps.random)),
-    },
-  )
-  if (!counted) return
-  const body = JSON.stringify({ type: `caption.${caption.status}`, caption: toCaptionResource(caption) })
-  let failure: string | undefined
+    // Without a next attempt, due once the lease runs out: a crash mid-request is then still recorded.
+    nextAt: next ?? now,
+  }
+  if (!(await startAttempt(sql, started))) return
+  const result = await send(deps, event, caption.callbackUrl, now)
+  const state: CallbackStateAfter =
+    result.outcome === 'failed' ? (next ? 'pending' : 'failed') : result.outcome
+  const fields = { attempt, eventId: event.id, statusCode: result.statusCode, durationMs: result.durationMs }
+  if (result.outcome === 'delivered') log.info(fields, 'callback delivered')
+  else log.warn({ ...fields, failure: result.error, givingUp: state !== 'pending' }, 'callback not delivered')
+  await finishAttempt(sql, started, result, state)
+}
+
+/** The caption's event, made from the caption as GET shows it now. */
+async function makeEvent(deps: CallbackDeps, caption: CaptionRow): Promise<CallbackEventRow> {
+  const type: CallbackEventType = caption.status === 'completed' ? 'caption.completed' : 'caption.failed'
+  const createdAt = deps.clock.now()
+  const body = JSON.stringify({ type, timestamp: createdAt.toISOString(), data: toCaptionResource(caption) })
+  return insertCallbackEvent(deps.sql, { id: deps.newId(), captionId: caption.id, type, body, createdAt })
+}
+
+/** One POST of the event, signed now; never throws. */
+async function send(
+  deps: CallbackDeps,
+  event: CallbackEventRow,
+  url: string,
+  at: Date,
+): Promise<AttemptResult> {
+  const started = performance.now()
+  const duration = () => Math.round(performance.now() - started)
+  const sign = deps.callbacks.sign
+  if (!sign) {
+    deps.log.error(
+      { captionId: event.captionId },
+      'CALLBACK_SIGNING_SECRET is not set: callbacks are not sent',
+    )
+    return {
+      outcome: 'failed',
+      statusCode: null,
+      error: 'not sent: no CALLBACK_SIGNING_SECRET',
+      durationMs: 0,
+    }
+  }
+  const timeout = AbortSignal.timeout(CALLBACK_ATTEMPT_TIMEOUT_MS)
   try {
-    const response = await request(caption.callbackUrl, {
+    const response = await request(url, {
       method: 'POST',
       dispatcher: deps.callbackDispatcher,
       headers: {
         'content-type': 'application/json',
         'user-agent': 'caption-service',
-        'x-caption-id': caption.id,
+        'x-caption-id': event.captionId,
+        ...sign(event.id, at, event.body),
       },
-      body,
-      ...(deps.signal ? { signal: deps.signal } : {}),
+      body: event.body,
+      signal: deps.signal ? AbortSignal.any([deps.signal, timeout]) : timeout,
     })
     await response.body.dump()
-    if (response.statusCode < 200 || response.statusCode >= 300) failure = `HTTP ${response.statusCode}`
+    const { statusCode } = response
+    const outcome =
+      statusCode >= 200 && statusCode < 300 ? 'delivered' : statusCode === 410 ? 'gone' : 'failed'
+    return { outcome, statusCode, error: null, durationMs: duration() }
   } catch (error) {
-    failure = deps.signal?.aborted
-      ? 'cut short: the service is stopping'
-      : ((error as { code?: string }).code ?? String(error))
+    const reason = deps.signal?.aborted
+      ? CUT_SHORT
+      : timeout.aborted
+        ? `timeout: no answer within ${CALLBACK_ATTEMPT_TIMEOUT_MS / 1000} s`
+        : ((error as { code?: string }).code ?? String(error))
+    return { outcome: 'failed', statusCode: null, error: reason, durationMs: duration() }
   }
-  if (failure === undefined) {
-    log.info({ attempt }, 'callback delivered')
-    await finishLeasedStep(sql, captionId, owner, { callbackState: 'delivered', callbackNextAt: null })
-    return
-  }
-  log.warn({ attempt, failure, givingUp }, 'callback not delivered')
-  await finishLeasedStep(
-    sql,
-    captionId,
-    owner,
-    givingUp ? { callbackState: 'failed', callbackNextAt: null } : {},
-  )
 }

@@ -11,9 +11,12 @@ import {
   captionResource,
   createCaptionBody,
   createCaptionHeaders,
+  deliveryList,
   listCaptionsQuery,
+  retryDeliveryBody,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
+import { listCaptionDeliveries, resendCallback } from './deliveries.service.js'
 
 export interface CaptionsRoutesOptions {
   deps: ServiceDeps
@@ -138,6 +141,59 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       const page = await listCaptionPage(deps, request.query, request.caller)
       return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
     },
+  )
+
+  app.get(
+    '/captions/:id/deliveries',
+    {
+      schema: {
+        summary: "Every attempt to deliver the caption's callback event, oldest first",
+        tags: ['captions'],
+        params: captionParams,
+        response: {
+          200: deliveryList,
+          ...errorResponses(
+            'validation_failed',
+            'invalid_url',
+            'unauthorized',
+            'not_found',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
+      },
+    },
+    async (request) => ({ items: await listCaptionDeliveries(deps, request.params.id, request.caller) }),
+  )
+
+  app.post(
+    '/captions/:id/deliveries/retry',
+    {
+      schema: {
+        summary: "Send the finished caption's callback event again now, with the same webhook-id",
+        tags: ['captions'],
+        params: captionParams,
+        body: retryDeliveryBody,
+        response: {
+          202: captionResource.meta({ description: 'The caption; its callback is pending again' }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_json',
+            'invalid_url',
+            'no_callback_url',
+            'unauthorized',
+            'not_found',
+            'caption_not_finished',
+            'payload_too_large',
+            'unsupported_media_type',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
+      },
+    },
+    async (request, reply) =>
+      reply.code(202).send(await resendCallback(deps, request.params.id, request.caller)),
   )
 }
 

@@ -3,6 +3,10 @@ import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
+export const CALLBACK_STATES = ['none', 'pending', 'delivered', 'failed', 'gone'] as const
+export const CALLBACK_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
+export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone'] as const
+
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
 /** Deep enough for any real metadata, shallow enough for every client's JSON parser. */
@@ -126,6 +130,9 @@ export const captionResource = z
     error: z.object({ code: z.string(), message: z.string() }).nullable(),
     goapiTaskId: z.string().nullable(),
     metadata: z.record(z.string(), z.unknown()),
+    callbackUrl: z.string().nullable(),
+    /** Telling the caller at callbackUrl: `none` without one; see GET /captions/{id}/deliveries. */
+    callback: z.object({ state: z.enum(CALLBACK_STATES), attempts: z.number().int() }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     completedAt: z.iso.datetime().nullable(),
@@ -142,3 +149,75 @@ export const captionList = z
       .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
   })
   .meta({ id: 'CaptionPage', description: 'A page of captions, newest first' })
+
+/** What a caption's callbackUrl receives once the caption is completed or failed. */
+export const callbackEvent = z
+  .object({
+    type: z.enum(CALLBACK_EVENT_TYPES),
+    /** When the event was made: the same on every attempt and re-send of it. */
+    timestamp: z.iso.datetime(),
+    /** The caption as GET /captions/{id} showed it when the event was made. */
+    data: captionResource,
+  })
+  .meta({ id: 'CallbackEvent' })
+
+const signatureHeader = (name: string, description: string) => ({
+  name,
+  in: 'header' as const,
+  required: true,
+  schema: { type: 'string' as const },
+  description,
+})
+
+/** OpenAPI 3.1 `webhooks`: the request this service sends to a caption's callbackUrl. */
+export const callbackWebhooks = {
+  captionFinished: {
+    post: {
+      summary: 'A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks',
+      description:
+        'At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) ' +
+        'until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. ' +
+        'Receivers verify the signature and de-duplicate by webhook-id.',
+      parameters: [
+        signatureHeader('webhook-id', "The event's id: the same on every attempt and re-send"),
+        signatureHeader('webhook-timestamp', 'Unix seconds of this attempt'),
+        signatureHeader(
+          'webhook-signature',
+          'v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated',
+        ),
+      ],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { $ref: '#/components/schemas/CallbackEvent' } } },
+      },
+      responses: {
+        '200': { description: 'Any 2xx: delivered' },
+        '410': { description: 'Gone: nothing more is sent unless the caller asks for a re-send' },
+      },
+    },
+  },
+}
+
+/** One attempt to deliver a caption's callback event; `eventId` is the `webhook-id` the caller saw. */
+export const deliveryResource = z
+  .object({
+    id: z.uuid(),
+    eventId: z.string(),
+    eventType: z.enum(CALLBACK_EVENT_TYPES),
+    attempt: z.number().int(),
+    attemptedAt: z.iso.datetime(),
+    url: z.string(),
+    statusCode: z.number().int().nullable(),
+    error: z.string().nullable(),
+    durationMs: z.number().int().nullable(),
+    outcome: z.enum(DELIVERY_OUTCOMES),
+  })
+  .meta({ id: 'Delivery' })
+export type DeliveryResource = z.infer<typeof deliveryResource>
+
+export const deliveryList = z
+  .object({ items: z.array(deliveryResource) })
+  .meta({ id: 'DeliveryList', description: "A caption's callback delivery attempts, oldest first" })
+
+/** POST /captions/{id}/deliveries/retry takes no body; an empty JSON object is accepted as none. */
+export const retryDeliveryBody = z.strictObject({}).nullish()

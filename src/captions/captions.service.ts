@@ -12,6 +12,7 @@ import {
   type CaptionRow,
   type CaptionView,
   findCallerCaption,
+  findCaption,
   insertCaption,
   type JsonValue,
   type ListPosition,
@@ -84,7 +85,7 @@ export async function createCaption(
   const replay = outcome.taken
   if (replay.requestHash !== requestHash) throw new IdempotencyKeyReused()
   if (replay.responseBody !== null) {
-    return { statusCode: 202, body: replay.responseBody as CaptionResource, replayed: true }
+    return { statusCode: 202, body: await withCallbackFields(deps, replay), replayed: true }
   }
   // The first request has not answered yet. Once longer than a lease has passed, the replica that took
   // it must have died before answering; the caption it recorded is then the answer.
@@ -94,6 +95,26 @@ export async function createCaption(
     body: toCaptionResource(await getCaption(deps, replay.captionId, caller)),
     replayed: true,
   }
+}
+
+/**
+ * A kept answer as it was first sent. Answers kept before the caption resource showed its callback lack
+ * those fields; they get them as the first answer would have shown them (nothing attempted yet).
+ */
+async function withCallbackFields(
+  deps: ServiceDeps,
+  replay: { captionId: string; responseBody: unknown },
+): Promise<CaptionResource> {
+  const body = replay.responseBody as CaptionResource
+  if (body.callback !== undefined) return body
+  const { callbackUrl } = await findCaptionById(deps, replay.captionId)
+  return { ...body, callbackUrl, callback: { state: callbackUrl ? 'pending' : 'none', attempts: 0 } }
+}
+
+async function findCaptionById(deps: ServiceDeps, id: string): Promise<CaptionRow> {
+  const caption = await findCaption(deps.sql, id)
+  if (!caption) throw new CaptionNotFound(id)
+  return caption
 }
 
 async function submitAndRead(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionResource> {
@@ -197,6 +218,8 @@ export function toCaptionResource(row: CaptionView): CaptionResource {
     error: row.errorCode ? { code: row.errorCode, message: row.errorMessage ?? '' } : null,
     goapiTaskId: row.goapiTaskId,
     metadata: (row.metadata ?? {}) as Record<string, unknown>,
+    callbackUrl: row.callbackUrl,
+    callback: { state: row.callbackState, attempts: row.callbackAttempts },
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,

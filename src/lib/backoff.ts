@@ -18,7 +18,6 @@ export function backoffDelay(
 }
 
 export const SUBMIT_RETRY: BackoffPolicy = { baseMs: 2_000, factor: 2, maxMs: 5 * 60_000 }
-export const CALLBACK_RETRY: BackoffPolicy = { baseMs: 5_000, factor: 2, maxMs: 10 * 60_000 }
 /** The longest `Retry-After` honoured as given; a longer one is treated as this. */
 export const MAX_RETRY_AFTER_MS = 10 * 60_000
 

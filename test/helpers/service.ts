@@ -21,6 +21,11 @@ export { freePort }
 
 export const TEST_GOAPI_KEY = 'test-goapi-key-0123456789'
 export const TEST_WEBHOOK_SECRET = 'test-webhook-secret-0123456789'
+/** Two callback signing keys; the service signs with the first unless a test sets CALLBACK_SIGNING_SECRET. */
+export const TEST_CALLBACK_SECRETS = [
+  `whsec_${Buffer.from('test-callback-signing-key-one-0123').toString('base64')}`,
+  `whsec_${Buffer.from('test-callback-signing-key-two-4567').toString('base64')}`,
+] as const
 
 export interface TestService {
   app: FastifyInstance
@@ -76,6 +81,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       // Real mode needs caller tokens; tests about callers set API_TOKENS and AUTH_DISABLED=false.
       AUTH_DISABLED: 'true',
       CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
+      CALLBACK_SIGNING_SECRET: TEST_CALLBACK_SECRETS[0],
       ...options.env,
     }),
     databaseUrl,

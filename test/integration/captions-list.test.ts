@@ -190,6 +190,8 @@ describe('GET /captions', () => {
         error: { code: 'goapi_task_failed', message: 'the image could not be fetched' },
         goapiTaskId: expect.any(String),
         metadata: {},
+        callbackUrl: null,
+        callback: { state: 'none', attempts: 0 },
         createdAt: '2025-06-01T12:00:01.000Z',
         updatedAt: '2025-06-01T12:10:00.000Z',
         completedAt: '2025-06-01T12:10:00.000Z',

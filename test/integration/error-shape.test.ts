@@ -157,6 +157,18 @@ describe('every kind of error', () => {
     expect((await first).statusCode).toBe(202)
   })
 
+  it('when a re-send is asked for a caption without a callbackUrl, or one not finished, then 400 and 409 in the one error shape', async () => {
+    const resend = async (payload: Record<string, unknown>) => {
+      const posted = await postCaption(service, { imageUrl: uniqueImageUrl(), ...payload })
+      expect(posted.statusCode).toBe(202)
+      const { id } = posted.json() as { id: string }
+      return service.app.inject({ method: 'POST', url: `/captions/${id}/deliveries/retry`, headers: alice() })
+    }
+    record(await resend({}), 400, 'no_callback_url')
+    // GoAPI's webhooks are dropped here: the caption stays pending.
+    record(await resend({ callbackUrl: 'http://127.0.0.1:9/hook' }), 409, 'caption_not_finished')
+  })
+
   it('when the service fails in a way it does not expect, then 500 in the one error shape', async () => {
     clockFails = true
     try {
@@ -187,6 +199,7 @@ describe('every kind of error', () => {
   it('when every kind has been met, then every error body has exactly the same keys', () => {
     expect([...seen.keys()].sort()).toEqual(
       [
+        'caption_not_finished',
         'database_unavailable',
         'idempotency_key_in_progress',
         'idempotency_key_reused',
@@ -197,6 +210,7 @@ describe('every kind of error', () => {
         'invalid_url',
         'invalid_webhook_payload',
         'method_not_allowed',
+        'no_callback_url',
         'not_found',
         'overloaded',
         'payload_too_large',

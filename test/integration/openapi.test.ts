@@ -20,6 +20,8 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /captions': ['200', '400', '401', '500', '503'],
   'get /captions/{id}': ['200', '400', '401', '404', '500', '503'],
   'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
+  'get /captions/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
+  'post /captions/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -205,5 +207,49 @@ describe('GET /openapi.json', () => {
     expect(docs.body).not.toMatch(/https?:\/\/(?!localhost)/)
     expect((await service.app.inject({ url: '/docs/json' })).json()).toEqual(document)
     expect((await service.app.inject({ url: '/captions' })).statusCode).toBe(401)
+  })
+
+  it('when the document is read, then it describes the callback fields and the delivery log', async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: the JSON document, walked by path in the assertions below
+    const doc = document as unknown as Record<string, any>
+    const caption = doc.components.schemas.Caption
+    expect(caption.required).toEqual(expect.arrayContaining(['callbackUrl', 'callback']))
+    expect(caption.properties.callback.properties.state.enum).toEqual([
+      'none',
+      'pending',
+      'delivered',
+      'failed',
+      'gone',
+    ])
+    const list = doc.paths['/captions/{id}/deliveries'].get.responses['200'].content['application/json']
+    expect(JSON.stringify(list.schema)).toContain('Delivery')
+    const delivery = doc.components.schemas.Delivery
+    expect(Object.keys(delivery.properties).sort()).toEqual(
+      [
+        'attempt',
+        'attemptedAt',
+        'durationMs',
+        'error',
+        'eventId',
+        'eventType',
+        'id',
+        'outcome',
+        'statusCode',
+        'url',
+      ].sort(),
+    )
+    const event = doc.components.schemas.CallbackEvent
+    expect(event.properties.type.enum).toEqual(['caption.completed', 'caption.failed'])
+    const webhook = doc.webhooks.captionFinished.post
+    expect(webhook.parameters.map((parameter: { name: string }) => parameter.name)).toEqual([
+      'webhook-id',
+      'webhook-timestamp',
+      'webhook-signature',
+    ])
+    expect(webhook.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CallbackEvent',
+    })
+    const retry = doc.paths['/captions/{id}/deliveries/retry'].post
+    expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409']))
   })
 })

@@ -1,13 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPrismaClient } from '../../src/db/prisma.js'
 import { createGoapiSimulator, type GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
+import { startSilentReceiver } from '../helpers/callback-receiver.js'
 import { createTestDatabase } from '../helpers/database.js'
 import {
   eventually,
@@ -297,30 +296,6 @@ describe('the service process', () => {
     }
   }, 40_000)
 })
-
-/** A caller's endpoint that holds every request without answering until told to answer. */
-async function startSilentReceiver() {
-  const received: { captionId: string; at: number }[] = []
-  let answering = false
-  const server = http.createServer((request, response) => {
-    request.resume()
-    received.push({ captionId: String(request.headers['x-caption-id']), at: Date.now() })
-    if (answering) response.end('ok')
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  return {
-    url: `http://127.0.0.1:${port}/caption-done`,
-    received,
-    answerFromNowOn() {
-      answering = true
-    },
-    close() {
-      server.closeAllConnections()
-      return new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
 
 describe('the zero-setup process with a callback in flight', () => {
   let dataDir: Awaited<ReturnType<typeof tempDataDir>> | undefined

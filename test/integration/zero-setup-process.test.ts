@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { DEV_CALLBACK_SIGNING_SECRET } from '../../src/config.js'
 import { freePort } from '../../src/lib/net.js'
 import {
   commandOf,
@@ -58,6 +59,7 @@ describe('the zero-setup process', () => {
     expect(said('embedded PostgreSQL', path.join(dataDir.path, 'postgres'))).toBe(true)
     expect(said('SIMULATOR', /http:\/\/127\.0\.0\.1:\d+/)).toBe(true)
     expect(said('caller authentication is OFF')).toBe(true)
+    expect(said('CALLBACK_SIGNING_SECRET is not set', DEV_CALLBACK_SIGNING_SECRET)).toBe(true)
     expect(said(`listening on http://127.0.0.1:${port}`, 'this machine only')).toBe(true)
 
     service.proc.kill('SIGTERM')

@@ -1,10 +1,21 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ConfigError, configVariables, DEV_WEBHOOK_SECRET, loadConfig } from '../../src/config.js'
+import {
+  ConfigError,
+  configVariables,
+  DEV_CALLBACK_SIGNING_SECRET,
+  DEV_WEBHOOK_SECRET,
+  loadConfig,
+} from '../../src/config.js'
 
 const KEY_ONE = 'first-webhook-key-0123456789'
 const KEY_TWO = 'second-webhook-key-0123456789'
+/** `whsec_` and the base64 of `bytes` bytes. */
+const signingSecret = (bytes: number, fill = 'k') =>
+  `whsec_${Buffer.from(fill.repeat(bytes)).toString('base64')}`
+const SIGNING_ONE = signingSecret(32, 'a')
+const SIGNING_TWO = signingSecret(24, 'b')
 
 /** A complete real-mode environment; tests change one variable at a time. */
 const REAL_ENV = {
@@ -18,6 +29,8 @@ const REAL_ENV = {
   LOG_LEVEL: 'warn',
   API_TOKENS: 'orders:orders-token-0123456789,billing:billing-token-0123456789',
   CALLBACK_ALLOWED_HOSTS: 'orders.internal, *.svc.cluster.local',
+  CALLBACK_SIGNING_SECRET: SIGNING_ONE,
+  CALLBACK_RETRY_WINDOW_SECONDS: '3600',
   RATE_LIMIT_PER_MINUTE: '30',
   OVERLOAD_EVENT_LOOP_DELAY_MS: '500',
   OVERLOAD_HEAP_USED_MB: '512',
@@ -49,6 +62,7 @@ describe('loadConfig', () => {
       publicBaseUrl: 'http://localhost:3000',
       webhookSecrets: [DEV_WEBHOOK_SECRET],
       logLevel: 'info',
+      callbacks: { signingSecrets: [DEV_CALLBACK_SIGNING_SECRET], retryWindowMs: 86_400_000 },
     })
   })
 
@@ -67,6 +81,7 @@ describe('loadConfig', () => {
         { caller: 'billing', token: 'billing-token-0123456789' },
       ],
       callbackAllowedHosts: ['orders.internal', '*.svc.cluster.local'],
+      callbacks: { signingSecrets: [SIGNING_ONE], retryWindowMs: 3_600_000 },
       rateLimitPerMinute: 30,
       overload: { maxEventLoopDelayMs: 500, maxHeapUsedMb: 512 },
     })
@@ -231,6 +246,45 @@ describe('loadConfig', () => {
   it('when several variables are wrong, then the one ConfigError names every one of them', () => {
     const error = configError({ PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x/y' })
     for (const variable of ['PORT', 'LOG_LEVEL', 'DATABASE_URL']) expectNamed(error, variable)
+  })
+})
+
+describe('CALLBACK_SIGNING_SECRET', () => {
+  it('when it lists keys separated by commas, then they are split, trimmed and kept in order', () => {
+    const config = loadConfig({ ...REAL_ENV, CALLBACK_SIGNING_SECRET: ` ${SIGNING_TWO} , ${SIGNING_ONE} ` })
+    expect(config.callbacks.signingSecrets).toEqual([SIGNING_TWO, SIGNING_ONE])
+  })
+
+  it('when real mode has CALLBACK_ALLOWED_HOSTS but no signing secret, then a ConfigError names CALLBACK_SIGNING_SECRET', () => {
+    expectNamed(configError({ ...REAL_ENV, CALLBACK_SIGNING_SECRET: undefined }), 'CALLBACK_SIGNING_SECRET')
+    expectNamed(configError({ ...REAL_ENV, CALLBACK_SIGNING_SECRET: '' }), 'CALLBACK_SIGNING_SECRET')
+  })
+
+  it('when real mode refuses every callback (no CALLBACK_ALLOWED_HOSTS), then no signing secret is needed and none is made up', () => {
+    const config = loadConfig({ ...REAL_ENV, CALLBACK_ALLOWED_HOSTS: '', CALLBACK_SIGNING_SECRET: '' })
+    expect(config.callbacks.signingSecrets).toEqual([])
+  })
+
+  it('when the zero-setup mode has none, then it signs with the development secret, itself a valid one', () => {
+    expect(loadConfig({}).callbacks.signingSecrets).toEqual([DEV_CALLBACK_SIGNING_SECRET])
+    expect(loadConfig({ CALLBACK_SIGNING_SECRET: DEV_CALLBACK_SIGNING_SECRET })).toBeDefined()
+  })
+
+  it.each([
+    ['without the whsec_ prefix', Buffer.from('k'.repeat(32)).toString('base64')],
+    ['not base64', 'whsec_not*base64!'],
+    ['base64 without its padding', signingSecret(32).replace(/=+$/, '')],
+    ['shorter than 24 bytes', signingSecret(23)],
+    ['one good key and one bad', `${SIGNING_ONE},whsec_`],
+    ['only commas', ' , '],
+  ])('when it is %s, then a ConfigError names it without quoting a key', (_, value) => {
+    for (const env of [{ ...REAL_ENV, CALLBACK_SIGNING_SECRET: value }, { CALLBACK_SIGNING_SECRET: value }]) {
+      const error = configError(env)
+      expectNamed(error, 'CALLBACK_SIGNING_SECRET')
+      for (const part of value.split(',').filter((key) => key.trim().length > 6)) {
+        expect(error.message).not.toContain(part.trim())
+      }
+    }
   })
 })
 

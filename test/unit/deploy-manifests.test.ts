@@ -25,13 +25,20 @@ const WEBHOOK_PATH = '/webhooks/goapi'
 /** The uid of the `node` user in the official Node images the Dockerfile builds on. */
 const NODE_USER_UID = 1000
 /** The variables that are credentials, kept out of the ConfigMap. */
-const SECRET_VARIABLES = ['DATABASE_URL', 'GOAPI_API_KEY', 'WEBHOOK_SECRET', 'API_TOKENS']
+const SECRET_VARIABLES = [
+  'DATABASE_URL',
+  'GOAPI_API_KEY',
+  'WEBHOOK_SECRET',
+  'API_TOKENS',
+  'CALLBACK_SIGNING_SECRET',
+]
 /** Well-formed values for the Secret, standing in for the ones an operator puts there. */
 const SECRET_STAND_INS: Record<string, string> = {
   DATABASE_URL: 'postgresql://caption:pw@db.internal:5432/captions',
   GOAPI_API_KEY: 'goapi-key-0123456789',
   WEBHOOK_SECRET: 'webhook-key-0123456789abcdef',
   API_TOKENS: 'orders:orders-token-0123456789',
+  CALLBACK_SIGNING_SECRET: `whsec_${Buffer.from('callback-signing-key-0123456789').toString('base64')}`,
 }
 
 // One module per API group the manifests use; a new group is added here.
@@ -376,7 +383,9 @@ describe('the ConfigMap and the Secret', () => {
     }
     expect(refusal).toBeInstanceOf(ConfigError)
     const named = (refusal as ConfigError).issues.map((issue) => issue.split(':')[0])
-    expect(named).toEqual(expect.arrayContaining(['DATABASE_URL', 'WEBHOOK_SECRET', 'API_TOKENS']))
+    expect(named).toEqual(
+      expect.arrayContaining(['DATABASE_URL', 'WEBHOOK_SECRET', 'API_TOKENS', 'CALLBACK_SIGNING_SECRET']),
+    )
   })
 })
 

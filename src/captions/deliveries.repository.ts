@@ -1,0 +1,227 @@
+import type { Sql } from '../db/pool.js'
+
+/**
+ * Callback events and their delivery attempts, in plain SQL. Background work changes a caption's
+ * callback columns only while it holds the caption's row lease (see work/work.repository.ts), so one
+ * attempt at most is in flight per event; every write below is fenced on that lease.
+ */
+
+export type CallbackEventType = 'caption.completed' | 'caption.failed'
+export type DeliveryOutcome = 'delivered' | 'failed' | 'gone'
+/** What the caption's `callback.state` becomes once an attempt has its outcome. */
+export type CallbackStateAfter = 'pending' | 'delivered' | 'failed' | 'gone'
+
+export interface CallbackEventRow {
+  id: string
+  captionId: string
+  type: CallbackEventType
+  body: string
+  createdAt: Date
+  resendRequestedAt: Date | null
+}
+
+export interface DeliveryRow {
+  id: string
+  eventId: string
+  eventType: CallbackEventType
+  attempt: number
+  attemptedAt: Date
+  url: string
+  statusCode: number | null
+  error: string | null
+  durationMs: number | null
+  /** Listed attempts have ended: one in flight has no outcome yet and is not listed. */
+  outcome: DeliveryOutcome
+}
+
+const EVENT_COLUMNS = `id, caption_id AS "captionId", type, body, created_at AS "createdAt",
+  resend_requested_at AS "resendRequestedAt"`
+
+export async function findCallbackEvent(sql: Sql, captionId: string): Promise<CallbackEventRow | null> {
+  const { rows } = await sql.query<CallbackEventRow>({
+    name: 'find-callback-event',
+    text: `SELECT ${EVENT_COLUMNS} FROM callback_events WHERE caption_id = $1`,
+    values: [captionId],
+  })
+  return rows[0] ?? null
+}
+
+/** Records a caption's event; should one exist already, that one stands and is returned. */
+export async function insertCallbackEvent(
+  sql: Sql,
+  event: Omit<CallbackEventRow, 'resendRequestedAt'>,
+): Promise<CallbackEventRow> {
+  const { rows } = await sql.query<CallbackEventRow>({
+    name: 'insert-callback-event',
+    text: `INSERT INTO callback_events (id, caption_id, type, body, created_at) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (caption_id) DO NOTHING RETURNING ${EVENT_COLUMNS}`,
+    values: [event.id, event.captionId, event.type, event.body, event.createdAt],
+  })
+  return rows[0] ?? ((await findCallbackEvent(sql, event.captionId)) as CallbackEventRow)
+}
+
+/**
+ * Attempts still without an outcome although this replica holds the lease: their replica was killed
+ * or lost its lease mid-request. They get an outcome now, so each is counted once and shown.
+ */
+export async function closeAbandonedAttempts(sql: Sql, eventId: string, error: string): Promise<number[]> {
+  const { rows } = await sql.query<{ attempt: number }>({
+    name: 'close-abandoned-deliveries',
+    text: `UPDATE callback_deliveries SET outcome = 'failed', error = $2
+      WHERE event_id = $1 AND outcome IS NULL RETURNING attempt`,
+    values: [eventId, error],
+  })
+  return rows.map((row) => row.attempt)
+}
+
+export interface StartedAttempt {
+  id: string
+  captionId: string
+  eventId: string
+  attempt: number
+  attemptedAt: Date
+  url: string
+  owner: string
+  /** When the next attempt is due should this one fail (or be cut short): written before it leaves. */
+  nextAt: Date
+}
+
+/**
+ * Counts an attempt before its request leaves, in one statement: the attempt row, the caption's count
+ * and its next due time, and the end of a pending re-send request (this attempt answers it). Only
+ * while `owner` holds the lease and nobody counted this attempt first; false otherwise.
+ */
+export async function startAttempt(sql: Sql, attempt: StartedAttempt): Promise<boolean> {
+  const { rowCount } = await sql.query({
+    name: 'start-callback-delivery',
+    text: `WITH counted AS (
+        UPDATE captions SET callback_attempts = $3, callback_next_at = $6
+        WHERE id = $7 AND lease_owner = $8 AND callback_state = 'pending' AND callback_attempts = $3 - 1
+        RETURNING id),
+      answered AS (
+        UPDATE callback_events SET resend_requested_at = NULL
+        WHERE id = $2 AND EXISTS (SELECT 1 FROM counted))
+      INSERT INTO callback_deliveries (id, event_id, attempt, attempted_at, url)
+      SELECT $1, $2, $3, $4, $5 FROM counted`,
+    values: [
+      attempt.id,
+      attempt.eventId,
+      attempt.attempt,
+      attempt.attemptedAt,
+      attempt.url,
+      attempt.nextAt,
+      attempt.captionId,
+      attempt.owner,
+    ],
+  })
+  return rowCount === 1
+}
+
+export interface AttemptResult {
+  statusCode: number | null
+  error: string | null
+  durationMs: number
+  outcome: DeliveryOutcome
+}
+
+/**
+ * Records how an attempt ended and gives the caption's lease back, in one statement. The caption's
+ * state moves to `state` only if its next due time is still the one written when the attempt started:
+ * a caller that asked for a re-send meanwhile made it due now, and it stays pending.
+ */
+export async function finishAttempt(
+  sql: Sql,
+  attempt: Pick<StartedAttempt, 'id' | 'captionId' | 'owner' | 'nextAt'>,
+  result: AttemptResult,
+  state: CallbackStateAfter,
+): Promise<boolean> {
+  const { rowCount } = await sql.query({
+    name: 'finish-callback-delivery',
+    text: `WITH recorded AS (
+        UPDATE callback_deliveries SET outcome = $2::delivery_outcome, status_code = $3, error = $4,
+          duration_ms = $5
+        WHERE id = $1 AND outcome IS NULL)
+      UPDATE captions SET
+        callback_state = CASE WHEN callback_next_at = $8 THEN $6::callback_state ELSE 'pending' END,
+        -- Due only while pending: the callback claim walks due rows in order and never past ended ones.
+        callback_next_at = CASE WHEN callback_next_at = $8 AND $6::callback_state <> 'pending' THEN NULL
+          ELSE callback_next_at END,
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $7 AND lease_owner = $9`,
+    values: [
+      attempt.id,
+      result.outcome,
+      result.statusCode,
+      result.error,
+      result.durationMs,
+      state,
+      attempt.captionId,
+      attempt.nextAt,
+      attempt.owner,
+    ],
+  })
+  return rowCount === 1
+}
+
+/**
+ * Gives the caption's lease back without an attempt, moving its callback state to `state` when given,
+ * but only if its next due time is still `seenNextAt` (a re-send asked for meanwhile keeps it pending).
+ */
+export async function releaseCallback(
+  sql: Sql,
+  captionId: string,
+  owner: string,
+  change?: { state: CallbackStateAfter; seenNextAt: Date | null },
+): Promise<void> {
+  await sql.query({
+    name: 'release-callback',
+    text: `UPDATE captions SET
+        callback_state = CASE WHEN $3::callback_state IS NOT NULL AND callback_next_at IS NOT DISTINCT FROM $4
+          THEN $3::callback_state ELSE callback_state END,
+        callback_next_at = CASE WHEN $3::callback_state IS NOT NULL AND $3::callback_state <> 'pending'
+          AND callback_next_at IS NOT DISTINCT FROM $4 THEN NULL ELSE callback_next_at END,
+        lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND lease_owner = $2`,
+    values: [captionId, owner, change?.state ?? null, change?.seenNextAt ?? null],
+  })
+}
+
+/**
+ * A caller's request to send a finished caption's event again now: its callback turns pending and due,
+ * and its event (once made) is marked as asked for, so that the retry window does not hold it back.
+ * Background work does the sending. False when the caption is not the caller's, has no callbackUrl or
+ * is not finished.
+ */
+export async function requestResend(
+  sql: Sql,
+  request: { captionId: string; caller: string; now: Date },
+): Promise<boolean> {
+  const { rows } = await sql.query<{ asked: number }>({
+    name: 'request-callback-resend',
+    text: `WITH asked AS (
+        UPDATE captions SET callback_state = 'pending', callback_next_at = $3
+        WHERE id = $1 AND caller = $2 AND callback_url IS NOT NULL AND status IN ('completed', 'failed')
+        RETURNING id),
+      marked AS (
+        UPDATE callback_events SET resend_requested_at = $3
+        WHERE caption_id = $1 AND EXISTS (SELECT 1 FROM asked))
+      SELECT count(*)::int AS asked FROM asked`,
+    values: [request.captionId, request.caller, request.now],
+  })
+  return rows[0]?.asked === 1
+}
+
+/** Every finished attempt of a caption's event, oldest first (one in flight shows once it ends). */
+export async function listDeliveries(sql: Sql, captionId: string): Promise<DeliveryRow[]> {
+  const { rows } = await sql.query<DeliveryRow>({
+    name: 'list-callback-deliveries',
+    text: `SELECT d.id, d.event_id AS "eventId", e.type AS "eventType", d.attempt,
+        d.attempted_at AS "attemptedAt", d.url, d.status_code AS "statusCode", d.error,
+        d.duration_ms AS "durationMs", d.outcome
+      FROM callback_events e JOIN callback_deliveries d ON d.event_id = e.id
+      WHERE e.caption_id = $1 AND d.outcome IS NOT NULL
+      ORDER BY d.attempt`,
+    values: [captionId],
+  })
+  return rows
+}
