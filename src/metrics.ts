@@ -19,6 +19,8 @@ export interface Metrics {
   webhooks: Counter<'outcome'>
   captionsCreated: Counter
   captionsFinished: Counter<'status' | 'code'>
+  callbackDeliveries: Counter<'outcome'>
+  callbackDeliveryDurations: Histogram<'outcome'>
 }
 
 /**
@@ -68,6 +70,19 @@ export function createMetrics(): Metrics {
     captionsCreated: new Counter({
       name: 'caption_captions_created_total',
       help: 'Captions accepted (an idempotent replay is not a new caption)',
+      registers,
+    }),
+    callbackDeliveries: new Counter({
+      name: 'caption_callback_deliveries_total',
+      help: "Attempts to deliver a caption's callback event, by outcome (delivered, failed, gone)",
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    callbackDeliveryDurations: new Histogram({
+      name: 'caption_callback_delivery_duration_seconds',
+      help: "Time a caller's endpoint took to answer a callback attempt, by outcome",
+      labelNames: ['outcome'] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
     captionsFinished: new Counter({

@@ -77,6 +77,8 @@ export async function deliverCallback(deps: CallbackDeps, captionId: string): Pr
   }
   if (!(await startAttempt(sql, started))) return
   const result = await send(deps, event, caption.callbackUrl, now)
+  deps.metrics.callbackDeliveries.inc({ outcome: result.outcome })
+  deps.metrics.callbackDeliveryDurations.observe({ outcome: result.outcome }, result.durationMs / 1000)
   const state: CallbackStateAfter =
     result.outcome === 'failed' ? (next ? 'pending' : 'failed') : result.outcome
   const fields = { attempt, eventId: event.id, statusCode: result.statusCode, durationMs: result.durationMs }

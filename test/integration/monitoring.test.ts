@@ -71,11 +71,15 @@ describe('deploy/monitoring: the dashboard and the alerts', () => {
   ] as [string, string][]
 
   it.each(queries)(
-    'when %s is evaluated, then every metric it reads is on /metrics after a flow',
+    'when %s is evaluated, then every metric it reads is on /metrics with a value after a flow',
     (_where, expr) => {
       const families = familiesIn(expr)
       expect(families.length).toBeGreaterThan(0)
-      for (const family of families) expect(scraped).toMatch(new RegExp(`^# TYPE ${family} `, 'm'))
+      for (const family of families) {
+        expect(scraped).toMatch(new RegExp(`^# TYPE ${family} `, 'm'))
+        // Not only declared: the flow gave it a value.
+        expect(scraped).toMatch(new RegExp(`^${family}(_bucket|_count|_sum)?[{ ]`, 'm'))
+      }
     },
   )
 
