@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import type { LogLevel } from './config.js'
 
@@ -28,4 +29,13 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
     base: { service: 'caption-service' },
   }
+}
+
+/**
+ * Adds fields to every later line of a request's logger. Fastify gives each request a logger of its
+ * own, shared by `request.log` and `reply.log`, so binding in place costs less than a child logger
+ * (which pino builds with its redaction and serializers) and reaches Fastify's own lines too.
+ */
+export function bindToRequestLog(log: FastifyBaseLogger, fields: Record<string, string>): void {
+  ;(log as FastifyBaseLogger & { setBindings(fields: Record<string, string>): void }).setBindings(fields)
 }

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiToken } from '../config.js'
 import { Unauthorized } from '../errors.js'
+import { bindToRequestLog } from '../logger.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -40,8 +41,8 @@ export function authenticateCaller(tokens: readonly ApiToken[]) {
       throw new Unauthorized('the bearer token is not valid')
     }
     request.caller = caller
-    request.log = request.log.child({ caller })
-    // Fastify's own "request completed" line is written through reply.log: it names the caller too.
-    reply.log = request.log
+    // Bound on the request's own logger (which reply.log shares, so Fastify's "request completed" line
+    // names the caller too): cheaper than a child logger on every request.
+    bindToRequestLog(request.log, { caller })
   }
 }

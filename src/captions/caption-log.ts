@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { bindToRequestLog } from '../logger.js'
 
 /**
  * The logger for lines about one caption: each carries the caption's id, GoAPI's task id once known,
@@ -15,4 +16,17 @@ export function captionLog(
   if (caption.goapiTaskId && bound.goapiTaskId === undefined) fields.goapiTaskId = caption.goapiTaskId
   if (caption.caller && bound.caller === undefined) fields.caller = caption.caller
   return Object.keys(fields).length > 0 ? log.child(fields) : log
+}
+
+/** Names the caption (and its GoAPI task once known) on the rest of a request's lines. */
+export function bindCaptionToRequest(
+  log: FastifyBaseLogger,
+  caption: { id: string; goapiTaskId?: string | null },
+): void {
+  bindToRequestLog(
+    log,
+    caption.goapiTaskId
+      ? { captionId: caption.id, goapiTaskId: caption.goapiTaskId }
+      : { captionId: caption.id },
+  )
 }

@@ -4,7 +4,7 @@ import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
 import { errorResponses, InvalidIdempotencyKey, RateLimited } from '../errors.js'
-import { captionLog } from './caption-log.js'
+import { bindCaptionToRequest } from './caption-log.js'
 import {
   captionList,
   captionParams,
@@ -84,7 +84,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
       )
       // The request's own lines (Fastify's "request completed" among them) name the caption from here on.
-      request.log = reply.log = captionLog(request.log, result.body)
+      bindCaptionToRequest(request.log, result.body)
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
     },
@@ -110,10 +110,10 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const caption = await getCaption(deps, request.params.id, request.caller)
       // The request's own lines, Fastify's "request completed" among them, name the caption and its task.
-      request.log = reply.log = captionLog(request.log, caption)
+      bindCaptionToRequest(request.log, caption)
       return toCaptionResource(caption)
     },
   )

@@ -14,5 +14,37 @@ export function fastSerializerCompiler({ schema }: { schema: unknown }): (data: 
     metadata: z.registry(),
     unrepresentable: 'any',
   })
-  return fastJson(jsonSchema as Parameters<typeof fastJson>[0])
+  return fastJson(withNullableTypes(jsonSchema) as Parameters<typeof fastJson>[0])
+}
+
+type Schema = Record<string, unknown>
+
+/**
+ * zod writes `.nullable()` as `anyOf: [X, { type: "null" }]`, which fast-json-stringify can only
+ * resolve by validating each answer against X at run time; `type: [X's type, "null"]` says the same
+ * and is decided by a type check. Rewritten in place, throughout the schema.
+ */
+export function withNullableTypes<T>(schema: T): T {
+  const pending: unknown[] = [schema]
+  while (pending.length > 0) {
+    const node = pending.pop()
+    if (node === null || typeof node !== 'object') continue
+    if (Array.isArray(node)) {
+      pending.push(...node)
+      continue
+    }
+    const record = node as Schema
+    const anyOf = record.anyOf
+    if (Array.isArray(anyOf) && anyOf.length === 2) {
+      const nullIndex = anyOf.findIndex((branch) => (branch as Schema)?.type === 'null')
+      const other = anyOf[1 - nullIndex] as Schema | undefined
+      if (nullIndex !== -1 && other && typeof other.type === 'string' && other.anyOf === undefined) {
+        delete record.anyOf
+        Object.assign(record, other, { type: [other.type, 'null'] })
+        if (Array.isArray(record.enum)) record.enum = [...record.enum, null]
+      }
+    }
+    pending.push(...Object.values(record))
+  }
+  return schema
 }

@@ -85,10 +85,12 @@ describe("a caption's story in the log", () => {
     clock.advance(service.config.work.pollAfterMs + 1_000)
     await eventually(async () => {
       await worker.runOnce()
+      // A poll that found the task not yet moved asks again once its wait has passed on the test's clock.
+      clock.advance(60_000)
       return story(id).selected.some((line) => line.msg === 'caption moved forward' && line.component)
         ? true
         : undefined
-    })
+    }, 15_000)
     await worker.stop(1_000)
     service.simulator.faults.dropWebhookRate = 0
 
