@@ -33,9 +33,14 @@ export type CallbackDeps = ServiceDeps & { callbackDispatcher: Dispatcher; signa
  * after: a 2xx delivers it, 410 Gone stops it, anything else leaves it to the retry schedule until the
  * retry window has passed. `signal` cuts a request short (the service is stopping); it still counts.
  */
-export async function deliverCallback(deps: CallbackDeps, captionId: string): Promise<void> {
+export async function deliverCallback(
+  deps: CallbackDeps,
+  captionId: string,
+  /** The caption as the claim that leased it returned it, to save reading it again. */
+  claimed?: CaptionRow,
+): Promise<void> {
   const { sql, workerId: owner } = deps
-  const caption = await findCaption(sql, captionId)
+  const caption = claimed ?? (await findCaption(sql, captionId))
   if (
     !caption?.callbackUrl ||
     caption.callbackState !== 'pending' ||
@@ -46,7 +51,12 @@ export async function deliverCallback(deps: CallbackDeps, captionId: string): Pr
     return
   }
   const log = captionLog(deps.log, caption)
-  const event = (await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption))
+  // Before a first attempt the event is usually still to be made: made straight away, it is one round
+  // trip (a replica that died before its first attempt may have made it: then that one stands).
+  const event =
+    caption.callbackAttempts === 0
+      ? await makeEvent(deps, caption)
+      : ((await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption)))
   // An attempt counted earlier may have been left without an outcome by a replica that died.
   const abandoned = caption.callbackAttempts > 0 ? await closeAbandonedAttempts(sql, event.id, ABANDONED) : []
   if (abandoned.length > 0)

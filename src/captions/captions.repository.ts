@@ -27,7 +27,7 @@ export interface NewCaption {
  * already leased by this replica and marked as being sent: should the replica die before GoAPI answers,
  * the caption is treated as maybe sent, never sent twice blindly.
  */
-const COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
+export const CAPTION_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
   caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
   error_code AS "errorCode", error_message AS "errorMessage", goapi_task_id AS "goapiTaskId",
   goapi_task AS "goapiTask", created_at AS "createdAt", updated_at AS "updatedAt",
@@ -70,7 +70,7 @@ const INSERT_CAPTION = `INSERT INTO captions (id, caller, status, image_url, pro
     callback_url, callback_state, metadata, created_at, updated_at, deadline_at, next_attempt_at,
     lease_owner, lease_expires_at, submit_state, submitted_at, submit_attempts)
   VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11, $12, 'in_flight', $9, 1)
-  RETURNING ${COLUMNS}`
+  RETURNING ${CAPTION_COLUMNS}`
 
 export async function insertCaption(sql: Queryable, caption: NewCaption): Promise<CaptionRow> {
   const { rows } = await sql.query<CaptionRow>({
@@ -97,7 +97,7 @@ export async function insertCaption(sql: Queryable, caption: NewCaption): Promis
 export async function findCaption(sql: Sql, id: string): Promise<CaptionRow | null> {
   const { rows } = await sql.query<CaptionRow>({
     name: 'find-caption',
-    text: `SELECT ${COLUMNS} FROM captions WHERE id = $1`,
+    text: `SELECT ${CAPTION_COLUMNS} FROM captions WHERE id = $1`,
     values: [id],
   })
   return rows[0] ?? null
@@ -195,7 +195,7 @@ const ADVANCE_CAPTIONS = `UPDATE captions c SET
     AND (CASE c.status WHEN 'queued' THEN 0 WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 ELSE 3 END) < u.new_rank
     AND (c.goapi_task_id IS NULL OR c.goapi_task_id = u.new_task_id)
     AND NOT EXISTS (SELECT 1 FROM captions o WHERE o.goapi_task_id = u.new_task_id AND o.id <> c.id)
-  RETURNING ${COLUMNS}`
+  RETURNING ${CAPTION_COLUMNS}`
 
 const RANK: Record<CaptionStatus, number> = { queued: 0, pending: 1, processing: 2, completed: 3, failed: 3 }
 

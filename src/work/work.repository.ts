@@ -1,3 +1,4 @@
+import { CAPTION_COLUMNS, type CaptionRow } from '../captions/captions.repository.js'
 import type { Sql } from '../db/pool.js'
 
 /**
@@ -32,9 +33,9 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
   return rows.map((row) => row.id)
 }
 
-/** Finished captions whose caller is still to be told at its callbackUrl. */
-export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<string[]> {
-  const { rows } = await sql.query<{ id: string }>({
+/** Finished captions whose caller is still to be told at its callbackUrl, as leased. */
+export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<CaptionRow[]> {
+  const { rows } = await sql.query<CaptionRow>({
     name: 'claim-due-callbacks',
     text: `UPDATE captions SET lease_owner = $1, lease_expires_at = $2
       WHERE id IN (
@@ -46,10 +47,10 @@ export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<string[
         ORDER BY callback_next_at
         LIMIT $4
         FOR UPDATE SKIP LOCKED)
-      RETURNING id`,
+      RETURNING ${CAPTION_COLUMNS}`,
     values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
   })
-  return rows.map((row) => row.id)
+  return rows
 }
 
 /** Gives back every lease a replica holds, due at once for the others (used when it shuts down). */

@@ -71,8 +71,10 @@ export function createWorker(
     const callbacks = await claimDueCallbacks(deps.sql, claim)
     const signal = cutShort.signal
     await Promise.all(
-      callbacks.map((id) => {
-        const delivery = guarded(id, () => deliverCallback({ ...deps, callbackDispatcher, signal }, id))
+      callbacks.map((caption) => {
+        const delivery = guarded(caption.id, () =>
+          deliverCallback({ ...deps, callbackDispatcher, signal }, caption.id, caption),
+        )
         callbacksRunning.add(delivery)
         return delivery.finally(() => callbacksRunning.delete(delivery))
       }),
