@@ -8,6 +8,7 @@ import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/pool.js'
 import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
+import { freePort } from './lib/net.js'
 import { loggerOptions } from './logger.js'
 import { createWorker } from './work/worker.js'
 
@@ -50,7 +51,11 @@ async function main(): Promise<void> {
     const { startEmbeddedPostgres } = await import('./db/embedded-postgres.js')
     // So is the schema engine: a real database is migrated by its own job, never by the server.
     const { applyMigrations } = await import('./db/schema-engine.js')
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(config.dataDir, 'postgres'), log })
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(config.dataDir, 'postgres'),
+      log,
+      avoidPorts: [config.port],
+    })
     databaseUrl = embedded.url
     // Only the embedded database is migrated at start; a real one is migrated by `npm run db:migrate`.
     const applied = await applyMigrations(databaseUrl)
@@ -68,7 +73,9 @@ async function main(): Promise<void> {
       stateFile: path.join(config.dataDir, 'goapi-simulator.json'),
       logger: { level: 'warn' },
     })
-    goapiBaseUrl = await simulator.listen({ host: '127.0.0.1', port: 0 })
+    // Not on the port the service is about to listen on (or the embedded database's).
+    const simulatorPort = await freePort([config.port, ...(embedded ? [embedded.port] : [])])
+    goapiBaseUrl = await simulator.listen({ host: '127.0.0.1', port: simulatorPort })
     goapiApiKey = SIMULATOR_API_KEY
     cleanups.push(() => simulator.close())
     log.warn(

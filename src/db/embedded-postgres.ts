@@ -53,10 +53,12 @@ export async function startEmbeddedPostgres(options: {
   persistent?: boolean
   /** A fixed port (to restart a server where its clients expect it); a free one otherwise. */
   port?: number
+  /** Ports not to take: the service's own, which it listens on only after the database is up. */
+  avoidPorts?: readonly number[]
 }): Promise<EmbeddedDatabase> {
   const { log } = options
   const dataDir = await usableDataDir(options.dataDir, log)
-  const port = options.port ?? (await freePort())
+  const port = options.port ?? (await freePort(options.avoidPorts))
   const bin = await binaries()
   const runAs = await serverUser()
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) await initialise(bin.initdb, dataDir, runAs, log)
