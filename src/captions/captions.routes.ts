@@ -18,6 +18,16 @@ import {
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 import { listCaptionDeliveries, resendCallback } from './deliveries.service.js'
 
+/** What a GET of one caption, or of something of it, can answer besides 200. */
+const READ_ONE_CAPTION_ERRORS = [
+  'validation_failed',
+  'invalid_url',
+  'unauthorized',
+  'not_found',
+  'database_unavailable',
+  'overloaded',
+] as const
+
 export interface CaptionsRoutesOptions {
   deps: ServiceDeps
   apiTokens: readonly ApiToken[]
@@ -99,14 +109,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         params: captionParams,
         response: {
           200: captionResource.meta({ description: 'The caption' }),
-          ...errorResponses(
-            'validation_failed',
-            'invalid_url',
-            'unauthorized',
-            'not_found',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...READ_ONE_CAPTION_ERRORS),
         },
       },
     },
@@ -152,14 +155,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         params: captionParams,
         response: {
           200: deliveryList,
-          ...errorResponses(
-            'validation_failed',
-            'invalid_url',
-            'unauthorized',
-            'not_found',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...READ_ONE_CAPTION_ERRORS),
         },
       },
     },
