@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks'
+import type { FastifyBaseLogger } from 'fastify'
 import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
 import { CALLBACK_ATTEMPT_TIMEOUT_MS, nextCallbackAttempt } from './callback-schedule.js'
@@ -17,6 +18,7 @@ import {
   releaseCallback,
   type StartedAttempt,
   startAttempt,
+  startFirstAttempt,
 } from './deliveries.repository.js'
 import { isTerminal } from './statuses.js'
 
@@ -51,58 +53,92 @@ export async function deliverCallback(
     return
   }
   const log = captionLog(deps.log, caption)
-  // Before a first attempt the event is usually still to be made: made straight away, it is one round
-  // trip (a replica that died before its first attempt may have made it: then that one stands).
-  const event =
-    caption.callbackAttempts === 0
-      ? await makeEvent(deps, caption)
-      : ((await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption)))
+  const url = caption.callbackUrl
+  if (caption.callbackAttempts === 0) {
+    // A first attempt: its event is made and written with it, in the statement that counts it.
+    const event = newEvent(deps, caption)
+    const outcome = await attemptDelivery(
+      deps,
+      { caption, url, event, log, now: event.createdAt },
+      'with event',
+    )
+    if (outcome !== 'event_exists') return
+    // A replica made the event and died before its first attempt: that event is the one to send.
+  }
+  const event = (await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption))
   // An attempt counted earlier may have been left without an outcome by a replica that died.
   const abandoned = caption.callbackAttempts > 0 ? await closeAbandonedAttempts(sql, event.id, ABANDONED) : []
   if (abandoned.length > 0)
     log.warn({ attempts: abandoned }, 'callback attempt had no outcome; counted as failed')
 
   const now = deps.clock.now()
-  const windowMs = deps.callbacks.retryWindowMs
-  const windowOver = now.getTime() >= event.createdAt.getTime() + windowMs
+  const windowOver = now.getTime() >= event.createdAt.getTime() + deps.callbacks.retryWindowMs
   if (caption.callbackAttempts > 0 && event.resendRequestedAt === null && windowOver) {
     // Only an attempt cut short by a crash gets here: a failed one already ended the callback.
     log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')
     await releaseCallback(sql, captionId, owner, { state: 'failed', seenNextAt: caption.callbackNextAt })
     return
   }
+  await attemptDelivery(deps, { caption, url, event, log, now }, 'event written')
+}
 
+/**
+ * One attempt: counted (with the event, for a first attempt) before the request leaves, sent, and
+ * given its outcome. `event_exists` when a first attempt found the caption's event already written.
+ */
+async function attemptDelivery(
+  deps: CallbackDeps,
+  context: { caption: CaptionRow; url: string; event: CallbackEventRow; log: FastifyBaseLogger; now: Date },
+  event: 'with event' | 'event written',
+): Promise<'done' | 'event_exists'> {
+  const { caption, url, log, now } = context
   const attempt = caption.callbackAttempts + 1
-  const next = nextCallbackAttempt(attempt, { eventAt: event.createdAt, now, windowMs }, deps.random)
+  const windowMs = deps.callbacks.retryWindowMs
+  const next = nextCallbackAttempt(attempt, { eventAt: context.event.createdAt, now, windowMs }, deps.random)
   const started: StartedAttempt = {
     id: deps.newId(),
-    captionId,
-    eventId: event.id,
+    captionId: caption.id,
+    eventId: context.event.id,
     attempt,
     attemptedAt: now,
-    url: caption.callbackUrl,
-    owner,
+    url,
+    owner: deps.workerId,
     // Without a next attempt, due once the lease runs out: a crash mid-request is then still recorded.
     nextAt: next ?? now,
   }
-  if (!(await startAttempt(sql, started))) return
-  const result = await send(deps, event, caption.callbackUrl, now)
+  if (event === 'with event') {
+    const outcome = await startFirstAttempt(deps.sql, started, context.event)
+    if (outcome !== 'started') return outcome === 'event_exists' ? 'event_exists' : 'done'
+  } else if (!(await startAttempt(deps.sql, started))) return 'done'
+  const result = await send(deps, context.event, url, now)
   deps.metrics.callbackDeliveries.inc({ outcome: result.outcome })
   deps.metrics.callbackDeliveryDurations.observe({ outcome: result.outcome }, result.durationMs / 1000)
   const state: CallbackStateAfter =
     result.outcome === 'failed' ? (next ? 'pending' : 'failed') : result.outcome
-  const fields = { attempt, eventId: event.id, statusCode: result.statusCode, durationMs: result.durationMs }
+  const fields = {
+    attempt,
+    eventId: context.event.id,
+    statusCode: result.statusCode,
+    durationMs: result.durationMs,
+  }
   if (result.outcome === 'delivered') log.info(fields, 'callback delivered')
   else log.warn({ ...fields, failure: result.error, givingUp: state !== 'pending' }, 'callback not delivered')
-  await finishAttempt(sql, started, result, state)
+  await finishAttempt(deps.sql, started, result, state)
+  return 'done'
 }
 
-/** The caption's event, made from the caption as GET shows it now. */
-async function makeEvent(deps: CallbackDeps, caption: CaptionRow): Promise<CallbackEventRow> {
+/** The caption's event as GET shows the caption now, not written yet. */
+function newEvent(deps: CallbackDeps, caption: CaptionRow): CallbackEventRow {
   const type: CallbackEventType = caption.status === 'completed' ? 'caption.completed' : 'caption.failed'
   const createdAt = deps.clock.now()
   const body = JSON.stringify({ type, timestamp: createdAt.toISOString(), data: toCaptionResource(caption) })
-  return insertCallbackEvent(deps.sql, { id: deps.newId(), captionId: caption.id, type, body, createdAt })
+  return { id: deps.newId(), captionId: caption.id, type, body, createdAt, resendRequestedAt: null }
+}
+
+/** The caption's event, made from the caption as GET shows it now, and written. */
+async function makeEvent(deps: CallbackDeps, caption: CaptionRow): Promise<CallbackEventRow> {
+  const { resendRequestedAt: _, ...event } = newEvent(deps, caption)
+  return insertCallbackEvent(deps.sql, event)
 }
 
 /** One POST of the event, signed now; never throws. */

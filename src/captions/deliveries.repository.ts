@@ -117,6 +117,55 @@ export async function startAttempt(sql: Sql, attempt: StartedAttempt): Promise<b
   return rowCount === 1
 }
 
+/**
+ * A first attempt together with the event it sends, in one statement: the event is written only while
+ * `owner` holds the lease and no attempt was counted, and the attempt is counted only if the event was
+ * written. `event_exists` when the caption has an event already (a replica that made it died before
+ * its first attempt): nothing was written, and that event is the one to send.
+ */
+export async function startFirstAttempt(
+  sql: Sql,
+  attempt: StartedAttempt,
+  event: Omit<CallbackEventRow, 'resendRequestedAt' | 'id' | 'captionId'>,
+): Promise<'started' | 'event_exists' | 'not_leased'> {
+  const { rows } = await sql.query<{ made: number; counted: number }>({
+    name: 'start-first-callback-delivery',
+    text: `WITH leased AS (
+        SELECT id FROM captions
+        WHERE id = $7 AND lease_owner = $8 AND callback_state = 'pending' AND callback_attempts = 0),
+      made AS (
+        INSERT INTO callback_events (id, caption_id, type, body, created_at)
+        SELECT $2, id, $9, $10, $11 FROM leased
+        ON CONFLICT (caption_id) DO NOTHING RETURNING id),
+      counted AS (
+        UPDATE captions SET callback_attempts = 1, callback_next_at = $6
+        WHERE id = $7 AND lease_owner = $8 AND callback_state = 'pending' AND callback_attempts = 0
+          AND EXISTS (SELECT 1 FROM made)
+        RETURNING id),
+      attempted AS (
+        INSERT INTO callback_deliveries (id, event_id, attempt, attempted_at, url)
+        SELECT $1, $2, $3, $4, $5 FROM counted RETURNING id)
+      SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT count(*) FROM made)::int AS made,
+        (SELECT count(*) FROM attempted)::int AS counted`,
+    values: [
+      attempt.id,
+      attempt.eventId,
+      attempt.attempt,
+      attempt.attemptedAt,
+      attempt.url,
+      attempt.nextAt,
+      attempt.captionId,
+      attempt.owner,
+      event.type,
+      event.body,
+      event.createdAt,
+    ],
+  })
+  const row = rows[0] as { leased: number; made: number; counted: number } | undefined
+  if (row?.counted === 1) return 'started'
+  return row?.leased === 1 && row.made === 0 ? 'event_exists' : 'not_leased'
+}
+
 export interface AttemptResult {
   statusCode: number | null
   error: string | null

@@ -196,6 +196,31 @@ describe('callbacks to the caller when a caption finishes', () => {
     expect(h.receiver.received(name)).toHaveLength(1)
   })
 
+  it('when a replica made the event and died before its first attempt, then that event is the one sent', async () => {
+    const name = randomUUID()
+    const id = await h.finishedCaption(h.receiver.urlFor(name))
+    const made = { type: 'caption.completed', timestamp: '2026-01-01T00:00:00.000Z', data: await h.read(id) }
+    const eventId = randomUUID()
+    await h.service.db.callbackEvent.create({
+      data: {
+        id: eventId,
+        captionId: id,
+        type: 'caption.completed',
+        body: JSON.stringify(made),
+        createdAt: h.clock.now(),
+      },
+    })
+
+    await h.worker.runOnce()
+
+    const calls = h.receiver.received(name) as ReceivedCallback[]
+    expect(calls).toHaveLength(1)
+    expect(calls[0]?.headers['webhook-id']).toBe(eventId)
+    expect(verified(calls[0] as ReceivedCallback, TEST_CALLBACK_SECRETS[0])).toEqual(made)
+    expect(await h.deliveries(id)).toMatchObject([{ eventId, attempt: 1, outcome: 'delivered' }])
+    expect(await h.service.db.callbackEvent.count({ where: { captionId: id } })).toBe(1)
+  })
+
   it('when a caption with a callbackUrl fails, then the caller gets caption.failed with the error in data', async () => {
     h.service.simulator.faults.failTaskRate = 1
     const name = randomUUID()
