@@ -60,7 +60,7 @@ export async function deliverCallback(
     const outcome = await attemptDelivery(
       deps,
       { caption, url, event, log, now: event.createdAt },
-      'with event',
+      'with the attempt',
     )
     if (outcome !== 'event_exists') return
     // A replica made the event and died before its first attempt: that event is the one to send.
@@ -79,7 +79,7 @@ export async function deliverCallback(
     await releaseCallback(sql, captionId, owner, { state: 'failed', seenNextAt: caption.callbackNextAt })
     return
   }
-  await attemptDelivery(deps, { caption, url, event, log, now }, 'event written')
+  await attemptDelivery(deps, { caption, url, event, log, now }, 'already written')
 }
 
 /**
@@ -89,7 +89,7 @@ export async function deliverCallback(
 async function attemptDelivery(
   deps: CallbackDeps,
   context: { caption: CaptionRow; url: string; event: CallbackEventRow; log: FastifyBaseLogger; now: Date },
-  event: 'with event' | 'event written',
+  eventWrite: 'with the attempt' | 'already written',
 ): Promise<'done' | 'event_exists'> {
   const { caption, url, log, now } = context
   const attempt = caption.callbackAttempts + 1
@@ -106,7 +106,7 @@ async function attemptDelivery(
     // Without a next attempt, due once the lease runs out: a crash mid-request is then still recorded.
     nextAt: next ?? now,
   }
-  if (event === 'with event') {
+  if (eventWrite === 'with the attempt') {
     const outcome = await startFirstAttempt(deps.sql, started, context.event)
     if (outcome !== 'started') return outcome === 'event_exists' ? 'event_exists' : 'done'
   } else if (!(await startAttempt(deps.sql, started))) return 'done'

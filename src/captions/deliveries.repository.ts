@@ -103,16 +103,7 @@ export async function startAttempt(sql: Sql, attempt: StartedAttempt): Promise<b
         WHERE id = $2 AND EXISTS (SELECT 1 FROM counted))
       INSERT INTO callback_deliveries (id, event_id, attempt, attempted_at, url)
       SELECT $1, $2, $3, $4, $5 FROM counted`,
-    values: [
-      attempt.id,
-      attempt.eventId,
-      attempt.attempt,
-      attempt.attemptedAt,
-      attempt.url,
-      attempt.nextAt,
-      attempt.captionId,
-      attempt.owner,
-    ],
+    values: attemptValues(attempt),
   })
   return rowCount === 1
 }
@@ -128,7 +119,7 @@ export async function startFirstAttempt(
   attempt: StartedAttempt,
   event: Omit<CallbackEventRow, 'resendRequestedAt' | 'id' | 'captionId'>,
 ): Promise<'started' | 'event_exists' | 'not_leased'> {
-  const { rows } = await sql.query<{ made: number; counted: number }>({
+  const { rows } = await sql.query<{ leased: number; made: number; counted: number }>({
     name: 'start-first-callback-delivery',
     text: `WITH leased AS (
         SELECT id FROM captions
@@ -147,23 +138,25 @@ export async function startFirstAttempt(
         SELECT $1, $2, $3, $4, $5 FROM counted RETURNING id)
       SELECT (SELECT count(*) FROM leased)::int AS leased, (SELECT count(*) FROM made)::int AS made,
         (SELECT count(*) FROM attempted)::int AS counted`,
-    values: [
-      attempt.id,
-      attempt.eventId,
-      attempt.attempt,
-      attempt.attemptedAt,
-      attempt.url,
-      attempt.nextAt,
-      attempt.captionId,
-      attempt.owner,
-      event.type,
-      event.body,
-      event.createdAt,
-    ],
+    values: [...attemptValues(attempt), event.type, event.body, event.createdAt],
   })
-  const row = rows[0] as { leased: number; made: number; counted: number } | undefined
+  const row = rows[0]
   if (row?.counted === 1) return 'started'
   return row?.leased === 1 && row.made === 0 ? 'event_exists' : 'not_leased'
+}
+
+/** $1 to $8 of the statements that count an attempt. */
+function attemptValues(attempt: StartedAttempt): unknown[] {
+  return [
+    attempt.id,
+    attempt.eventId,
+    attempt.attempt,
+    attempt.attemptedAt,
+    attempt.url,
+    attempt.nextAt,
+    attempt.captionId,
+    attempt.owner,
+  ]
 }
 
 export interface AttemptResult {

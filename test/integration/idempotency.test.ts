@@ -30,6 +30,16 @@ function tasksFor(simulator: GoapiSimulator, captionId: string) {
   )
 }
 
+/** POST /captions on one replica under an Idempotency-Key. */
+function postWithKey(replica: TestService, key: string, body: Record<string, unknown>) {
+  return replica.app.inject({
+    method: 'POST',
+    url: '/captions',
+    headers: { 'idempotency-key': key },
+    payload: body,
+  })
+}
+
 describe('POST /captions with an Idempotency-Key', () => {
   let service: TestService
   const clock = manualClock()
@@ -311,13 +321,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
   it('when two requests with one key arrive at the same moment, then one caption and one GoAPI task exist and each answer is 202 or 409', async () => {
     const key = randomUUID()
     const body = { imageUrl: uniqueImageUrl() }
-    const send = (replica: TestService) =>
-      replica.app.inject({
-        method: 'POST',
-        url: '/captions',
-        headers: { 'idempotency-key': key },
-        payload: body,
-      })
+    const send = (replica: TestService) => postWithKey(replica, key, body)
 
     const replies = await Promise.all([send(replicaA), send(replicaB)])
 
@@ -347,13 +351,7 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
   it('when a key is still being processed, then 409 idempotency_key_in_progress with Retry-After: 1', async () => {
     const key = randomUUID()
     const body = { imageUrl: uniqueImageUrl() }
-    const send = (replica: TestService) =>
-      replica.app.inject({
-        method: 'POST',
-        url: '/captions',
-        headers: { 'idempotency-key': key },
-        payload: body,
-      })
+    const send = (replica: TestService) => postWithKey(replica, key, body)
 
     const first = send(replicaA)
     // The key is recorded before GoAPI is asked, and GoAPI takes 300 ms to answer.
