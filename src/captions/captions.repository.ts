@@ -35,7 +35,9 @@ export const CAPTION_COLUMNS = `id, caller, status, image_url AS "imageUrl", pro
   resubmissions, submitted_at AS "submittedAt", poll_attempts AS "pollAttempts",
   not_found_polls AS "notFoundPolls", next_attempt_at AS "nextAttemptAt", deadline_at AS "deadlineAt",
   lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", callback_state AS "callbackState",
-  callback_attempts AS "callbackAttempts", callback_next_at AS "callbackNextAt"`
+  callback_attempts AS "callbackAttempts", callback_next_at AS "callbackNextAt", batch_id AS "batchId",
+  item_index AS "itemIndex", name, file_name AS "fileName", reuse, reused_from AS "reusedFrom",
+  waits_for AS "waitsFor", goapi_tasks AS "goapiTasks", reserved_cents AS "reservedCents"`
 
 /** What a caller is shown of a caption: its resource's columns, without GoAPI's stored task. */
 export type CaptionView = Pick<
@@ -57,14 +59,20 @@ export type CaptionView = Pick<
   | 'completedAt'
   | 'callbackState'
   | 'callbackAttempts'
+  | 'batchId'
+  | 'name'
+  | 'fileName'
+  | 'reusedFrom'
+  | 'goapiTasks'
 >
 
 // Reads for callers skip goapi_task: the whole stored task would be fetched and parsed to be dropped.
-const VIEW_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
+export const VIEW_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
   caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
   error_code AS "errorCode", error_message AS "errorMessage", goapi_task_id AS "goapiTaskId",
   created_at AS "createdAt", updated_at AS "updatedAt", completed_at AS "completedAt",
-  callback_state AS "callbackState", callback_attempts AS "callbackAttempts"`
+  callback_state AS "callbackState", callback_attempts AS "callbackAttempts", batch_id AS "batchId", name,
+  file_name AS "fileName", reused_from AS "reusedFrom", goapi_tasks AS "goapiTasks"`
 
 const INSERT_CAPTION = `INSERT INTO captions (id, caller, status, image_url, prompt_style, caption_length,
     callback_url, callback_state, metadata, created_at, updated_at, deadline_at, next_attempt_at,

@@ -133,6 +133,16 @@ export const captionResource = z
     callbackUrl: z.string().nullable(),
     /** Telling the caller at callbackUrl: `none` without one; see GET /captions/{id}/deliveries. */
     callback: z.object({ state: z.enum(CALLBACK_STATES), attempts: z.number().int() }),
+    /** The batch it is an item of; null when it was posted alone. */
+    batchId: z.uuid().nullable(),
+    /** The item's name as given (null when none was given or it was posted alone). */
+    name: z.string().nullable(),
+    /** The file an export writes its caption to (batch items only). */
+    fileName: z.string().nullable(),
+    /** The earlier caption of the same image whose text it took instead of paying for a task. */
+    reusedFrom: z.uuid().nullable(),
+    /** What its GoAPI tasks cost: $0.01 each, resent ones included; 0 when reused. */
+    costUsd: z.number(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     completedAt: z.iso.datetime().nullable(),

@@ -25,6 +25,11 @@ import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
 import { checkCallbackUrl, checkImageUrl } from './url-policy.js'
 
+/** What one GoAPI Joycaption task costs, in cents. */
+export const CENTS_PER_TASK = 1
+
+export const centsToUsd = (cents: number): number => cents / 100
+
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/
 
@@ -105,11 +110,14 @@ async function withCallbackFields(
   deps: ServiceDeps,
   replay: { captionId: string; responseBody: unknown },
 ): Promise<CaptionResource> {
-  const body = replay.responseBody as CaptionResource
+  // Answers kept before captions showed their batch, reuse and cost: a caption posted alone, nothing paid.
+  const body = { ...BEFORE_BATCHES, ...(replay.responseBody as CaptionResource) }
   if (body.callback !== undefined) return body
   const { callbackUrl } = await findCaptionById(deps, replay.captionId)
   return { ...body, callbackUrl, callback: { state: callbackUrl ? 'pending' : 'none', attempts: 0 } }
 }
+
+const BEFORE_BATCHES = { batchId: null, name: null, fileName: null, reusedFrom: null, costUsd: 0 }
 
 async function findCaptionById(deps: ServiceDeps, id: string): Promise<CaptionRow> {
   const caption = await findCaption(deps.sql, id)
@@ -220,6 +228,11 @@ export function toCaptionResource(row: CaptionView): CaptionResource {
     metadata: (row.metadata ?? {}) as Record<string, unknown>,
     callbackUrl: row.callbackUrl,
     callback: { state: row.callbackState, attempts: row.callbackAttempts },
+    batchId: row.batchId,
+    name: row.name,
+    fileName: row.fileName,
+    reusedFrom: row.reusedFrom,
+    costUsd: centsToUsd(row.goapiTasks * CENTS_PER_TASK),
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,

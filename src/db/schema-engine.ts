@@ -64,6 +64,26 @@ function withUnrefTimers(bindings: object): object {
   return imports
 }
 
+/**
+ * The pg adapter runs a migration script by splitting it on every `;`, which cuts a function body
+ * (`$$ … ; … $$`) apart. PostgreSQL takes a whole script in one simple query and runs it as one
+ * implicit transaction, so the script goes whole.
+ */
+class WholeScriptPg extends PrismaPg {
+  override async connect(): ReturnType<PrismaPg['connect']> {
+    const adapter = await super.connect()
+    const pool = adapter.underlyingDriver()
+    adapter.executeScript = async (script: string) => {
+      try {
+        await pool.query(script)
+      } catch (error) {
+        ;(adapter as unknown as { onError(error: unknown): never }).onError(error)
+      }
+    }
+    return adapter
+  }
+}
+
 export async function withSchemaEngine<T>(
   databaseUrl: string,
   run: (engine: SchemaEngine) => Promise<T>,
@@ -72,7 +92,7 @@ export async function withSchemaEngine<T>(
   const schema = await readFile(SCHEMA_FILE, 'utf8')
   // The engine never closes its pool: idle connections go quickly and do not hold the process open.
   const adapter = bindMigrationAwareSqlAdapterFactory(
-    new PrismaPg({
+    new WholeScriptPg({
       ...parseIntoClientConfig(databaseUrl),
       idleTimeoutMillis: 500,
       allowExitOnIdle: true,

@@ -1,0 +1,69 @@
+/**
+ * The `.txt` file each item of a batch is exported to, as LoRA trainers expect it beside the image
+ * (`cat.png` → `cat.txt`). A name is sanitized, never refused, and is unique within its batch.
+ */
+
+export const MAX_NAME_BYTES = 200
+
+/** The name an item is exported under, before it is made unique: given, else the URL's file stem. */
+export function baseName(item: { name?: string | undefined; imageUrl: string }, index: number): string {
+  const chosen = item.name ?? urlStem(item.imageUrl)
+  const clean = sanitizeName(chosen ?? '')
+  return clean === '' ? String(index) : clean
+}
+
+/** The last path segment of the URL without its extension; undefined when the path ends in `/`. */
+export function urlStem(imageUrl: string): string | undefined {
+  const segment = new URL(imageUrl).pathname.split('/').at(-1) ?? ''
+  let decoded = segment
+  try {
+    decoded = decodeURIComponent(segment)
+  } catch {
+    // a malformed escape: the segment as it is
+  }
+  const dot = decoded.lastIndexOf('.')
+  const stem = dot > 0 ? decoded.slice(0, dot) : decoded
+  return stem === '' ? undefined : stem
+}
+
+/**
+ * `/`, `\`, control characters, leading dots and every run of two dots or more become `_`, so that no
+ * name can leave the folder it is written to; then at most MAX_NAME_BYTES bytes of UTF-8, never cutting
+ * a character in two.
+ */
+export function sanitizeName(name: string): string {
+  const replaced = name
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
+    .replace(/[/\\\u0000-\u001f\u007f]/g, '_')
+    .replace(/\.{2,}/g, (dots) => '_'.repeat(dots.length))
+    .replace(/^\.+/, (dots) => '_'.repeat(dots.length))
+  return truncateUtf8(replaced, MAX_NAME_BYTES)
+}
+
+function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text
+  let bytes = 0
+  let end = 0
+  for (const character of text) {
+    const size = Buffer.byteLength(character)
+    if (bytes + size > maxBytes) break
+    bytes += size
+    end += character.length
+  }
+  return text.slice(0, end)
+}
+
+/**
+ * Each item's file name, in item order: the first item of a name keeps it plain, later ones get
+ * `-2`, `-3` … before `.txt`, skipping any name already taken.
+ */
+export function fileNamesFor(items: readonly { name?: string | undefined; imageUrl: string }[]): string[] {
+  const taken = new Set<string>()
+  return items.map((item, index) => {
+    const base = baseName(item, index)
+    let fileName = `${base}.txt`
+    for (let copy = 2; taken.has(fileName); copy++) fileName = `${base}-${copy}.txt`
+    taken.add(fileName)
+    return fileName
+  })
+}
