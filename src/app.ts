@@ -5,6 +5,7 @@ import sensible from '@fastify/sensible'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { batchesRoutes } from './batches/batches.routes.js'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
@@ -89,6 +90,11 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
 
   await app.register(healthRoutes, { sql: deps.sql, expectedMigrations })
   await app.register(captionsRoutes, {
+    deps,
+    apiTokens: config.apiTokens,
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  })
+  await app.register(batchesRoutes, {
     deps,
     apiTokens: config.apiTokens,
     rateLimitPerMinute: config.rateLimitPerMinute,

@@ -93,7 +93,7 @@ const envSchema = z
       300,
     ),
     CAPTION_DEADLINE_SECONDS: seconds(
-      'A caption not finished this long after it was accepted fails with code timeout',
+      'A caption not finished this long after it was first sent to GoAPI fails with code timeout (waiting queued for a free task slot does not count)',
       3600,
     ),
     SHUTDOWN_TIMEOUT_SECONDS: seconds('On SIGTERM, exit within this many seconds', 10),
@@ -103,6 +103,12 @@ const envSchema = z
     WORK_LEASE_SECONDS: seconds(
       'How long a replica holds a caption it works on before others may take it',
       60,
+    ),
+    GOAPI_MAX_CONCURRENCY: withDefault(z.coerce.number().int().min(0).max(100_000), 10).describe(
+      "Most GoAPI tasks unfinished at once across all replicas (the account's limit); the rest wait queued. 0: no limit",
+    ),
+    REUSE_WINDOW_DAYS: withDefault(z.coerce.number().min(0).max(3650), 30).describe(
+      'A caption of the same image, prompt style and length completed this many days back is reused instead of paid again',
     ),
   })
   .superRefine((env, ctx) => {
@@ -213,6 +219,10 @@ export interface WorkSettings {
   deadlineMs: number
   intervalMs: number
   leaseMs: number
+  /** GoAPI tasks unfinished at once across all replicas; 0: no limit. */
+  maxConcurrency: number
+  /** How old a completed caption may be and still be reused. */
+  reuseWindowMs: number
 }
 
 export class ConfigError extends Error {
@@ -325,6 +335,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       deadlineMs: values.CAPTION_DEADLINE_SECONDS * 1000,
       intervalMs: values.WORK_INTERVAL_MS,
       leaseMs: values.WORK_LEASE_SECONDS * 1000,
+      maxConcurrency: values.GOAPI_MAX_CONCURRENCY,
+      reuseWindowMs: values.REUSE_WINDOW_DAYS * 24 * 60 * 60 * 1000,
     },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   }

@@ -29,9 +29,19 @@ export class InvalidField extends Error {
   }
 }
 
+/** Several fields at fault at once (the items of a batch), each named: nothing was written. */
+export class InvalidFields extends Error {
+  readonly statusCode = 400
+  constructor(readonly fields: readonly InvalidField[]) {
+    super(fields.map((field) => field.message).join('; '))
+    this.name = 'InvalidFields'
+  }
+}
+
 /** The request's path itself is malformed (bad percent-encoding, an over-long parameter). */
 export const InvalidUrl = createError<[string]>('invalid_url', '%s', 400)
 export const CaptionNotFound = createError<[string]>('not_found', 'caption %s was not found', 404)
+export const BatchNotFound = createError<[string]>('not_found', 'batch %s was not found', 404)
 export const InvalidCursor = createError('invalid_cursor', 'cursor: is not a cursor this service issued', 400)
 export const WebhookUnauthorized = createError(
   'webhook_unauthorized',
@@ -102,7 +112,7 @@ export const REQUEST_ERRORS = {
   no_callback_url: { status: 400, meaning: 'the caption has no callbackUrl, so there is no event to send' },
   unauthorized: { status: 401, meaning: 'no valid caller token (WWW-Authenticate says which)' },
   webhook_unauthorized: { status: 401, meaning: 'x-webhook-secret is missing or wrong; nothing was written' },
-  not_found: { status: 404, meaning: 'no such caption for this caller' },
+  not_found: { status: 404, meaning: 'no such caption or batch for this caller' },
   route_not_found: { status: 404, meaning: 'no route has this path' },
   method_not_allowed: { status: 405, meaning: 'the path exists under other methods, listed in Allow' },
   idempotency_key_in_progress: {
@@ -236,11 +246,23 @@ export function errorBody(
   return { statusCode, error: STATUS_NAMES[statusCode] ?? 'Error', message, code, details }
 }
 
+/** A JSON pointer as a field name: `/items/3/imageUrl` → `items[3].imageUrl`. */
+function fieldPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .reduce(
+      (path, segment) =>
+        /^\d+$/.test(segment) ? `${path}[${segment}]` : path ? `${path}.${segment}` : segment,
+      '',
+    )
+}
+
 function toErrorBody(error: FastifyError, bodyLimitBytes: number): ErrorBody {
   if (hasZodFastifySchemaValidationErrors(error)) {
     const where = error.validationContext ?? 'request'
     const details = error.validation.flatMap((issue) => {
-      const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.')
+      const path = fieldPath(issue.instancePath)
       // One detail per unknown key, named as the field it would have been.
       if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
         return issue.params.keys.map((key) => ({
@@ -252,6 +274,11 @@ function toErrorBody(error: FastifyError, bodyLimitBytes: number): ErrorBody {
     })
     const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ')
     return errorBody(400, 'validation_failed', message, details)
+  }
+  if ((error as unknown) instanceof InvalidFields) {
+    const { fields } = error as unknown as InvalidFields
+    const details = fields.map(({ field, reason }) => ({ field, message: reason }))
+    return errorBody(400, 'validation_failed', error.message, details)
   }
   if ((error as unknown) instanceof InvalidField) {
     const { field, reason } = error as unknown as InvalidField

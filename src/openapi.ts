@@ -57,6 +57,7 @@ export const openApiPlugin = fp(
         webhooks: callbackWebhooks,
         tags: [
           { name: 'captions', description: "Callers' API: create, read and list captions" },
+          { name: 'batches', description: 'Datasets: many images captioned together, exported for trainers' },
           { name: 'webhooks', description: 'What GoAPI calls as a task moves' },
           { name: 'health', description: 'Kubernetes probes' },
         ],

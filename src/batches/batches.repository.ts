@@ -1,6 +1,6 @@
 import { type CaptionView, type ListPosition, VIEW_COLUMNS } from '../captions/captions.repository.js'
 import type { CaptionStatus } from '../captions/statuses.js'
-import type { Sql } from '../db/pool.js'
+import type { Queryable, Sql } from '../db/pool.js'
 import type { Batch } from '../generated/prisma/client.js'
 
 /** A batch row as the statements here return it: Prisma's `Batch` type, the schema's own. */
@@ -110,4 +110,50 @@ export async function listBatchCaptions(
     values: [options.batchId, options.status ?? null, options.afterIndex ?? null, options.limit],
   })
   return rows
+}
+
+export interface NewBatch {
+  id: string
+  caller: string
+  total: number
+  /** Items not finished when the batch is accepted (the reused ones are). */
+  openItems: number
+  promptStyle: string
+  captionLength: string
+  prepend: string
+  append: string
+  callbackUrl: string | undefined
+  metadata: Record<string, unknown>
+  reuse: boolean
+  now: Date
+}
+
+/** A batch that is completed at once (every item reused) has its callback due at once. */
+export async function insertBatch(sql: Queryable, batch: NewBatch): Promise<BatchRow> {
+  const done = batch.openItems === 0
+  const { rows } = await sql.query<BatchRow>({
+    name: 'insert-batch',
+    text: `INSERT INTO batches (id, caller, total, open_items, prompt_style, caption_length, prepend, append,
+        callback_url, metadata, reuse, created_at, updated_at, completed_at, callback_state, callback_next_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14::callback_state,
+        CASE WHEN $14::text = 'pending' THEN $13::timestamptz END)
+      RETURNING ${BATCH_COLUMNS}`,
+    values: [
+      batch.id,
+      batch.caller,
+      batch.total,
+      batch.openItems,
+      batch.promptStyle,
+      batch.captionLength,
+      batch.prepend,
+      batch.append,
+      batch.callbackUrl ?? null,
+      JSON.stringify(batch.metadata),
+      batch.reuse,
+      batch.now,
+      done ? batch.now : null,
+      done && batch.callbackUrl ? 'pending' : 'none',
+    ],
+  })
+  return rows[0] as BatchRow
 }

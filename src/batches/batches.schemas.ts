@@ -1,5 +1,75 @@
 import { z } from 'zod'
-import { CALLBACK_STATES } from '../captions/captions.schemas.js'
+import {
+  CALLBACK_STATES,
+  captionLengthSchema,
+  captionResource,
+  httpUrl,
+  listCaptionsQuery,
+  metadataSchema,
+  promptStyleSchema,
+  storableText,
+} from '../captions/captions.schemas.js'
+
+export const MAX_BATCH_ITEMS = 1000
+const ITEMS_ERROR = `must hold 1 to ${MAX_BATCH_ITEMS} items`
+
+export const batchItem = z.strictObject(
+  {
+    imageUrl: httpUrl.meta({ format: 'uri', description: 'The image GoAPI fetches, as for POST /captions' }),
+    name: storableText(1000)
+      .meta({
+        description:
+          "The item's name (a file stem): its export is <name>.txt, sanitized and made unique in the " +
+          "batch. Default: the URL's file stem, else the item's index",
+      })
+      .optional(),
+  },
+  {
+    error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'must be an object with an imageUrl'),
+  },
+)
+
+export const createBatchBody = z.strictObject(
+  {
+    items: z
+      .array(batchItem, { error: ITEMS_ERROR })
+      .min(1, { error: ITEMS_ERROR })
+      .max(MAX_BATCH_ITEMS, { error: ITEMS_ERROR }),
+    promptStyle: promptStyleSchema,
+    captionLength: captionLengthSchema.default('any'),
+    prepend: storableText(1000)
+      .meta({
+        description:
+          'Put before each caption in exports (a trigger word, say); the captions stay as GoAPI wrote them',
+      })
+      .default(''),
+    append: storableText(1000).meta({ description: 'Put after each caption in exports' }).default(''),
+    callbackUrl: httpUrl
+      .meta({
+        format: 'uri',
+        description: 'Where the batch.completed event is posted once every item has finished',
+      })
+      .optional(),
+    metadata: metadataSchema.optional(),
+    reuse: z
+      .boolean({ error: 'must be true or false' })
+      .meta({
+        description:
+          'Take the text of your caption of the same image, prompt style and length completed within ' +
+          'REUSE_WINDOW_DAYS instead of paying again; identical items are paid once',
+      })
+      .default(true),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },
+)
+export type CreateBatchInput = z.infer<typeof createBatchBody>
+
+export const batchParams = z.object({
+  id: z.uuid({ error: 'must be a batch id (a UUID)' }),
+})
+
+export const listBatchesQuery = listCaptionsQuery.omit({ status: true })
+export const batchCaptionsQuery = listCaptionsQuery
 
 export const BATCH_STATUSES = ['running', 'completed'] as const
 
@@ -32,3 +102,23 @@ export const batchResource = z
   })
   .meta({ id: 'Batch' })
 export type BatchResource = z.infer<typeof batchResource>
+
+export const batchList = z
+  .object({
+    items: z.array(batchResource),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'BatchPage', description: 'A page of batches, newest first' })
+
+export const batchCaptionList = z
+  .object({
+    items: z.array(captionResource),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'BatchCaptionPage', description: "A page of a batch's captions, in item order" })

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { Queryable, Sql } from '../db/pool.js'
 import type { Caption } from '../generated/prisma/client.js'
 import { type CaptionStatus, OPEN_STATUSES, statusesBefore } from './statuses.js'
@@ -8,25 +9,6 @@ export type CaptionRow = Caption
 /** Any JSON value, as stored in a jsonb column. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
-export interface NewCaption {
-  id: string
-  caller: string
-  imageUrl: string
-  promptStyle: string
-  captionLength: string
-  callbackUrl: string | undefined
-  metadata: Record<string, unknown>
-  now: Date
-  deadlineAt: Date
-  /** The replica that submits it right away holds it, so no other replica sends it meanwhile. */
-  lease: { owner: string; until: Date }
-}
-
-/*
- * Every statement is plain SQL returning rows shaped exactly like Prisma's `Caption`; a new caption is
- * already leased by this replica and marked as being sent: should the replica die before GoAPI answers,
- * the caption is treated as maybe sent, never sent twice blindly.
- */
 export const CAPTION_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
   caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
   error_code AS "errorCode", error_message AS "errorMessage", goapi_task_id AS "goapiTaskId",
@@ -74,33 +56,162 @@ export const VIEW_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt
   callback_state AS "callbackState", callback_attempts AS "callbackAttempts", batch_id AS "batchId", name,
   file_name AS "fileName", reused_from AS "reusedFrom", goapi_tasks AS "goapiTasks"`
 
-const INSERT_CAPTION = `INSERT INTO captions (id, caller, status, image_url, prompt_style, caption_length,
-    callback_url, callback_state, metadata, created_at, updated_at, deadline_at, next_attempt_at,
-    lease_owner, lease_expires_at, submit_state, submitted_at, submit_attempts)
-  VALUES ($1, $2, 'queued', $3, $4, $5, $6, $7, $8, $9, $9, $10, $9, $11, $12, 'in_flight', $9, 1)
+/** How a new caption starts out. */
+export type CaptionStart =
+  /** Sent to GoAPI at once by this replica, which holds its lease meanwhile (its task slot is taken). */
+  | { kind: 'send'; lease: { owner: string; until: Date }; deadlineAt: Date }
+  /** Queued until background work gives it a free GoAPI task slot. */
+  | { kind: 'wait' }
+  /** Queued behind an earlier open caption of the same image, to take its text once it completes. */
+  | { kind: 'follow'; leader: string }
+  /** Completed at once with the text of a caption of the same image: no task, nothing paid. */
+  | { kind: 'reuse'; from: { id: string; caption: string } }
+
+export interface NewCaption {
+  id: string
+  caller: string
+  imageUrl: string
+  promptStyle: string
+  captionLength: string
+  callbackUrl: string | undefined
+  metadata: Record<string, unknown>
+  now: Date
+  start: CaptionStart
+  /** May stand in for, or take the text of, another caption of the same image. */
+  reuse: boolean
+  /** Cents held against the caller's daily budget. */
+  reservedCents: number
+  /** Its place in a batch. */
+  item?: { batchId: string; index: number; name: string | undefined; fileName: string }
+}
+
+/*
+ * Every statement is plain SQL returning rows shaped exactly like Prisma's `Caption`. A caption sent at
+ * once is inserted already leased by this replica and marked as being sent: should the replica die
+ * before GoAPI answers, the caption is treated as maybe sent, never sent twice blindly.
+ */
+const INSERT_COLUMNS: readonly (readonly [
+  column: string,
+  type: string,
+  value: (c: NewCaption) => unknown,
+])[] = [
+  ['id', 'uuid', (c) => c.id],
+  ['caller', 'text', (c) => c.caller],
+  ['status', 'caption_status', (c) => (c.start.kind === 'reuse' ? 'completed' : 'queued')],
+  ['image_url', 'text', (c) => c.imageUrl],
+  ['prompt_style', 'text', (c) => c.promptStyle],
+  ['caption_length', 'text', (c) => c.captionLength],
+  ['callback_url', 'text', (c) => c.callbackUrl ?? null],
+  ['callback_state', 'callback_state', (c) => (c.callbackUrl ? 'pending' : 'none')],
+  ['metadata', 'jsonb', (c) => JSON.stringify(c.metadata)],
+  ['created_at', 'timestamptz', (c) => c.now],
+  ['updated_at', 'timestamptz', (c) => c.now],
+  ['deadline_at', 'timestamptz', (c) => (c.start.kind === 'send' ? c.start.deadlineAt : null)],
+  [
+    'next_attempt_at',
+    'timestamptz',
+    (c) => (c.start.kind === 'send' || c.start.kind === 'wait' ? c.now : null),
+  ],
+  ['lease_owner', 'text', (c) => (c.start.kind === 'send' ? c.start.lease.owner : null)],
+  ['lease_expires_at', 'timestamptz', (c) => (c.start.kind === 'send' ? c.start.lease.until : null)],
+  ['submit_state', 'submit_state', (c) => (c.start.kind === 'send' ? 'in_flight' : 'not_sent')],
+  ['submitted_at', 'timestamptz', (c) => (c.start.kind === 'send' ? c.now : null)],
+  ['submit_attempts', 'int', (c) => (c.start.kind === 'send' ? 1 : 0)],
+  ['caption', 'text', (c) => (c.start.kind === 'reuse' ? c.start.from.caption : null)],
+  ['completed_at', 'timestamptz', (c) => (c.start.kind === 'reuse' ? c.now : null)],
+  ['callback_next_at', 'timestamptz', (c) => (c.start.kind === 'reuse' && c.callbackUrl ? c.now : null)],
+  ['reuse', 'bool', (c) => c.reuse],
+  ['reused_from', 'uuid', (c) => (c.start.kind === 'reuse' ? c.start.from.id : null)],
+  ['waits_for', 'uuid', (c) => (c.start.kind === 'follow' ? c.start.leader : null)],
+  ['reserved_cents', 'int', (c) => c.reservedCents],
+  ['batch_id', 'uuid', (c) => c.item?.batchId ?? null],
+  ['item_index', 'int', (c) => c.item?.index ?? null],
+  ['name', 'text', (c) => c.item?.name ?? null],
+  ['file_name', 'text', (c) => c.item?.fileName ?? null],
+]
+
+const INSERT_COLUMN_LIST = INSERT_COLUMNS.map(([column]) => column).join(', ')
+
+const INSERT_CAPTION = `INSERT INTO captions (${INSERT_COLUMN_LIST})
+  VALUES (${INSERT_COLUMNS.map(([, type], index) => `$${index + 1}::${type}`).join(', ')})
   RETURNING ${CAPTION_COLUMNS}`
+
+// Many rows in one statement: one array per column (jsonb travels as text, arrays of it being awkward).
+const INSERT_CAPTIONS = `INSERT INTO captions (${INSERT_COLUMN_LIST})
+  SELECT ${INSERT_COLUMNS.map(([column, type]) => (type === 'jsonb' ? `${column}::jsonb` : column)).join(', ')}
+  FROM unnest(${INSERT_COLUMNS.map(([, type], index) => `$${index + 1}::${type === 'jsonb' ? 'text' : type}[]`).join(', ')})
+    AS u(${INSERT_COLUMN_LIST})`
 
 export async function insertCaption(sql: Queryable, caption: NewCaption): Promise<CaptionRow> {
   const { rows } = await sql.query<CaptionRow>({
     name: 'insert-caption',
     text: INSERT_CAPTION,
-    values: [
-      caption.id,
-      caption.caller,
-      caption.imageUrl,
-      caption.promptStyle,
-      caption.captionLength,
-      caption.callbackUrl ?? null,
-      caption.callbackUrl ? 'pending' : 'none',
-      JSON.stringify(caption.metadata),
-      caption.now,
-      caption.deadlineAt,
-      caption.lease.owner,
-      caption.lease.until,
-    ],
+    values: INSERT_COLUMNS.map(([, , value]) => value(caption)),
   })
   return rows[0] as CaptionRow
 }
+
+/** Inserts many captions in one statement (a batch's items). */
+export async function insertCaptions(sql: Queryable, captions: readonly NewCaption[]): Promise<void> {
+  await sql.query({
+    name: 'insert-captions',
+    text: INSERT_CAPTIONS,
+    values: INSERT_COLUMNS.map(([, , value]) => captions.map(value)),
+  })
+}
+
+/** A completed caption whose text a new caption of the same image may take. */
+export interface ReuseSource {
+  id: string
+  caption: string
+}
+
+export interface SameImageQuery {
+  caller: string
+  promptStyle: string
+  captionLength: string
+  imageUrls: readonly string[]
+  /** The oldest completion that may still be reused. */
+  since: Date
+}
+
+/**
+ * For each of the caller's image URLs (with these options): the newest caption completed since
+ * `since`, whose text may be reused; else the oldest open caption sent by itself, to wait for.
+ */
+export async function findSameImageCaptions(
+  sql: Queryable,
+  query: SameImageQuery,
+): Promise<{ sources: Map<string, ReuseSource>; leaders: Map<string, string> }> {
+  const { rows } = await sql.query<{ imageUrl: string; id: string; caption: string | null; open: boolean }>({
+    name: 'find-same-image-captions',
+    text: `SELECT DISTINCT ON (image_url, open) image_url AS "imageUrl", id, caption, open FROM (
+        SELECT image_url, id, caption, created_at, completed_at, status <> 'completed' AS open
+        FROM captions
+        WHERE caller = $1 AND md5(image_url) = ANY($4::text[]) AND image_url = ANY($5::text[])
+          AND prompt_style = $2 AND caption_length = $3
+          AND ((status = 'completed' AND completed_at >= $6)
+            OR (status IN ('queued', 'pending', 'processing') AND waits_for IS NULL))) AS same
+      ORDER BY image_url, open, completed_at DESC NULLS LAST, created_at, id`,
+    values: [
+      query.caller,
+      query.promptStyle,
+      query.captionLength,
+      query.imageUrls.map(md5),
+      query.imageUrls,
+      query.since,
+    ],
+  })
+  const sources = new Map<string, ReuseSource>()
+  const leaders = new Map<string, string>()
+  for (const row of rows) {
+    if (row.open) leaders.set(row.imageUrl, row.id)
+    else sources.set(row.imageUrl, { id: row.id, caption: row.caption ?? '' })
+  }
+  return { sources, leaders }
+}
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex')
 
 export async function findCaption(sql: Sql, id: string): Promise<CaptionRow | null> {
   const { rows } = await sql.query<CaptionRow>({
@@ -193,6 +304,7 @@ const ADVANCE_CAPTIONS = `UPDATE captions c SET
     callback_next_at = CASE WHEN u.new_rank = 3 AND c.callback_state = 'pending' THEN u.new_now
       ELSE c.callback_next_at END,
     submit_state = CASE WHEN u.new_accepts THEN 'accepted'::submit_state ELSE c.submit_state END,
+    goapi_tasks = c.goapi_tasks + CASE WHEN u.new_accepts THEN 1 ELSE 0 END,
     lease_owner = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_owner END,
     lease_expires_at = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_expires_at END
   FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -412,6 +524,8 @@ export interface StepChanges {
   submittedAt?: Date
   submitAttempts?: Increment
   resubmissions?: Increment
+  /** A create call GoAPI took, or may have taken: a task paid for. */
+  goapiTasks?: Increment
   pollAttempts?: Increment
   notFoundPolls?: number | Increment
   callbackState?: CaptionRow['callbackState']
@@ -430,6 +544,7 @@ const COLUMN_OF: Record<keyof StepChanges | keyof StepCondition, string> = {
   submittedAt: 'submitted_at',
   submitAttempts: 'submit_attempts',
   resubmissions: 'resubmissions',
+  goapiTasks: 'goapi_tasks',
   pollAttempts: 'poll_attempts',
   notFoundPolls: 'not_found_polls',
   callbackState: 'callback_state',

@@ -42,15 +42,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.post(
     '/captions',
     {
-      config: {
-        // Per caller, so one noisy caller cannot spend another's share; per replica (kept in memory).
-        rateLimit: {
-          max: options.rateLimitPerMinute,
-          timeWindow: 60_000,
-          keyGenerator: (request) => (request.caller ? `caller:${request.caller}` : `ip:${request.ip}`),
-          errorResponseBuilder: (_request, context) => new RateLimited(context.after),
-        },
-      },
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
       schema: {
         summary: 'Caption an image',
         tags: ['captions'],
@@ -193,11 +185,23 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   )
 }
 
+/** Per caller, so one noisy caller cannot spend another's share; per replica (kept in memory). */
+export function perCallerRateLimit(perMinute: number) {
+  return {
+    max: perMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request: FastifyRequest) =>
+      request.caller ? `caller:${request.caller}` : `ip:${request.ip}`,
+    errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
+      new RateLimited(context.after),
+  }
+}
+
 /**
  * The Idempotency-Key header, sent at most once. Node joins repeated headers it does not know into one
  * value ("a1, a2"), which would pass as one valid key, so repeats are counted in the raw headers.
  */
-function idempotencyKeyOf(request: FastifyRequest): string | undefined {
+export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   const raw = request.raw.rawHeaders
   let sent = 0
   for (let index = 0; index < raw.length; index += 2) {

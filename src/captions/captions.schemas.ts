@@ -19,7 +19,7 @@ const UNSTORABLE_ERROR = 'must not contain U+0000 or an unpaired surrogate (\\u0
  * parser would silently drop or guess (surrounding whitespace, control characters, a missing `//host`,
  * which it fills with the first path segment) is refused instead.
  */
-const httpUrl = z
+export const httpUrl = z
   .string({ error: 'must be a string holding an absolute http(s) URL' })
   .max(MAX_URL_LENGTH, { error: `must be at most ${MAX_URL_LENGTH} characters` })
   .superRefine((value, context) => {
@@ -51,15 +51,37 @@ export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[
     'or a word count as a string from "20" to "260" in steps of 10',
 })
 
+export const metadataSchema = z
+  .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
+  .meta({ description: 'Any JSON object up to 16 KiB, returned as given' })
+  // First, and the end of the checks when it fails: the ones after it walk the whole value.
+  .refine((value) => nestingDepth(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH, {
+    error: `must nest at most ${MAX_METADATA_DEPTH} levels`,
+    abort: true,
+  })
+  .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
+    error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+  })
+  .refine((value) => !hasUnstorableText(value), { error: UNSTORABLE_ERROR })
+
+/** Text a caller gives that is stored and shown back: no NUL, no unpaired surrogate. */
+export const storableText = (maxLength: number) =>
+  z
+    .string({ error: 'must be a string' })
+    .max(maxLength, { error: `must be at most ${maxLength} characters` })
+    .refine((value) => !hasUnstorableText(value), { error: UNSTORABLE_ERROR })
+
+export const promptStyleSchema = z
+  .enum(PROMPT_STYLES, { error: `must be one of: ${PROMPT_STYLES.map((s) => `"${s}"`).join(', ')}` })
+  .default('Descriptive')
+
 export const createCaptionBody = z.strictObject(
   {
     imageUrl: httpUrl.meta({
       format: 'uri',
       description: 'The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form',
     }),
-    promptStyle: z
-      .enum(PROMPT_STYLES, { error: `must be one of: ${PROMPT_STYLES.map((s) => `"${s}"`).join(', ')}` })
-      .default('Descriptive'),
+    promptStyle: promptStyleSchema,
     captionLength: captionLengthSchema.default('any'),
     callbackUrl: httpUrl
       .meta({
@@ -68,18 +90,14 @@ export const createCaptionBody = z.strictObject(
           'Where the caption.completed or caption.failed event is posted when the caption finishes',
       })
       .optional(),
-    metadata: z
-      .record(z.string(), z.unknown(), { error: 'must be a JSON object' })
-      .meta({ description: 'Any JSON object up to 16 KiB, returned as given' })
-      // First, and the end of the checks when it fails: the ones after it walk the whole value.
-      .refine((value) => nestingDepth(value, MAX_METADATA_DEPTH) <= MAX_METADATA_DEPTH, {
-        error: `must nest at most ${MAX_METADATA_DEPTH} levels`,
-        abort: true,
+    metadata: metadataSchema.optional(),
+    reuse: z
+      .boolean({ error: 'must be true or false' })
+      .meta({
+        description:
+          'Take the text of your caption of the same image, prompt style and length completed within ' +
+          'REUSE_WINDOW_DAYS (or wait for one in progress) instead of paying for a new task',
       })
-      .refine((value) => Buffer.byteLength(JSON.stringify(value)) <= MAX_METADATA_BYTES, {
-        error: `must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
-      })
-      .refine((value) => !hasUnstorableText(value), { error: UNSTORABLE_ERROR })
       .optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { inTransaction, type Queryable } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
 import {
   CaptionNotFound,
@@ -7,12 +8,15 @@ import {
   InvalidCursor,
   InvalidIdempotencyKey,
 } from '../errors.js'
+import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import {
   type CaptionRow,
+  type CaptionStart,
   type CaptionView,
   findCallerCaption,
   findCaption,
+  findSameImageCaptions,
   insertCaption,
   type JsonValue,
   type ListPosition,
@@ -20,7 +24,8 @@ import {
   type NewCaption,
 } from './captions.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
-import { insertCaptionUnderKey, saveKeyAnswer } from './idempotency.repository.js'
+import { claimKey, type KeyClaim, saveKeyAnswer } from './idempotency.repository.js'
+import { lockSlotsAndCount } from './slots.repository.js'
 import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
 import { checkCallbackUrl, checkImageUrl } from './url-policy.js'
@@ -51,8 +56,7 @@ export async function createCaption(
   request: { input: CreateCaptionInput; caller: string; idempotencyKey?: string | undefined },
 ): Promise<CreateCaptionResult> {
   const { input, caller, idempotencyKey } = request
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey))
-    throw new InvalidIdempotencyKey('must be 1 to 255 printable ASCII characters')
+  checkIdempotencyKey(idempotencyKey)
   checkImageUrl(input.imageUrl, deps.urlPolicy)
   if (input.callbackUrl !== undefined) checkCallbackUrl(input.callbackUrl, deps.urlPolicy)
   const now = deps.clock.now()
@@ -65,32 +69,43 @@ export async function createCaption(
     callbackUrl: input.callbackUrl,
     metadata: input.metadata ?? {},
     now,
-    deadlineAt: addMs(now, deps.work.deadlineMs),
-    lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
+    start: sendNow(deps, now),
+    reuse: input.reuse ?? false,
+    reservedCents: 0,
   }
 
   if (idempotencyKey === undefined) {
-    const row = await insertCaption(deps.sql, caption)
+    const row = await acceptCaption(deps, caption)
     deps.metrics.captionsCreated.inc()
     return { statusCode: 202, body: await submitAndRead(deps, row), replayed: false }
   }
 
   const requestHash = fingerprint(input)
-  const outcome = await insertCaptionUnderKey(
-    deps.sql,
-    { caller, key: idempotencyKey, requestHash, now, expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS) },
-    caption,
-  )
-  if ('created' in outcome) {
+  const claim = {
+    caller,
+    key: idempotencyKey,
+    requestHash,
+    now,
+    expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS),
+  }
+  const outcome = await acceptCaption(deps, caption, claim)
+  if (!('taken' in outcome)) {
     deps.metrics.captionsCreated.inc()
-    const body = await submitAndRead(deps, outcome.created)
+    const body = await submitAndRead(deps, outcome)
     await saveKeyAnswer(deps.sql, caller, idempotencyKey, { status: 202, body: body as JsonValue })
     return { statusCode: 202, body, replayed: false }
   }
   const replay = outcome.taken
-  if (replay.requestHash !== requestHash) throw new IdempotencyKeyReused()
+  if (replay.requestHash !== requestHash || replay.captionId === null) throw new IdempotencyKeyReused()
   if (replay.responseBody !== null) {
-    return { statusCode: 202, body: await withCallbackFields(deps, replay), replayed: true }
+    return {
+      statusCode: 202,
+      body: await withCallbackFields(deps, {
+        captionId: replay.captionId,
+        responseBody: replay.responseBody,
+      }),
+      replayed: true,
+    }
   }
   // The first request has not answered yet. Once longer than a lease has passed, the replica that took
   // it must have died before answering; the caption it recorded is then the answer.
@@ -100,6 +115,66 @@ export async function createCaption(
     body: toCaptionResource(await getCaption(deps, replay.captionId, caller)),
     replayed: true,
   }
+}
+
+/** Sent at once by this replica, which holds the caption meanwhile. */
+export function sendNow(deps: Pick<ServiceDeps, 'work' | 'workerId'>, now: Date): CaptionStart {
+  return {
+    kind: 'send',
+    lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
+    deadlineAt: addMs(now, deps.work.deadlineMs),
+  }
+}
+
+/**
+ * Records a new caption. Plainly one statement; with an Idempotency-Key, reuse or a cap on GoAPI tasks,
+ * one transaction that also takes the key, looks for a caption of the same image, and counts the task
+ * slots in use: the caption is then sent at once only if a slot is free, and waits queued otherwise.
+ */
+function acceptCaption(deps: ServiceDeps, caption: NewCaption): Promise<CaptionRow>
+function acceptCaption(
+  deps: ServiceDeps,
+  caption: NewCaption,
+  key: KeyClaim,
+): Promise<CaptionRow | { taken: IdempotencyKey }>
+async function acceptCaption(
+  deps: ServiceDeps,
+  caption: NewCaption,
+  key?: KeyClaim,
+): Promise<CaptionRow | { taken: IdempotencyKey }> {
+  if (key === undefined && !caption.reuse && deps.work.maxConcurrency === 0)
+    return insertCaption(deps.sql, caption)
+  return inTransaction(deps.sql, async (client) => {
+    const taken = key && (await claimKey(client, key, { captionId: caption.id }))
+    if (taken) return { taken }
+    const start = await startOf(client, deps, caption)
+    return insertCaption(client, { ...caption, start })
+  })
+}
+
+/** How a caption accepted now starts: from a caption of the same image, or sent when a slot is free. */
+async function startOf(client: Queryable, deps: ServiceDeps, caption: NewCaption): Promise<CaptionStart> {
+  if (caption.reuse) {
+    const { sources, leaders } = await findSameImageCaptions(client, {
+      caller: caption.caller,
+      promptStyle: caption.promptStyle,
+      captionLength: caption.captionLength,
+      imageUrls: [caption.imageUrl],
+      since: new Date(caption.now.getTime() - deps.work.reuseWindowMs),
+    })
+    const source = sources.get(caption.imageUrl)
+    if (source) return { kind: 'reuse', from: source }
+    const leader = leaders.get(caption.imageUrl)
+    if (leader) return { kind: 'follow', leader }
+  }
+  const max = deps.work.maxConcurrency
+  if (max > 0 && (await lockSlotsAndCount(client)) >= max) return { kind: 'wait' }
+  return caption.start
+}
+
+export function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && !IDEMPOTENCY_KEY.test(key))
+    throw new InvalidIdempotencyKey('must be 1 to 255 printable ASCII characters')
 }
 
 /**
@@ -125,7 +200,13 @@ async function findCaptionById(deps: ServiceDeps, id: string): Promise<CaptionRo
   return caption
 }
 
+/** The new caption as the caller is first shown it: once GoAPI has answered, when it was sent now. */
 async function submitAndRead(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionResource> {
+  if (caption.leaseOwner !== deps.workerId || caption.submitState !== 'in_flight') {
+    // Reused, or waiting for a task slot or for a caption of the same image: background work goes on.
+    deps.wake()
+    return toCaptionResource(caption)
+  }
   const moved = await sendToGoapi(deps, caption)
   return toCaptionResource(moved ?? (await getCaption(deps, caption.id, caption.caller)))
 }
@@ -136,7 +217,7 @@ function fingerprint(input: CreateCaptionInput): string {
 }
 
 /** JSON with every object's keys sorted; a loop, not recursion, so no nesting can exhaust the stack. */
-function canonicalJson(value: unknown): string {
+export function canonicalJson(value: unknown): string {
   let text = ''
   // What is left to write, next last: a value, or punctuation to append as it is.
   const pending: ({ value: unknown } | string)[] = [{ value }]

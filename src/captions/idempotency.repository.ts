@@ -1,6 +1,6 @@
-import { inTransaction, type Sql } from '../db/pool.js'
+import type { Queryable, Sql } from '../db/pool.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
-import { type CaptionRow, insertCaption, type JsonValue, type NewCaption } from './captions.repository.js'
+import type { JsonValue } from './captions.repository.js'
 
 export interface KeyClaim {
   caller: string
@@ -10,46 +10,50 @@ export interface KeyClaim {
   expiresAt: Date
 }
 
-const KEY_COLUMNS = `caller, key, request_hash AS "requestHash", caption_id AS "captionId",
+const KEY_COLUMNS = `caller, key, request_hash AS "requestHash", caption_id AS "captionId", batch_id AS "batchId",
   response_status AS "responseStatus", response_body AS "responseBody", created_at AS "createdAt",
   expires_at AS "expiresAt"`
 
 /**
- * Inserts a caption under a caller's Idempotency-Key, or finds the request that took the key first,
- * in one transaction: the key and its caption are committed together or not at all. Of two requests
- * racing with one key (on one replica or two), one inserts and the other waits for its commit
- * (ON CONFLICT DO NOTHING), then finds the key taken.
+ * Takes a caller's Idempotency-Key inside the transaction that inserts its caption, so the key and its
+ * caption are committed together or not at all; or finds the request that took the key first. Of two
+ * requests racing with one key (on one replica or two), one inserts and the other waits for its commit
+ * (ON CONFLICT DO NOTHING), then finds the key taken. Undefined when the key is now this request's.
  */
-export function insertCaptionUnderKey(
-  sql: Sql,
+export async function claimKey(
+  client: Queryable,
   claim: KeyClaim,
-  caption: NewCaption,
-): Promise<{ created: CaptionRow } | { taken: IdempotencyKey }> {
+  made: { captionId: string } | { batchId: string },
+): Promise<IdempotencyKey | undefined> {
   const { caller, key } = claim
-  return inTransaction(sql, async (client) => {
-    await client.query({
-      name: 'delete-expired-key',
-      text: 'DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND expires_at < $3',
-      values: [caller, key, claim.now],
-    })
-    const inserted = await client.query({
-      name: 'insert-key',
-      text: `INSERT INTO idempotency_keys (caller, key, request_hash, caption_id, created_at, expires_at)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      values: [caller, key, claim.requestHash, caption.id, claim.now, claim.expiresAt],
-    })
-    if (inserted.rowCount === 0) {
-      const { rows } = await client.query<IdempotencyKey>({
-        name: 'find-key',
-        text: `SELECT ${KEY_COLUMNS} FROM idempotency_keys WHERE caller = $1 AND key = $2`,
-        values: [caller, key],
-      })
-      const taken = rows[0]
-      if (taken === undefined) throw new Error(`idempotency key ${key} neither inserted nor found`)
-      return { taken }
-    }
-    return { created: await insertCaption(client, caption) }
+  await client.query({
+    name: 'delete-expired-key',
+    text: 'DELETE FROM idempotency_keys WHERE caller = $1 AND key = $2 AND expires_at < $3',
+    values: [caller, key, claim.now],
   })
+  const inserted = await client.query({
+    name: 'insert-key',
+    text: `INSERT INTO idempotency_keys (caller, key, request_hash, caption_id, batch_id, created_at, expires_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+    values: [
+      caller,
+      key,
+      claim.requestHash,
+      'captionId' in made ? made.captionId : null,
+      'batchId' in made ? made.batchId : null,
+      claim.now,
+      claim.expiresAt,
+    ],
+  })
+  if (inserted.rowCount === 1) return undefined
+  const { rows } = await client.query<IdempotencyKey>({
+    name: 'find-key',
+    text: `SELECT ${KEY_COLUMNS} FROM idempotency_keys WHERE caller = $1 AND key = $2`,
+    values: [caller, key],
+  })
+  const taken = rows[0]
+  if (taken === undefined) throw new Error(`idempotency key ${key} neither inserted nor found`)
+  return taken
 }
 
 /** Keeps the first answer under its key, to be replayed for a repeat of the request. */

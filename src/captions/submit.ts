@@ -59,6 +59,21 @@ export async function submitCaption(deps: ServiceDeps, captionId: string): Promi
 }
 
 /**
+ * Background work: a caption that has just been given a GoAPI task slot, marked as being sent under
+ * this replica's lease. Sent now, unless its deadline passed while a refused create waited to be
+ * retried.
+ */
+export async function sendWithSlot(deps: ServiceDeps, caption: CaptionRow): Promise<void> {
+  const now = deps.clock.now()
+  if (caption.deadlineAt && now >= caption.deadlineAt) {
+    await failUnfinishedCaption(deps, caption.id, captionFailures.timeout(deps.work.deadlineMs), now)
+    await finishLeasedStep(deps.sql, caption.id, deps.workerId, { submitState: 'refused' })
+    return
+  }
+  await sendToGoapi(deps, caption)
+}
+
+/**
  * One create call for a caption marked `in_flight` under this replica's lease, and what its outcome
  * means for the caption. The lease is given back in the same statement that records the outcome.
  * Returns the caption as that statement wrote it, when the answer moved it forward.
@@ -84,7 +99,10 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
       if (moved.outcome === 'applied') return moved.caption
       // A webhook got there first: the caption has moved already, only the bookkeeping is left.
-      await finishLeasedStep(sql, caption.id, owner, { submitState: 'accepted' })
+      await finishLeasedStep(sql, caption.id, owner, {
+        submitState: 'accepted',
+        goapiTasks: { increment: 1 },
+      })
       return undefined
     }
     case 'rejected':
@@ -114,8 +132,10 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         { reason: outcome.reason, resubmitAfterMs: deps.work.resubmitAfterMs },
         'GoAPI may have taken the task; waiting for a sign of it before sending again',
       )
+      // Counted as paid: GoAPI may well have made the task.
       await finishLeasedStep(sql, caption.id, owner, {
         submitState: 'ambiguous',
+        goapiTasks: { increment: 1 },
         nextAttemptAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
       })
       return undefined

@@ -62,6 +62,10 @@ export interface SimulatorOptions {
 export interface SimulatorCounters extends ApiCounters {
   /** Times `stateFile` was written. */
   stateWrites: number
+  /** Tasks created and not finished yet. */
+  unfinished: number
+  /** The most tasks that were unfinished at once: what an account's concurrency limit is held to. */
+  peakUnfinished: number
 }
 
 export interface SimulatorSummary {
@@ -113,12 +117,18 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
     unauthorized: 0,
     badRequests: 0,
     stateWrites: 0,
+    unfinished: 0,
+    peakUnfinished: 0,
   }
   // Closing must not wait for sockets the hang fault holds open on purpose.
   const app = Fastify({ logger: options.logger ?? false, forceCloseConnections: true })
   let closing: Promise<void> | undefined
   const carriedOver = options.stateFile ? readSimulatorState(options.stateFile, now()) : []
-  for (const { webhookInterrupted: _, ...record } of carriedOver) records.set(record.task.task_id, record)
+  for (const { webhookInterrupted: _, ...record } of carriedOver) {
+    records.set(record.task.task_id, record)
+    if (!isTerminal(record.task.status)) counters.unfinished += 1
+  }
+  counters.peakUnfinished = counters.unfinished
   const webhooks = createWebhookSender({
     faults,
     chance,
@@ -185,6 +195,8 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
   function startTask(body: CreateBody): TaskRecord {
     const record = newTaskRecord(body, decideFate(faults, chance), now())
     records.set(record.task.task_id, record)
+    counters.unfinished += 1
+    counters.peakUnfinished = Math.max(counters.peakUnfinished, counters.unfinished)
     saver?.changed()
     webhooks.sendCreated(record)
     scheduleNextStep(record)
@@ -218,6 +230,7 @@ export function createGoapiSimulator(options: SimulatorOptions): GoapiSimulator 
     if (isTerminal(record.task.status)) return
     cancelStep(record.task.task_id)
     endTask(record.task, outcome, now())
+    counters.unfinished -= 1
     saver?.changed()
     webhooks.sendFinal(record)
   }

@@ -14,7 +14,7 @@ export interface Claim {
   limit: number
 }
 
-/** Captions still in motion whose next step is due: a submission or a question to GoAPI. */
+/** Captions in motion whose next step is due: a create with no clear answer yet, or a question to GoAPI. */
 export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]> {
   const { rows } = await sql.query<{ id: string }>({
     name: 'claim-due-captions',
@@ -22,6 +22,8 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
       WHERE id IN (
         SELECT id FROM captions
         WHERE status IN ('queued', 'pending', 'processing')
+          -- A queued caption not sent yet waits for a GoAPI task slot instead (slots.repository.ts).
+          AND NOT (status = 'queued' AND submit_state IN ('not_sent', 'refused'))
           AND next_attempt_at <= $3
           AND (lease_expires_at IS NULL OR lease_expires_at < $3)
         ORDER BY next_attempt_at

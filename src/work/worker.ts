@@ -2,6 +2,8 @@ import { Agent, type Dispatcher } from 'undici'
 import { deliverCallback } from '../captions/callbacks.js'
 import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
 import { takeNextStep } from '../captions/next-step.js'
+import { takeFreeSlots } from '../captions/slots.repository.js'
+import { sendWithSlot } from '../captions/submit.js'
 import { isDatabaseDown } from '../db/database-errors.js'
 import type { ServiceDeps } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
@@ -55,15 +57,27 @@ export function createWorker(
     const now = deps.clock.now()
     const claim = { owner: deps.workerId, now, leaseUntil: addMs(now, deps.work.leaseMs), limit: BATCH_SIZE }
     const captions = await claimDueCaptions(deps.sql, claim)
-    const [callbacks] = await Promise.all([
+    const [callbacks, sent] = await Promise.all([
       deliverDueCallbacks(claim),
+      sendWithFreeSlots(claim),
       ...captions.map((id) => guarded(id, () => takeNextStep(deps, id))),
     ])
     if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
       await deleteExpiredKeys(deps.sql, now)
       lastKeyCleanup = now.getTime()
     }
-    return captions.length + (callbacks ?? 0)
+    return captions.length + (callbacks ?? 0) + (sent ?? 0)
+  }
+
+  /** Gives free GoAPI task slots to queued captions and sends them; resolves with how many, once sent. */
+  async function sendWithFreeSlots(claim: Claim): Promise<number> {
+    const captions = await takeFreeSlots(deps.sql, {
+      ...claim,
+      deadlineAt: addMs(claim.now, deps.work.deadlineMs),
+      maxConcurrency: deps.work.maxConcurrency,
+    })
+    await Promise.all(captions.map((caption) => guarded(caption.id, () => sendWithSlot(deps, caption))))
+    return captions.length
   }
 
   /** Takes the callbacks that are due and delivers them; resolves with how many it took, once sent. */
@@ -117,8 +131,9 @@ export function createWorker(
   }
 
   /**
-   * A caption just finished, so its callback is due: callbacks are taken and sent at once, beside the
-   * regular rounds rather than after them, again as long as more wake-ups come meanwhile.
+   * A caption just finished, so its callback is due and its GoAPI task slot is free: callbacks are sent
+   * and waiting captions given slots at once, beside the regular rounds rather than after them, again
+   * as long as more wake-ups come meanwhile.
    */
   function wake(): void {
     if (stopped || !started) return
@@ -136,10 +151,11 @@ export function createWorker(
           leaseUntil: addMs(now, deps.work.leaseMs),
           limit: BATCH_SIZE,
         }
-        try {
-          await deliverDueCallbacks(claim)
-        } catch (error) {
-          if (!isDatabaseDown(error)) deps.log.error({ err: error }, 'sending due callbacks failed')
+        // A caption finished: its callback is due, and its GoAPI task slot is free for the next.
+        const results = await Promise.allSettled([deliverDueCallbacks(claim), sendWithFreeSlots(claim)])
+        for (const result of results) {
+          if (result.status === 'rejected' && !isDatabaseDown(result.reason))
+            deps.log.error({ err: result.reason }, 'background work after a wake-up failed')
         }
       } while (wokenDuringLane && !stopped)
     })()

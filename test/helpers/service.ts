@@ -82,6 +82,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       AUTH_DISABLED: 'true',
       CALLBACK_ALLOWED_HOSTS: '127.0.0.1',
       CALLBACK_SIGNING_SECRET: TEST_CALLBACK_SECRETS[0],
+      // Tests post captions faster than the simulator finishes them; tests of pacing set their own cap.
+      GOAPI_MAX_CONCURRENCY: '0',
       ...options.env,
     }),
     databaseUrl,

@@ -207,8 +207,13 @@ describe('background work', () => {
       callbackUrl: undefined,
       metadata: {},
       now,
-      deadlineAt: new Date(now.getTime() + 3600 * SECOND),
-      lease: { owner: 'killed-replica', until: new Date(now.getTime() + 60 * SECOND) },
+      start: {
+        kind: 'send',
+        deadlineAt: new Date(now.getTime() + 3600 * SECOND),
+        lease: { owner: 'killed-replica', until: new Date(now.getTime() + 60 * SECOND) },
+      },
+      reuse: false,
+      reservedCents: 0,
     })
     if (submitState === 'not_sent') {
       await service.db.caption.update({ where: { id: row.id }, data: { submitState } })

@@ -192,6 +192,12 @@ describe('GET /captions', () => {
         metadata: {},
         callbackUrl: null,
         callback: { state: 'none', attempts: 0 },
+        batchId: null,
+        name: null,
+        fileName: null,
+        reusedFrom: null,
+        // GoAPI made its task (the task then failed): paid.
+        costUsd: 0.01,
         createdAt: '2025-06-01T12:00:01.000Z',
         updatedAt: '2025-06-01T12:10:00.000Z',
         completedAt: '2025-06-01T12:10:00.000Z',

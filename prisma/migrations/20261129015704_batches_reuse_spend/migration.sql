@@ -10,6 +10,10 @@ ADD COLUMN     "reused_from" UUID,
 ADD COLUMN     "waits_for" UUID;
 
 -- AlterTable
+ALTER TABLE "idempotency_keys" ADD COLUMN     "batch_id" UUID,
+ALTER COLUMN "caption_id" DROP NOT NULL;
+
+-- AlterTable
 ALTER TABLE "callback_events" ADD COLUMN     "batch_id" UUID,
 ALTER COLUMN "caption_id" DROP NOT NULL;
 

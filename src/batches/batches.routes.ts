@@ -1,0 +1,149 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { authenticateCaller } from '../auth/caller-auth.js'
+import { idempotencyKeyOf, perCallerRateLimit } from '../captions/captions.routes.js'
+import { createCaptionHeaders } from '../captions/captions.schemas.js'
+import type { ApiToken } from '../config.js'
+import type { ServiceDeps } from '../deps.js'
+import { errorResponses } from '../errors.js'
+import {
+  batchCaptionList,
+  batchCaptionsQuery,
+  batchList,
+  batchParams,
+  batchResource,
+  createBatchBody,
+  listBatchesQuery,
+  MAX_BATCH_ITEMS,
+} from './batches.schemas.js'
+import { createBatch, getBatch, listBatchCaptionPage, listBatchPage } from './batches.service.js'
+
+export interface BatchesRoutesOptions {
+  deps: ServiceDeps
+  apiTokens: readonly ApiToken[]
+  rateLimitPerMinute: number
+}
+
+const READ_ONE_BATCH_ERRORS = [
+  'validation_failed',
+  'invalid_url',
+  'unauthorized',
+  'not_found',
+  'database_unavailable',
+  'overloaded',
+] as const
+
+/** Datasets: many images captioned together. Every route needs a caller token (when configured). */
+export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async (app, options) => {
+  const { deps } = options
+  app.addHook('onRequest', authenticateCaller(options.apiTokens))
+
+  app.post(
+    '/batches',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Caption a dataset',
+        tags: ['batches'],
+        description:
+          `Records 1 to ${MAX_BATCH_ITEMS} images as one batch and answers at once: background work ` +
+          'sends them to GoAPI as task slots free up (GOAPI_MAX_CONCURRENCY), each flowing like a caption ' +
+          'posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every ' +
+          'bad item by its index. With reuse (the default) an image already captioned is not paid again. ' +
+          'Idempotency-Key works as for POST /captions.',
+        headers: createCaptionHeaders,
+        body: createBatchBody,
+        response: {
+          202: batchResource.meta({
+            description: 'Accepted: the batch, to read again at Location while it runs',
+            headers: {
+              location: { type: 'string', description: 'The batch: /batches/{id}' },
+              'idempotent-replayed': {
+                type: 'string',
+                enum: ['true'],
+                description: 'Present when this is the first answer to the same Idempotency-Key again',
+              },
+            },
+          }),
+          ...errorResponses(
+            'validation_failed',
+            'invalid_json',
+            'invalid_request',
+            'invalid_idempotency_key',
+            'unauthorized',
+            'idempotency_key_in_progress',
+            'payload_too_large',
+            'unsupported_media_type',
+            'idempotency_key_reused',
+            'rate_limited',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const result = await createBatch(
+        { ...deps, log: request.log },
+        { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
+      )
+      if (result.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(202).header('location', `/batches/${result.body.id}`).send(result.body)
+    },
+  )
+
+  app.get(
+    '/batches/:id',
+    {
+      schema: {
+        summary: 'Read one batch: its progress, reuse and cost',
+        tags: ['batches'],
+        params: batchParams,
+        response: {
+          200: batchResource.meta({ description: 'The batch' }),
+          ...errorResponses(...READ_ONE_BATCH_ERRORS),
+        },
+      },
+    },
+    async (request) => getBatch(deps, request.params.id, request.caller),
+  )
+
+  app.get(
+    '/batches',
+    {
+      schema: {
+        summary: 'List batches, newest first',
+        tags: ['batches'],
+        querystring: listBatchesQuery,
+        response: {
+          200: batchList,
+          ...errorResponses(
+            'validation_failed',
+            'invalid_cursor',
+            'unauthorized',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
+      },
+    },
+    async (request) => listBatchPage(deps, request.query, request.caller),
+  )
+
+  app.get(
+    '/batches/:id/captions',
+    {
+      schema: {
+        summary: "A batch's captions, in item order",
+        tags: ['batches'],
+        params: batchParams,
+        querystring: batchCaptionsQuery,
+        response: {
+          200: batchCaptionList,
+          ...errorResponses(...READ_ONE_BATCH_ERRORS, 'invalid_cursor'),
+        },
+      },
+    },
+    async (request) =>
+      listBatchCaptionPage(deps, { batchId: request.params.id, ...request.query }, request.caller),
+  )
+}

@@ -1,0 +1,268 @@
+import { createHash } from 'node:crypto'
+import {
+  type CaptionView,
+  findSameImageCaptions,
+  insertCaptions,
+  type JsonValue,
+  type NewCaption,
+  type ReuseSource,
+} from '../captions/captions.repository.js'
+import {
+  canonicalJson,
+  checkIdempotencyKey,
+  decodeCursor,
+  encodeCursor,
+  IDEMPOTENCY_KEY_TTL_MS,
+  toCaptionResource,
+} from '../captions/captions.service.js'
+import { claimKey, saveKeyAnswer } from '../captions/idempotency.repository.js'
+import type { CaptionStatus } from '../captions/statuses.js'
+import { checkCallbackUrl, checkImageUrl } from '../captions/url-policy.js'
+import { inTransaction } from '../db/pool.js'
+import type { ServiceDeps } from '../deps.js'
+import {
+  BatchNotFound,
+  IdempotencyKeyInProgress,
+  IdempotencyKeyReused,
+  InvalidCursor,
+  InvalidField,
+  InvalidFields,
+} from '../errors.js'
+import type { IdempotencyKey } from '../generated/prisma/client.js'
+import { addMs } from '../lib/backoff.js'
+import { toBatchResource } from './batch-resource.js'
+import {
+  type BatchRow,
+  countBatchItems,
+  findCallerBatch,
+  insertBatch,
+  listBatchCaptions,
+  listBatches,
+} from './batches.repository.js'
+import type { BatchResource, CreateBatchInput } from './batches.schemas.js'
+import { fileNamesFor } from './file-names.js'
+
+export interface CreateBatchResult {
+  body: BatchResource
+  /** True when this answer repeats an earlier request's with the same Idempotency-Key. */
+  replayed: boolean
+}
+
+/**
+ * POST /batches. Every item becomes a caption, written with the batch in one transaction and sent by
+ * background work as GoAPI task slots free up, exactly like a caption posted alone. With reuse (the
+ * default), an item whose image the caller had captioned (same prompt style and length) within
+ * REUSE_WINDOW_DAYS takes that text at once; one whose image is being captioned already, or repeats an
+ * earlier item, waits for that caption and takes its text: each distinct image is paid once.
+ */
+export async function createBatch(
+  deps: ServiceDeps,
+  request: { input: CreateBatchInput; caller: string; idempotencyKey?: string | undefined },
+): Promise<CreateBatchResult> {
+  const { input, caller, idempotencyKey } = request
+  checkIdempotencyKey(idempotencyKey)
+  checkUrls(deps, input)
+  const now = deps.clock.now()
+  const batchId = deps.newId()
+  const key =
+    idempotencyKey === undefined
+      ? undefined
+      : {
+          caller,
+          key: idempotencyKey,
+          requestHash: fingerprint(input),
+          now,
+          expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS),
+        }
+  type Outcome = { taken: IdempotencyKey } | { batch: BatchRow; reused: number }
+  const outcome = await inTransaction<Outcome>(deps.sql, async (client) => {
+    const taken = key && (await claimKey(client, key, { batchId }))
+    if (taken) return { taken }
+    const captions = await itemCaptions(deps, client, { input, caller, batchId, now })
+    const reused = captions.filter((caption) => caption.start.kind === 'reuse').length
+    const batch = await insertBatch(client, {
+      id: batchId,
+      caller,
+      total: captions.length,
+      openItems: captions.length - reused,
+      promptStyle: input.promptStyle,
+      captionLength: input.captionLength,
+      prepend: input.prepend,
+      append: input.append,
+      callbackUrl: input.callbackUrl,
+      metadata: input.metadata ?? {},
+      reuse: input.reuse,
+      now,
+    })
+    await insertCaptions(client, captions)
+    return { batch, reused }
+  })
+
+  if ('batch' in outcome) {
+    const { batch, reused } = outcome
+    deps.metrics.captionsCreated.inc(batch.total)
+    // Its items are sent by background work, which need not wait for its next round.
+    deps.wake()
+    const body = toBatchResource(batch, {
+      counts: { queued: batch.total - reused, pending: 0, processing: 0, completed: reused, failed: 0 },
+      reused,
+      goapiTasks: 0,
+    })
+    if (key) await saveKeyAnswer(deps.sql, caller, key.key, { status: 202, body: body as JsonValue })
+    return { body, replayed: false }
+  }
+  const replay = outcome.taken
+  if (replay.requestHash !== key?.requestHash || replay.batchId === null) throw new IdempotencyKeyReused()
+  if (replay.responseBody !== null) return { body: replay.responseBody as BatchResource, replayed: true }
+  // The first request has not answered yet; longer than a lease, and its replica died after committing.
+  if (now.getTime() - replay.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
+  return { body: await getBatch(deps, replay.batchId, caller), replayed: true }
+}
+
+/** Every item's URL is checked before anything is written; all faults are named at once. */
+function checkUrls(deps: ServiceDeps, input: CreateBatchInput): void {
+  const faults: InvalidField[] = []
+  const check = (field: string, run: () => void) => {
+    try {
+      run()
+    } catch (error) {
+      if (!(error instanceof InvalidField)) throw error
+      faults.push(new InvalidField(field, error.reason))
+    }
+  }
+  input.items.forEach((item, index) => {
+    check(`items[${index}].imageUrl`, () => checkImageUrl(item.imageUrl, deps.urlPolicy))
+  })
+  const { callbackUrl } = input
+  if (callbackUrl !== undefined) check('callbackUrl', () => checkCallbackUrl(callbackUrl, deps.urlPolicy))
+  if (faults.length === 1) throw faults[0]
+  if (faults.length > 1) throw new InvalidFields(faults)
+}
+
+/** The batch's items as captions, each starting from a caption of the same image where reuse allows. */
+async function itemCaptions(
+  deps: ServiceDeps,
+  client: Parameters<typeof findSameImageCaptions>[0],
+  batch: { input: CreateBatchInput; caller: string; batchId: string; now: Date },
+): Promise<NewCaption[]> {
+  const { input, caller, now } = batch
+  const fileNames = fileNamesFor(input.items)
+  let sources = new Map<string, ReuseSource>()
+  let leaders = new Map<string, string>()
+  if (input.reuse) {
+    ;({ sources, leaders } = await findSameImageCaptions(client, {
+      caller,
+      promptStyle: input.promptStyle,
+      captionLength: input.captionLength,
+      imageUrls: [...new Set(input.items.map((item) => item.imageUrl))],
+      since: new Date(now.getTime() - deps.work.reuseWindowMs),
+    }))
+  }
+  return input.items.map((item, index): NewCaption => {
+    const id = deps.newId()
+    const source = sources.get(item.imageUrl)
+    const leader = leaders.get(item.imageUrl)
+    // The first item of an image nobody is captioning yet is sent; later ones of it wait for that one.
+    if (input.reuse && source === undefined && leader === undefined) leaders.set(item.imageUrl, id)
+    return {
+      id,
+      caller,
+      imageUrl: item.imageUrl,
+      promptStyle: input.promptStyle,
+      captionLength: input.captionLength,
+      callbackUrl: undefined,
+      metadata: {},
+      now,
+      start: source
+        ? { kind: 'reuse', from: source }
+        : leader
+          ? { kind: 'follow', leader }
+          : { kind: 'wait' },
+      reuse: input.reuse,
+      reservedCents: 0,
+      item: { batchId: batch.batchId, index, name: item.name, fileName: fileNames[index] as string },
+    }
+  })
+}
+
+/** The request as understood (defaults filled in, keys sorted), marked as a batch's. */
+function fingerprint(input: CreateBatchInput): string {
+  return createHash('sha256').update('POST /batches\n').update(canonicalJson(input)).digest('hex')
+}
+
+export async function getBatch(
+  deps: Pick<ServiceDeps, 'sql'>,
+  id: string,
+  caller: string,
+): Promise<BatchResource> {
+  const batch = await findOwnBatch(deps, id, caller)
+  const counts = await countBatchItems(deps.sql, [batch.id])
+  return toBatchResource(batch, counts.get(batch.id) as NonNullable<ReturnType<typeof counts.get>>)
+}
+
+async function findOwnBatch(deps: Pick<ServiceDeps, 'sql'>, id: string, caller: string): Promise<BatchRow> {
+  const batch = await findCallerBatch(deps.sql, id, caller)
+  if (!batch) throw new BatchNotFound(id)
+  return batch
+}
+
+export async function listBatchPage(
+  deps: Pick<ServiceDeps, 'sql'>,
+  query: { limit: number; cursor?: string | undefined },
+  caller: string,
+): Promise<{ items: BatchResource[]; nextCursor: string | null }> {
+  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+  const rows = await listBatches(deps.sql, { caller, limit: query.limit + 1, after })
+  const page = rows.slice(0, query.limit)
+  const counts = await countBatchItems(
+    deps.sql,
+    page.map((batch) => batch.id),
+  )
+  const last = page.at(-1)
+  return {
+    items: page.map((batch) =>
+      toBatchResource(batch, counts.get(batch.id) as NonNullable<ReturnType<typeof counts.get>>),
+    ),
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+  }
+}
+
+/** A batch's captions in item order, a page at a time. */
+export async function listBatchCaptionPage(
+  deps: Pick<ServiceDeps, 'sql'>,
+  request: {
+    batchId: string
+    status?: CaptionStatus | undefined
+    limit: number
+    cursor?: string | undefined
+  },
+  caller: string,
+): Promise<{ items: ReturnType<typeof toCaptionResource>[]; nextCursor: string | null }> {
+  await findOwnBatch(deps, request.batchId, caller)
+  const afterIndex = request.cursor === undefined ? undefined : decodeItemCursor(request.cursor)
+  const rows = await listBatchCaptions(deps.sql, {
+    batchId: request.batchId,
+    status: request.status,
+    limit: request.limit + 1,
+    afterIndex,
+  })
+  const page = rows.slice(0, request.limit)
+  const last = page.at(-1)
+  return {
+    items: page.map((row: CaptionView) => toCaptionResource(row)),
+    nextCursor: rows.length > request.limit && last ? encodeItemCursor(last.itemIndex) : null,
+  }
+}
+
+const encodeItemCursor = (index: number) => Buffer.from(JSON.stringify(['item', index])).toString('base64url')
+
+function decodeItemCursor(cursor: string): number {
+  try {
+    const [kind, index] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
+    if (kind === 'item' && Number.isInteger(index) && (index as number) >= 0 && (index as number) < 1_000_000)
+      return index as number
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidCursor()
+}

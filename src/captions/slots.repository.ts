@@ -1,0 +1,86 @@
+import type { Queryable, Sql } from '../db/pool.js'
+import { inTransaction } from '../db/pool.js'
+import { CAPTION_COLUMNS, type CaptionRow } from './captions.repository.js'
+
+/**
+ * GoAPI task slots: a GoAPI account runs only so many tasks at once, so at most
+ * `GOAPI_MAX_CONCURRENCY` of this deployment's tasks are unfinished at any time, across all replicas.
+ * A caption holds a slot from the moment it is marked as being sent until it finishes (a create that
+ * got no clear answer keeps holding it: the task may exist). The count is taken in PostgreSQL under one
+ * transaction-level advisory lock, so two replicas never both take the last slot.
+ */
+
+/** The advisory lock key under which slots are counted and taken. */
+const SLOT_LOCK = 7_301_202_611
+
+const HOLDS_SLOT = `status IN ('queued', 'pending', 'processing')
+  AND submit_state IN ('in_flight', 'ambiguous', 'accepted')`
+
+/** Serializes slot-taking until the transaction ends; then counts the slots in use. */
+export async function lockSlotsAndCount(client: Queryable): Promise<number> {
+  await client.query({
+    name: 'lock-goapi-slots',
+    text: 'SELECT pg_advisory_xact_lock($1)',
+    values: [SLOT_LOCK],
+  })
+  const { rows } = await client.query<{ used: number }>({
+    name: 'count-goapi-slots',
+    text: `SELECT count(*)::int AS used FROM captions WHERE ${HOLDS_SLOT}`,
+  })
+  return rows[0]?.used ?? 0
+}
+
+export interface SlotClaim {
+  owner: string
+  now: Date
+  leaseUntil: Date
+  /** For captions sent for the first time. */
+  deadlineAt: Date
+  /** The most captions to take in one go. */
+  limit: number
+  /** GOAPI_MAX_CONCURRENCY; 0 for no limit. */
+  maxConcurrency: number
+}
+
+/**
+ * Gives free slots to the captions waiting for one, and marks them as being sent under this replica's
+ * lease: round-robin between callers (each caller's oldest first; among callers at the same turn, the
+ * one served longest ago first), so another caller's single caption does not wait behind a large
+ * batch. Returns the captions taken, to be sent now.
+ */
+export function takeFreeSlots(sql: Sql, claim: SlotClaim): Promise<CaptionRow[]> {
+  return inTransaction(sql, async (client) => {
+    let free = claim.limit
+    if (claim.maxConcurrency > 0) {
+      free = Math.min(free, claim.maxConcurrency - (await lockSlotsAndCount(client)))
+      if (free <= 0) return []
+    }
+    const { rows } = await client.query<CaptionRow>({
+      name: 'take-free-goapi-slots',
+      text: `WITH waiting AS (
+          SELECT id, caller, created_at, item_index,
+            row_number() OVER (PARTITION BY caller ORDER BY created_at, item_index, id) AS turn
+          FROM captions
+          WHERE status = 'queued' AND submit_state IN ('not_sent', 'refused') AND waits_for IS NULL
+            AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at < $1)),
+        chosen AS (
+          SELECT w.id FROM waiting w LEFT JOIN caller_turns t ON t.caller = w.caller
+          ORDER BY w.turn, t.last_sent_at NULLS FIRST, w.created_at, w.item_index, w.id
+          LIMIT $2),
+        sent AS (
+          UPDATE captions c SET submit_state = 'in_flight', submitted_at = $1,
+              submit_attempts = submit_attempts + 1, lease_owner = $3, lease_expires_at = $4,
+              deadline_at = COALESCE(deadline_at, $5)
+            FROM chosen
+            WHERE c.id = chosen.id AND c.status = 'queued' AND c.submit_state IN ('not_sent', 'refused')
+              AND (c.lease_expires_at IS NULL OR c.lease_expires_at < $1)
+            RETURNING ${CAPTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1c.$2')}),
+        turns AS (
+          INSERT INTO caller_turns (caller, last_sent_at) SELECT DISTINCT caller, $1::timestamptz FROM sent
+          ON CONFLICT (caller) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at)
+        SELECT * FROM sent`,
+      values: [claim.now, free, claim.owner, claim.leaseUntil, claim.deadlineAt],
+    })
+    return rows
+  })
+}
