@@ -5,9 +5,12 @@
 
 export const MAX_NAME_BYTES = 200
 
-/** The name an item is exported under, before it is made unique: given, else the URL's file stem. */
+/**
+ * The name an item is exported under, before it is made unique: given, else the URL's file stem, else
+ * the item's 0-based index. An empty name counts as none.
+ */
 export function baseName(item: { name?: string | undefined; imageUrl: string }, index: number): string {
-  const chosen = item.name ?? urlStem(item.imageUrl)
+  const chosen = item.name || urlStem(item.imageUrl)
   const clean = sanitizeName(chosen ?? '')
   return clean === '' ? String(index) : clean
 }
@@ -29,15 +32,16 @@ export function urlStem(imageUrl: string): string | undefined {
 /**
  * `/`, `\`, control characters, leading dots and every run of two dots or more become `_`, so that no
  * name can leave the folder it is written to; then at most MAX_NAME_BYTES bytes of UTF-8, never cutting
- * a character in two.
+ * a character in two. Trailing dots become `_` too (`a.` would give `a..txt`), and so does the colon of
+ * a leading drive letter (`C:x`), which zip tools read as an absolute Windows path.
  */
 export function sanitizeName(name: string): string {
   const replaced = name
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this replaces
-    .replace(/[/\\\u0000-\u001f\u007f]/g, '_')
+    .replace(/[/\\\p{Cc}]/gu, '_')
     .replace(/\.{2,}/g, (dots) => '_'.repeat(dots.length))
     .replace(/^\.+/, (dots) => '_'.repeat(dots.length))
-  return truncateUtf8(replaced, MAX_NAME_BYTES)
+    .replace(/^([A-Za-z]):/, '$1_')
+  return truncateUtf8(replaced, MAX_NAME_BYTES).replace(/\.+$/, (dots) => '_'.repeat(dots.length))
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {
@@ -55,15 +59,16 @@ function truncateUtf8(text: string, maxBytes: number): string {
 
 /**
  * Each item's file name, in item order: the first item of a name keeps it plain, later ones get
- * `-2`, `-3` … before `.txt`, skipping any name already taken.
+ * `-2`, `-3` … before `.txt`, skipping any name already taken. Names that differ only in case count
+ * as repeats: unzipped on Windows or macOS, `Cat.txt` and `cat.txt` would be one file.
  */
 export function fileNamesFor(items: readonly { name?: string | undefined; imageUrl: string }[]): string[] {
   const taken = new Set<string>()
   return items.map((item, index) => {
     const base = baseName(item, index)
     let fileName = `${base}.txt`
-    for (let copy = 2; taken.has(fileName); copy++) fileName = `${base}-${copy}.txt`
-    taken.add(fileName)
+    for (let copy = 2; taken.has(fileName.toLowerCase()); copy++) fileName = `${base}-${copy}.txt`
+    taken.add(fileName.toLowerCase())
     return fileName
   })
 }
