@@ -6,6 +6,7 @@ import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
 import { batchesRoutes } from './batches/batches.routes.js'
+import { exportRoutes } from './batches/export.routes.js'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
@@ -99,6 +100,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     apiTokens: config.apiTokens,
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
+  await app.register(exportRoutes, { deps, apiTokens: config.apiTokens })
   await app.register(webhooksRoutes, { deps })
 
   return app

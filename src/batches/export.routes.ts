@@ -1,0 +1,68 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { authenticateCaller } from '../auth/caller-auth.js'
+import type { ApiToken } from '../config.js'
+import type { ServiceDeps } from '../deps.js'
+import { errorResponses } from '../errors.js'
+import { batchParams } from './batches.schemas.js'
+import { openBatchExport } from './export.js'
+import { exportQuery, exportResponse } from './export.schemas.js'
+
+export interface ExportRoutesOptions {
+  deps: ServiceDeps
+  apiTokens: readonly ApiToken[]
+}
+
+/** A batch's captions as files for trainers and tools. Needs a caller token (when configured). */
+export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (app, options) => {
+  const { deps } = options
+  app.addHook('onRequest', authenticateCaller(options.apiTokens))
+
+  app.get(
+    '/batches/:id/export',
+    {
+      schema: {
+        summary: "Download a batch's captions: zip of .txt files, jsonl or csv",
+        tags: ['batches'],
+        description:
+          'Streamed, at any time: items not finished yet are exported as they stand. `format` is ' +
+          'optional and defaults to `zip`. The exported text of an item joins the non-empty parts ' +
+          "among the batch's `prepend`, the caption and `append`, each trimmed of surrounding " +
+          'whitespace and commas, with `, ` (kohya-style tag files); the stored captions stay as GoAPI ' +
+          'wrote them.\n\n' +
+          '- `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl ' +
+          "export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the " +
+          'batch (later repeats get `-2`, `-3` …).\n' +
+          '- `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item ' +
+          'order, whatever its status; `caption` is empty until completed, `error` (the error code) ' +
+          'empty unless failed.',
+        params: batchParams,
+        querystring: exportQuery,
+        response: {
+          200: exportResponse,
+          ...errorResponses(
+            'validation_failed',
+            'invalid_url',
+            'unauthorized',
+            'not_found',
+            'database_unavailable',
+            'overloaded',
+          ),
+        },
+      },
+    },
+    async (request, reply) => {
+      const exported = await openBatchExport(deps, {
+        batchId: request.params.id,
+        caller: request.caller,
+        format: request.query.format,
+      })
+      return (
+        reply
+          .type(exported.contentType)
+          .header('content-disposition', `attachment; filename="${exported.fileName}"`)
+          // The response schema describes the streamed bytes for the document; a stream is sent as it is.
+          .send(exported.body as never)
+      )
+    },
+  )
+}

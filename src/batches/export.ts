@@ -1,0 +1,240 @@
+import { type PassThrough, Readable } from 'node:stream'
+import { ZipFile } from 'yazl'
+import type { CaptionStatus } from '../captions/statuses.js'
+import type { Sql } from '../db/pool.js'
+import { BatchNotFound } from '../errors.js'
+import { findCallerBatch } from './batches.repository.js'
+import {
+  type ArchiveRow,
+  completedRowsAfter,
+  type ExportRow,
+  exportRowsAfter,
+  type PageAfter,
+} from './export.repository.js'
+
+/**
+ * A batch's exports, streamed: read from PostgreSQL a page at a time and written out as each page
+ * arrives, so memory stays flat whatever the batch's size and however slowly the caller reads.
+ */
+
+export const EXPORT_FORMATS = ['jsonl', 'csv', 'zip'] as const
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+
+export const CONTENT_TYPES: Record<ExportFormat, string> = {
+  jsonl: 'application/x-ndjson',
+  csv: 'text/csv; charset=utf-8',
+  zip: 'application/zip',
+}
+
+export const CSV_HEADER = ['name', 'imageUrl', 'status', 'caption', 'error'] as const
+/** The zip's entry holding the jsonl export. Items' entries all end in `.txt`, so none can take it. */
+export const ARCHIVE_JSONL = 'batch.jsonl'
+export const PAGE_SIZE = 500
+/** How far a text export reads ahead of the caller: about one page. */
+const TEXT_HIGH_WATER_MARK = 64 * 1024
+
+/** One item of an export: a jsonl line, a csv row. */
+export interface ExportRecord {
+  /** The item's file name without `.txt`: its zip entry is `<name>.txt` once it is completed. */
+  name: string
+  imageUrl: string
+  status: CaptionStatus
+  /** The exported text (prepend, caption, append); empty until the item is completed. */
+  caption: string
+  /** The error code; empty unless the item failed. */
+  error: string
+}
+
+/** What exported text is made of besides the caption: the batch's prepend and append. */
+export interface ExportFrame {
+  prepend: string
+  append: string
+}
+
+export interface BatchExport {
+  contentType: string
+  /** The download's name: `batch-<id>.<format>`. */
+  fileName: string
+  body: Readable
+}
+
+/** Opens the caller's batch's export; another caller's batch, or none, is BatchNotFound. */
+export async function openBatchExport(
+  deps: { sql: Sql },
+  request: { batchId: string; caller: string; format: ExportFormat },
+): Promise<BatchExport> {
+  const batch = await findCallerBatch(deps.sql, request.batchId, request.caller)
+  if (!batch) throw new BatchNotFound(request.batchId)
+  const source = { sql: deps.sql, batchId: batch.id, frame: batch }
+  const body =
+    request.format === 'zip'
+      ? zipStream(source)
+      : textStream(request.format === 'csv' ? csvChunks(source) : jsonlChunks(source))
+  return {
+    contentType: CONTENT_TYPES[request.format],
+    fileName: `batch-${batch.id}.${request.format}`,
+    body,
+  }
+}
+
+interface ExportSource {
+  sql: Sql
+  batchId: string
+  frame: ExportFrame
+}
+
+/**
+ * The text a trainer reads: the non-empty parts among prepend, caption and append, each trimmed of
+ * surrounding whitespace and commas, joined with `, ` (as kohya-style tag files are).
+ */
+export function exportText(frame: ExportFrame, caption: string): string {
+  return [frame.prepend, caption, frame.append]
+    .map(trimPart)
+    .filter((part) => part !== '')
+    .join(', ')
+}
+
+const isTrimmed = (character: string | undefined) => character === ',' || /\s/.test(character ?? '')
+
+/** Whitespace and commas off both ends, by index: a regular expression would backtrack on long runs. */
+function trimPart(part: string): string {
+  let start = 0
+  let end = part.length
+  while (start < end && isTrimmed(part[start])) start++
+  while (end > start && isTrimmed(part[end - 1])) end--
+  return part.slice(start, end)
+}
+
+/** An item's file name, from the batch it was made for; its index for a row that has none. */
+function fileNameOf(row: { fileName: string | null; itemIndex: number }): string {
+  return row.fileName ?? `${row.itemIndex}.txt`
+}
+
+export function toExportRecord(row: ExportRow, frame: ExportFrame): ExportRecord {
+  return {
+    name: fileNameOf(row).replace(/\.txt$/, ''),
+    imageUrl: row.imageUrl,
+    status: row.status,
+    caption: row.status === 'completed' ? exportText(frame, row.caption ?? '') : '',
+    error: row.status === 'failed' ? (row.errorCode ?? '') : '',
+  }
+}
+
+/** One CSV field as RFC 4180 writes it: quoted, quotes doubled, when it holds a comma, quote or line break. */
+export function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
+}
+
+const csvRow = (fields: readonly string[]) => `${fields.map(csvField).join(',')}\r\n`
+
+/** Every page of rows `read` returns, in item order, until a short page. */
+async function* pagesOf<Row extends { itemIndex: number }>(
+  batchId: string,
+  read: (page: PageAfter) => Promise<Row[]>,
+): AsyncGenerator<Row[]> {
+  let afterIndex = -1
+  for (;;) {
+    const rows = await read({ batchId, afterIndex, limit: PAGE_SIZE })
+    if (rows.length > 0) yield rows
+    const last = rows.at(-1)
+    if (last === undefined || rows.length < PAGE_SIZE) return
+    afterIndex = last.itemIndex
+  }
+}
+
+async function* jsonlChunks({ sql, batchId, frame }: ExportSource): AsyncGenerator<string> {
+  for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
+    let chunk = ''
+    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, frame))}\n`
+    yield chunk
+  }
+}
+
+async function* csvChunks({ sql, batchId, frame }: ExportSource): AsyncGenerator<string> {
+  yield csvRow(CSV_HEADER)
+  for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
+    let chunk = ''
+    for (const row of rows) {
+      const record = toExportRecord(row, frame)
+      chunk += csvRow([record.name, record.imageUrl, record.status, record.caption, record.error])
+    }
+    yield chunk
+  }
+}
+
+/**
+ * Pages as a byte stream that reads the next page only when the caller has taken the last one. When
+ * the stream is destroyed (the caller went away), the generator is ended at its next page: no more
+ * pages are read.
+ */
+function textStream(chunks: AsyncGenerator<string>): Readable {
+  return Readable.from(chunks, { objectMode: false, highWaterMark: TEXT_HIGH_WATER_MARK })
+}
+
+/**
+ * The zip: one `<fileName>` entry per completed item, in item order, then `batch.jsonl`; no folder
+ * entries. yazl writes one entry at a time; each entry's text is handed over only when yazl reaches it,
+ * and the next page is read once yazl has reached the last entry of this one and the caller has taken
+ * what was written, so at most a page of text waits in memory. `batch.jsonl` is read in a second pass,
+ * after the entries: on a batch still running it may show items completed since their page was read.
+ */
+function zipStream(source: ExportSource): Readable {
+  const zip = new ZipFile()
+  const output = zip.outputStream as PassThrough
+  let added = 0
+  let reached = 0
+  let jsonl: Readable | undefined
+  let wake: (() => void) | undefined
+  const nudge = () => {
+    wake?.()
+    wake = undefined
+  }
+  output.on('drain', nudge)
+  output.on('close', () => {
+    jsonl?.destroy()
+    nudge()
+  })
+  zip.on('error', (error: Error) => output.destroy(error))
+
+  const caughtUp = () => output.destroyed || (reached === added && !output.writableNeedDrain)
+  async function untilCaughtUp(): Promise<void> {
+    while (!caughtUp()) {
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
+    }
+  }
+
+  function addEntry(row: ArchiveRow): void {
+    let text: Buffer | undefined = Buffer.from(exportText(source.frame, row.caption))
+    const options = { size: text.length, ...(row.completedAt ? { mtime: row.completedAt } : {}) }
+    added++
+    zip.addReadStreamLazy(fileNameOf(row), options, (done) => {
+      const entry = Readable.from([text as Buffer], { objectMode: false })
+      // yazl keeps this function until the archive ends: the text goes with the stream, not with it.
+      text = undefined
+      reached++
+      nudge()
+      done(null, entry)
+    })
+  }
+
+  async function fill(): Promise<void> {
+    for await (const rows of pagesOf(source.batchId, (page) => completedRowsAfter(source.sql, page))) {
+      for (const row of rows) addEntry(row)
+      await untilCaughtUp()
+      if (output.destroyed) return
+    }
+    zip.addReadStreamLazy(ARCHIVE_JSONL, (done) => {
+      // The download is already over: yazl is left waiting for nothing more.
+      if (output.destroyed) return
+      jsonl = textStream(jsonlChunks(source))
+      // yazl pipes the stream but does not listen for its errors (a page that cannot be read).
+      jsonl.on('error', (error) => output.destroy(error))
+      done(null, jsonl)
+    })
+    zip.end()
+  }
+  fill().catch((error: unknown) => output.destroy(error as Error))
+  return output
+}
