@@ -23,6 +23,7 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /batches': ['200', '400', '401', '500', '503'],
   'get /batches/{id}': ['200', '400', '401', '404', '500', '503'],
   'get /batches/{id}/captions': ['200', '400', '401', '404', '500', '503'],
+  'get /batches/{id}/export': ['200', '400', '401', '404', '500', '503'],
   'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
   'get /captions/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
   'post /captions/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
@@ -211,6 +212,20 @@ describe('GET /openapi.json', () => {
     expect(docs.body).not.toMatch(/https?:\/\/(?!localhost)/)
     expect((await service.app.inject({ url: '/docs/json' })).json()).toEqual(document)
     expect((await service.app.inject({ url: '/captions' })).statusCode).toBe(401)
+  })
+
+  it('when the batch export is read, then it offers jsonl, csv and zip, and jsonl names its record', () => {
+    const get = document.paths?.['/batches/{id}/export']?.get as Operation
+    const ok = get.responses?.['200'] as OpenAPIV3_1.ResponseObject
+    expect(Object.keys(ok.content ?? {})).toEqual(['application/x-ndjson', 'text/csv', 'application/zip'])
+    expect(ok.content?.['application/x-ndjson']?.schema).toEqual({
+      $ref: '#/components/schemas/ExportRecord',
+    })
+    const record = document.components?.schemas?.ExportRecord as OpenAPIV3_1.SchemaObject
+    expect(Object.keys(record.properties ?? {})).toEqual(['name', 'imageUrl', 'status', 'caption', 'error'])
+    expect(get.parameters).toContainEqual(
+      expect.objectContaining({ in: 'query', name: 'format', required: false }),
+    )
   })
 
   it('when the document is read, then it describes the callback fields and the delivery log', async () => {
