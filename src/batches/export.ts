@@ -29,8 +29,8 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
 export const CSV_HEADER = ['name', 'imageUrl', 'status', 'caption', 'error'] as const
 /** The zip's entry holding the jsonl export. Items' entries all end in `.txt`, so none can take it. */
 export const ARCHIVE_JSONL = 'batch.jsonl'
-export const PAGE_SIZE = 500
-/** How far a text export reads ahead of the caller: about one page. */
+export const PAGE_SIZE = 100
+/** How far a text export reads ahead of the caller: about a page. */
 const TEXT_HIGH_WATER_MARK = 64 * 1024
 
 /** One item of an export: a jsonl line, a csv row. */
@@ -206,16 +206,15 @@ function zipStream(source: ExportSource): Readable {
   }
 
   function addEntry(row: ArchiveRow): void {
-    let text: Buffer | undefined = Buffer.from(exportText(source.frame, row.caption))
-    const options = { size: text.length, ...(row.completedAt ? { mtime: row.completedAt } : {}) }
+    let pending: ArchiveRow | undefined = row
     added++
-    zip.addReadStreamLazy(fileNameOf(row), options, (done) => {
-      const entry = Readable.from([text as Buffer], { objectMode: false })
-      // yazl keeps this function until the archive ends: the text goes with the stream, not with it.
-      text = undefined
+    zip.addReadStreamLazy(fileNameOf(row), row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
+      const text = exportText(source.frame, (pending as ArchiveRow).caption)
+      // yazl keeps this function until the archive ends: the row goes with the stream, not with it.
+      pending = undefined
       reached++
       nudge()
-      done(null, entry)
+      done(null, Readable.from([Buffer.from(text)], { objectMode: false }))
     })
   }
 
