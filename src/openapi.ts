@@ -57,6 +57,7 @@ export const openApiPlugin = fp(
         webhooks: callbackWebhooks,
         tags: [
           { name: 'captions', description: "Callers' API: create, read and list captions" },
+          { name: 'usage', description: "What a caller's captions cost, and its daily budget" },
           { name: 'webhooks', description: 'What GoAPI calls as a task moves' },
           { name: 'health', description: 'Kubernetes probes' },
         ],

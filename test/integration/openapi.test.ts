@@ -22,6 +22,7 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
   'get /captions/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
   'post /captions/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
+  'get /usage': ['200', '400', '401', '500', '503'],
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
