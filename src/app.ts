@@ -16,6 +16,7 @@ import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
 import { metricsPlugin } from './metrics.js'
 import { openApiPlugin } from './openapi.js'
+import { usageRoutes } from './spend/usage.routes.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
 
 // Replies carry the catalog's codes in lower snake case (see toErrorBody).
@@ -99,6 +100,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     apiTokens: config.apiTokens,
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
+  await app.register(usageRoutes, { deps, apiTokens: config.apiTokens })
   await app.register(webhooksRoutes, { deps })
 
   return app

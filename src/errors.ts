@@ -78,6 +78,12 @@ export const CaptionNotFinished = createError<[string]>(
   'caption %s is not finished yet; its event is sent when it completes or fails',
   409,
 )
+/** Work that would take a caller past its daily budget (CALLER_BUDGETS); amounts in dollars ($5.00). */
+export const BudgetExceeded = createError<[string, string, string, string]>(
+  'budget_exceeded',
+  'daily budget of %s for caller "%s" exceeded: %s spent today, %s asked',
+  402,
+)
 /** The one error shape, as the OpenAPI document and the route schemas describe it. */
 export const errorResponse = z
   .object({
@@ -112,6 +118,10 @@ export const REQUEST_ERRORS = {
   no_callback_url: { status: 400, meaning: 'the caption has no callbackUrl, so there is no event to send' },
   unauthorized: { status: 401, meaning: 'no valid caller token (WWW-Authenticate says which)' },
   webhook_unauthorized: { status: 401, meaning: 'x-webhook-secret is missing or wrong; nothing was written' },
+  budget_exceeded: {
+    status: 402,
+    meaning: 'the work would take the caller past its daily budget; nothing was accepted (see GET /usage)',
+  },
   not_found: { status: 404, meaning: 'no such caption or batch for this caller' },
   route_not_found: { status: 404, meaning: 'no route has this path' },
   method_not_allowed: { status: 405, meaning: 'the path exists under other methods, listed in Allow' },
@@ -225,6 +235,7 @@ const FASTIFY_CODES: Record<string, string> = {
 const STATUS_NAMES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',

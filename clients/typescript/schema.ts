@@ -756,6 +756,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's captions in a time range, what they cost, and its daily budget
+         * @description Counts the captions created in [from, to): both ISO dates (00:00Z) or date-times with a zone, the current UTC day by default. `budget` is null for a caller without a CALLER_BUDGETS entry.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Inclusive; 00:00Z of the current UTC day by default */
+                    from?: string;
+                    /** @description Exclusive; 00:00Z of the next UTC day by default */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Usage"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/goapi": {
         parameters: {
             query?: never;
@@ -984,6 +1086,11 @@ export interface components {
                 state: "none" | "pending" | "delivered" | "failed" | "gone";
                 attempts: number;
             };
+            batchId: string | null;
+            name: string | null;
+            fileName: string | null;
+            reusedFrom: string | null;
+            costUsd: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1030,6 +1137,27 @@ export interface components {
                 database: string;
                 migrations: string;
             };
+        };
+        /** @description The caller's captions created in [from, to) and what they cost, and its daily budget (null when it has none) */
+        Usage: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            captions: number;
+            reused: number;
+            failed: number;
+            goapiTasks: number;
+            /** @description What the range's GoAPI tasks cost ($0.01 each), in US dollars */
+            costUsd: number;
+            budget: {
+                /** @description The cap per UTC day (CALLER_BUDGETS), in US dollars */
+                dailyUsd: number;
+                /** @description Held or spent on the current UTC day, resends included, in US dollars */
+                spentTodayUsd: number;
+                /** @description What is left of the cap today, in US dollars */
+                remainingUsd: number;
+            } | null;
         };
     };
     responses: never;
