@@ -86,7 +86,11 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   app.decorateRequest('caller', '')
   // Before every route, so each one's schemas reach the OpenAPI document.
   await app.register(openApiPlugin)
-  await app.register(metricsPlugin, { metrics: deps.metrics, sql: deps.sql })
+  await app.register(metricsPlugin, {
+    metrics: deps.metrics,
+    sql: deps.sql,
+    deadlineMs: deps.work.deadlineMs,
+  })
   const expectedMigrations = await migrationNames()
 
   await app.register(healthRoutes, { sql: deps.sql, expectedMigrations })
