@@ -224,6 +224,8 @@ export interface paths {
                         metadata?: {
                             [key: string]: unknown;
                         };
+                        /** @description Take the text of your caption of the same image, prompt style and length completed within REUSE_WINDOW_DAYS (or wait for one in progress) instead of paying for a new task */
+                        reuse?: boolean;
                     };
                 };
             };
@@ -439,7 +441,7 @@ export interface paths {
                 };
                 /**
                  * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption for this caller
+                 *     - `not_found`: no such caption or batch for this caller
                  */
                 404: {
                     headers: {
@@ -549,7 +551,7 @@ export interface paths {
                 };
                 /**
                  * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption for this caller
+                 *     - `not_found`: no such caption or batch for this caller
                  */
                 404: {
                     headers: {
@@ -639,7 +641,7 @@ export interface paths {
                  *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
                  *     - `invalid_json`: the body is not valid JSON
                  *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 *     - `no_callback_url`: the caption has no callbackUrl, so there is no event to send
+                 *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
                  */
                 400: {
                     headers: {
@@ -667,7 +669,7 @@ export interface paths {
                 };
                 /**
                  * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption for this caller
+                 *     - `not_found`: no such caption or batch for this caller
                  */
                 404: {
                     headers: {
@@ -680,7 +682,805 @@ export interface paths {
                 };
                 /**
                  * @description Conflict, with one of these codes:
-                 *     - `caption_not_finished`: the caption is not finished; its event is sent when it finishes
+                 *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
+                 */
+                409: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large, with one of these codes:
+                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type, with one of these codes:
+                 *     - `unsupported_media_type`: the body is not application/json
+                 */
+                415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List batches, newest first */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchPage"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_cursor`: the cursor was not issued by this service
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Caption a dataset
+         * @description Records 1 to 1000 images as one batch and answers at once: background work sends them to GoAPI as task slots free up (GOAPI_MAX_CONCURRENCY), each flowing like a caption posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every bad item by its index. With reuse (the default) an image already captioned is not paid again. Idempotency-Key works as for POST /captions.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
+                    "idempotency-key"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        items: {
+                            /**
+                             * Format: uri
+                             * @description The image GoAPI fetches, as for POST /captions
+                             */
+                            imageUrl: string;
+                            /** @description The item's name (a file stem): its export is <name>.txt, sanitized and made unique in the batch. Default: the URL's file stem, else the item's index */
+                            name?: string;
+                        }[];
+                        /**
+                         * @default Descriptive
+                         * @enum {string}
+                         */
+                        promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
+                        /**
+                         * @default any
+                         * @enum {string}
+                         */
+                        captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
+                        /**
+                         * @description Put before each caption in exports (a trigger word, say); the captions stay as GoAPI wrote them
+                         * @default
+                         */
+                        prepend?: string;
+                        /**
+                         * @description Put after each caption in exports
+                         * @default
+                         */
+                        append?: string;
+                        /**
+                         * Format: uri
+                         * @description Where the batch.completed event is posted once every item has finished
+                         */
+                        callbackUrl?: string;
+                        /** @description Any JSON object up to 16 KiB, returned as given */
+                        metadata?: {
+                            [key: string]: unknown;
+                        };
+                        /**
+                         * @description Take the text of your caption of the same image, prompt style and length completed within REUSE_WINDOW_DAYS instead of paying again; identical items are paid once
+                         * @default true
+                         */
+                        reuse?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Accepted: the batch, to read again at Location while it runs */
+                202: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The batch: /batches/{id} */
+                        location?: string;
+                        /** @description Present when this is the first answer to the same Idempotency-Key again */
+                        "idempotent-replayed"?: "true";
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_json`: the body is not valid JSON
+                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+                 *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Conflict, with one of these codes:
+                 *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
+                 */
+                409: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large, with one of these codes:
+                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type, with one of these codes:
+                 *     - `unsupported_media_type`: the body is not application/json
+                 */
+                415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unprocessable Entity, with one of these codes:
+                 *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
+                 */
+                422: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Too Many Requests, with one of these codes:
+                 *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+                 */
+                429: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read one batch: its progress, reuse and cost */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The batch */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption or batch for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/captions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A batch's captions, in item order */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BatchCaptionPage"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 *     - `invalid_cursor`: the cursor was not issued by this service
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption or batch for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every attempt to deliver the batch's batch.completed event, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryList"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption or batch for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/deliveries/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the completed batch's batch.completed event again now, with the same webhook-id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description The batch; its callback is pending again */
+                202: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_json`: the body is not valid JSON
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption or batch for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Conflict, with one of these codes:
+                 *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
                  */
                 409: {
                     headers: {
@@ -947,6 +1747,61 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    batchCompleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every item of a batch finished: the batch's one event, POSTed to its callbackUrl and signed the same way
+         * @description At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. Receivers verify the signature and de-duplicate by webhook-id.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt and re-send */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchCompletedEvent"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: nothing more is sent unless the caller asks for a re-send */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -984,6 +1839,11 @@ export interface components {
                 state: "none" | "pending" | "delivered" | "failed" | "gone";
                 attempts: number;
             };
+            batchId: string | null;
+            name: string | null;
+            fileName: string | null;
+            reusedFrom: string | null;
+            costUsd: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -1008,7 +1868,7 @@ export interface components {
             id: string;
             eventId: string;
             /** @enum {string} */
-            eventType: "caption.completed" | "caption.failed";
+            eventType: "caption.completed" | "caption.failed" | "batch.completed";
             attempt: number;
             /** Format: date-time */
             attemptedAt: string;
@@ -1019,9 +1879,60 @@ export interface components {
             /** @enum {string} */
             outcome: "delivered" | "failed" | "gone";
         };
-        /** @description A caption's callback delivery attempts, oldest first */
+        /** @description A caption's or batch's callback delivery attempts, oldest first */
         DeliveryList: {
             items: components["schemas"]["Delivery"][];
+        };
+        Batch: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "running" | "completed";
+            total: number;
+            counts: {
+                queued: number;
+                pending: number;
+                processing: number;
+                completed: number;
+                failed: number;
+            };
+            reused: number;
+            costUsd: number;
+            promptStyle: string;
+            captionLength: string;
+            prepend: string;
+            append: string;
+            callbackUrl: string | null;
+            callback: {
+                /** @enum {string} */
+                state: "none" | "pending" | "delivered" | "failed" | "gone";
+                attempts: number;
+            };
+            metadata: {
+                [key: string]: unknown;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            completedAt: string | null;
+        };
+        /** @description A page of batches, newest first */
+        BatchPage: {
+            items: components["schemas"]["Batch"][];
+            /** @description Pass back as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        /** @description A page of a batch's captions, in item order */
+        BatchCaptionPage: {
+            items: components["schemas"]["Caption"][];
+            /** @description Pass back as `cursor` for the next page; null on the last */
+            nextCursor: string | null;
+        };
+        BatchCompletedEvent: {
+            /** @constant */
+            type: "batch.completed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["Batch"];
         };
         Readiness: {
             /** @enum {string} */
