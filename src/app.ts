@@ -5,6 +5,7 @@ import sensible from '@fastify/sensible'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { batchDeliveriesRoutes } from './batches/batch-deliveries.routes.js'
 import { batchesRoutes } from './batches/batches.routes.js'
 import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
@@ -105,6 +106,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
   await app.register(usageRoutes, { deps, apiTokens: config.apiTokens })
+  await app.register(batchDeliveriesRoutes, { deps, apiTokens: config.apiTokens })
   await app.register(webhooksRoutes, { deps })
 
   return app

@@ -84,6 +84,17 @@ export const BudgetExceeded = createError<[string, string, string, string]>(
   'daily budget of %s for caller "%s" exceeded: %s spent today, %s asked',
   402,
 )
+export const BatchNoCallbackUrl = createError<[string]>(
+  'no_callback_url',
+  'batch %s has no callbackUrl, so there is no event to send',
+  400,
+)
+/** A batch has its event once every item has finished: the same code as a caption not finished. */
+export const BatchNotCompleted = createError<[string]>(
+  'caption_not_finished',
+  'batch %s is not completed yet; its event is sent once every item has completed or failed',
+  409,
+)
 /** The one error shape, as the OpenAPI document and the route schemas describe it. */
 export const errorResponse = z
   .object({
@@ -115,7 +126,10 @@ export const REQUEST_ERRORS = {
   invalid_cursor: { status: 400, meaning: 'the cursor was not issued by this service' },
   invalid_idempotency_key: { status: 400, meaning: 'Idempotency-Key is malformed or sent twice' },
   invalid_webhook_payload: { status: 400, meaning: 'the body is not a GoAPI task delivery' },
-  no_callback_url: { status: 400, meaning: 'the caption has no callbackUrl, so there is no event to send' },
+  no_callback_url: {
+    status: 400,
+    meaning: 'the caption or batch has no callbackUrl, so there is no event to send',
+  },
   unauthorized: { status: 401, meaning: 'no valid caller token (WWW-Authenticate says which)' },
   webhook_unauthorized: { status: 401, meaning: 'x-webhook-secret is missing or wrong; nothing was written' },
   budget_exceeded: {
@@ -131,7 +145,7 @@ export const REQUEST_ERRORS = {
   },
   caption_not_finished: {
     status: 409,
-    meaning: 'the caption is not finished; its event is sent when it finishes',
+    meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
   payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },

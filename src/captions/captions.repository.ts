@@ -502,7 +502,7 @@ export async function ageOfOldestOpenCaption(sql: Sql, deadlineMs: number): Prom
 
 /**
  * Background work due now that no replica holds: steps (a create with no clear answer yet, a poll),
- * captions waiting for a free GoAPI task slot, and callbacks.
+ * captions waiting for a free GoAPI task slot, and callbacks (of captions and of batches).
  */
 export async function countDueWork(sql: Sql): Promise<{ steps: number; slots: number; callbacks: number }> {
   const { rows } = await sql.query<{ steps: number; slots: number; callbacks: number }>({
@@ -511,7 +511,9 @@ export async function countDueWork(sql: Sql): Promise<{ steps: number; slots: nu
         count(*) FILTER (WHERE status = ANY($1::caption_status[]) AND next_attempt_at <= now()
           AND NOT ${WAITS_FOR_SLOT})::int AS steps,
         count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND next_attempt_at <= now())::int AS slots,
-        count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int AS callbacks
+        count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int
+          + (SELECT count(*) FROM batches WHERE callback_state = 'pending' AND callback_next_at <= now()
+              AND (lease_expires_at IS NULL OR lease_expires_at < now()))::int AS callbacks
       FROM captions
       WHERE (next_attempt_at <= now() OR callback_next_at <= now())
         AND (lease_expires_at IS NULL OR lease_expires_at < now())`,

@@ -27,6 +27,8 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /captions/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
   'post /captions/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
   'get /usage': ['200', '400', '401', '500', '503'],
+  'get /batches/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
+  'post /batches/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -254,6 +256,18 @@ describe('GET /openapi.json', () => {
     expect(webhook.requestBody.content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/CallbackEvent',
     })
+    const batchEvent = doc.components.schemas.BatchCompletedEvent
+    expect(batchEvent.properties.type.const).toBe('batch.completed')
+    expect(batchEvent.properties.data).toEqual({ $ref: '#/components/schemas/Batch' })
+    expect(doc.webhooks.batchCompleted.post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/BatchCompletedEvent',
+    })
+    expect(doc.webhooks.batchCompleted.post.parameters).toEqual(webhook.parameters)
+    expect(doc.components.schemas.Delivery.properties.eventType.enum).toEqual([
+      'caption.completed',
+      'caption.failed',
+      'batch.completed',
+    ])
     const retry = doc.paths['/captions/{id}/deliveries/retry'].post
     expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409']))
   })
