@@ -1,3 +1,4 @@
+import type { BatchCreationFigures } from './batches.js'
 import type { EndToEndFigures } from './end-to-end.js'
 import type { LoadFigures, ServerName } from './load.js'
 
@@ -11,6 +12,8 @@ export const TARGETS = {
   idleRssMiB: 120,
   readyMs: 1500,
   callbackP50Ms: 50,
+  /** "Well under a second" for a batch of 1,000. */
+  batchCreationMs: 1000,
 }
 
 export interface Ratio {
@@ -36,6 +39,7 @@ export interface Results {
   start: Record<ServerName, { readyMs: number; idleRssMiB: number }>
   paths: Partial<Record<PathName, PathFigures>>
   endToEnd?: EndToEndFigures
+  batches?: { creation: BatchCreationFigures }
   notes: string[]
 }
 
@@ -108,6 +112,14 @@ export function formatTable(results: Results): string {
     checks.push([`end-to-end callback p50 < ${TARGETS.callbackP50Ms} ms`, e2e.p50Ms < TARGETS.callbackP50Ms])
   }
 
+  const batches = results.batches
+  if (batches) {
+    checks.push([
+      `POST /batches of ${batches.creation.items} items < ${TARGETS.batchCreationMs} ms (slowest run)`,
+      batches.creation.maxMs < TARGETS.batchCreationMs,
+    ])
+  }
+
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
   const line = (row: string[]) =>
     row
@@ -124,6 +136,12 @@ export function formatTable(results: Results): string {
       ? [
           `end to end (webhook 2xx -> callback, ${e2e.callbacks}/${e2e.captions}): ` +
             `p50 ${e2e.p50Ms.toFixed(1)} ms, p99 ${e2e.p99Ms.toFixed(1)} ms, max ${e2e.maxMs.toFixed(1)} ms`,
+        ]
+      : []),
+    ...(batches
+      ? [
+          `POST /batches of ${batches.creation.items} items: p50 ${batches.creation.p50Ms.toFixed(0)} ms, ` +
+            `max ${batches.creation.maxMs.toFixed(0)} ms over ${batches.creation.runs} runs`,
         ]
       : []),
     '',

@@ -17,6 +17,7 @@ import pg from 'pg'
 import { startEmbeddedPostgres } from '../src/db/embedded-postgres.js'
 import { applyMigrations } from '../src/db/schema-engine.js'
 import { freePort } from '../src/lib/net.js'
+import { measureBatchCreation } from './batches.js'
 import { completedWebhookBody, type SeededCaption, seedPendingCaptions } from './captions.js'
 import { measureCallbackDelays, startCallbackReceiver } from './end-to-end.js'
 import { cycle, measurePath, SERVERS, type ServerName, stopLoad } from './load.js'
@@ -42,6 +43,8 @@ const E2E_CAPTIONS = setting('BENCH_E2E_CAPTIONS', 200)
 const TIME_LIMIT_SECONDS = setting('BENCH_TIME_LIMIT_SECONDS', 300)
 /** Reads go round the first this many captions the webhook path completed. */
 const READ_ROWS = 20_000
+const BATCH_ITEMS = 1_000
+const BATCH_RUNS = setting('BENCH_BATCH_RUNS', 5)
 const IDLE_SETTLE_MS = 2_000
 
 const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench/results/latest.json')
@@ -157,6 +160,9 @@ async function main(): Promise<void> {
     RATE_LIMIT_PER_MINUTE: '100000000',
     // Keeps background polling of the bench's pending captions out of the measured minutes.
     GOAPI_POLL_AFTER_SECONDS: '3600',
+    // Every creation is sent to GoAPI at once, as the baseline's is: with a cap, creations beyond it
+    // would wait queued without a create call (the bench's tasks never finish).
+    GOAPI_MAX_CONCURRENCY: '0',
     HOST: '127.0.0.1',
     PORT: new URL(serviceUrl).port,
     LOG_LEVEL: 'warn',
@@ -290,6 +296,18 @@ async function main(): Promise<void> {
   if (e2e.callbacks < e2e.captions) {
     notes.push(`end to end: ${e2e.captions - e2e.callbacks} callbacks never arrived`)
   }
+
+  const batches = await measureBatchCreation({
+    serviceUrl,
+    authorization: AUTHORIZATION,
+    items: BATCH_ITEMS,
+    runs: BATCH_RUNS,
+  })
+  results.batches = { creation: batches }
+  console.log(
+    `bench: POST /batches of ${batches.items} items: p50 ${batches.p50Ms.toFixed(0)} ms, ` +
+      `max ${batches.maxMs.toFixed(0)} ms over ${batches.runs} runs`,
+  )
 
   console.log(`\n${formatTable(results)}`)
   for (const note of notes) console.log(`note: ${note}`)

@@ -19,6 +19,8 @@ import { freePort } from '../src/lib/net.js'
 
 const CAPTIONS = Number(process.env.SOAK_CAPTIONS ?? 2000)
 const REPLICAS = Number(process.env.SOAK_REPLICAS ?? 3)
+/** The replicas share this many GoAPI task slots, so posts outrun it and captions wait their turn. */
+const MAX_CONCURRENCY = 50
 const CONCURRENCY = 32
 const DRAIN_LIMIT_MS = 150_000
 const API_KEY = 'soak-goapi-key'
@@ -149,6 +151,11 @@ async function main(): Promise<number> {
       rows.filter((row) => row.status === 'failed').map((row) => row.error_code ?? '?'),
     )
 
+    const summary = simulator.summary()
+    // A task that never finishes is failed at its deadline and its slot given to another: GoAPI still
+    // counts it as running, which the service cannot know.
+    const abandoned = [...simulator.tasks.values()].filter((task) => task.fate === 'never-finish').length
+    const peak = summary.counters.peakUnfinished
     const checks: [string, boolean, string][] = [
       [
         'every 202 caption exists (nothing acknowledged is lost)',
@@ -177,12 +184,16 @@ async function main(): Promise<number> {
       ],
       ['no GoAPI task without its caption', tasksWithoutCaption === 0, `${tasksWithoutCaption}`],
       [
+        `never more than GOAPI_MAX_CONCURRENCY (${MAX_CONCURRENCY}) GoAPI tasks running at once, besides those given up at their deadline`,
+        peak <= MAX_CONCURRENCY + abandoned,
+        `peak ${peak}, ${abandoned} never finished`,
+      ],
+      [
         'an Idempotency-Key repeated names the same caption',
         idempotencyMismatches.length === 0,
         `${idempotencyMismatches.length}`,
       ],
     ]
-    const summary = simulator.summary()
     console.log(
       `soak: ${rows.length} captions in the database (${rows.length - accepted.size} committed but unanswered when a replica died, ` +
         `${refusedByDeadReplica} posts refused by the dead replica); ` +
@@ -229,6 +240,7 @@ async function startReplica(name: string, databaseUrl: string, goapiUrl: string)
       CAPTION_DEADLINE_SECONDS: '60',
       WORK_INTERVAL_MS: '200',
       WORK_LEASE_SECONDS: '10',
+      GOAPI_MAX_CONCURRENCY: String(MAX_CONCURRENCY),
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   })

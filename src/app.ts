@@ -5,6 +5,7 @@ import sensible from '@fastify/sensible'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { batchDeliveriesRoutes } from './batches/batch-deliveries.routes.js'
 import { batchesRoutes } from './batches/batches.routes.js'
 import { exportRoutes } from './batches/export.routes.js'
 import { captionsRoutes } from './captions/captions.routes.js'
@@ -17,6 +18,7 @@ import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
 import { metricsPlugin } from './metrics.js'
 import { openApiPlugin } from './openapi.js'
+import { usageRoutes } from './spend/usage.routes.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'
 
 // Replies carry the catalog's codes in lower snake case (see toErrorBody).
@@ -86,7 +88,11 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   app.decorateRequest('caller', '')
   // Before every route, so each one's schemas reach the OpenAPI document.
   await app.register(openApiPlugin)
-  await app.register(metricsPlugin, { metrics: deps.metrics, sql: deps.sql })
+  await app.register(metricsPlugin, {
+    metrics: deps.metrics,
+    sql: deps.sql,
+    deadlineMs: deps.work.deadlineMs,
+  })
   const expectedMigrations = await migrationNames()
 
   await app.register(healthRoutes, { sql: deps.sql, expectedMigrations })
@@ -101,6 +107,8 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
   await app.register(exportRoutes, { deps, apiTokens: config.apiTokens })
+  await app.register(usageRoutes, { deps, apiTokens: config.apiTokens })
+  await app.register(batchDeliveriesRoutes, { deps, apiTokens: config.apiTokens })
   await app.register(webhooksRoutes, { deps })
 
   return app

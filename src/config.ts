@@ -72,6 +72,9 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 600).describe(
       'POST /captions per caller per minute on each replica',
     ),
+    CALLER_BUDGETS: optional(z.string()).describe(
+      'Daily spend caps per caller in US dollars, name:dollars pairs, comma-separated (team-a:5,team-b:0.50); counted per UTC day, $0.01 per GoAPI task; callers not listed are unlimited',
+    ),
     OVERLOAD_EVENT_LOOP_DELAY_MS: withDefault(z.coerce.number().int().min(10), 1000).describe(
       'Answer 503 while the event loop lags more than this',
     ),
@@ -114,6 +117,13 @@ const envSchema = z
   .superRefine((env, ctx) => {
     const tokens = parseApiTokens(env.API_TOKENS ?? '')
     if (typeof tokens === 'string') ctx.addIssue({ code: 'custom', path: ['API_TOKENS'], message: tokens })
+    const budgetProblem = callerBudgetsProblem(
+      env.CALLER_BUDGETS ?? '',
+      typeof tokens === 'string' ? [] : tokens,
+    )
+    if (budgetProblem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CALLER_BUDGETS'], message: budgetProblem })
+    }
     // A create call still running must never look abandoned: that is how a caption gets paid twice.
     const callSeconds = env.GOAPI_TIMEOUT_SECONDS
     for (const [name, seconds] of [
@@ -193,6 +203,8 @@ export interface Config {
   callbackAllowedHosts: string[]
   callbacks: CallbackSettings
   rateLimitPerMinute: number
+  /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
+  budgets: ReadonlyMap<string, number>
   overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined }
   work: WorkSettings
   shutdownTimeoutMs: number
@@ -284,6 +296,40 @@ function parseApiTokens(value: string): ApiToken[] | string {
   return pairs
 }
 
+const DOLLARS = /^(\d{1,9})(?:\.(\d{1,2}))?$/
+/** caller_spend counts cents in a PostgreSQL integer. */
+const MAX_BUDGET_CENTS = 2_147_483_647
+
+/** `name:dollars,name:dollars` into cents per caller, or a message naming the entry at fault. */
+function parseCallerBudgets(value: string): Map<string, number> | string {
+  const budgets = new Map<string, number>()
+  for (const entry of splitList(value)) {
+    const colon = entry.lastIndexOf(':')
+    const caller = entry.slice(0, Math.max(colon, 0)).trim()
+    const dollars = DOLLARS.exec(entry.slice(colon + 1).trim())
+    if (colon < 0 || !CALLER_NAME.test(caller)) {
+      return `"${entry}" must be name:dollars with a name of letters, digits, ".", "_" or "-"`
+    }
+    if (dollars === null) {
+      return `"${entry}": the budget must be a number of dollars, at least 0, with at most 2 decimals (5, 0.50)`
+    }
+    const cents = Number(dollars[1]) * 100 + Number((dollars[2] ?? '').padEnd(2, '0'))
+    if (cents > MAX_BUDGET_CENTS) return `"${entry}": the budget must be at most $21474836.47`
+    if (budgets.has(caller)) return `caller "${caller}" is listed twice`
+    budgets.set(caller, cents)
+  }
+  return budgets
+}
+
+/** What is wrong with CALLER_BUDGETS: its syntax, or (when callers have tokens) a name no token has. */
+function callerBudgetsProblem(value: string, tokens: readonly ApiToken[]): string | undefined {
+  const budgets = parseCallerBudgets(value)
+  if (typeof budgets === 'string') return budgets
+  if (tokens.length === 0) return undefined
+  const unknown = [...budgets.keys()].find((caller) => !tokens.some((pair) => pair.caller === caller))
+  return unknown === undefined ? undefined : `caller "${unknown}" has no token in API_TOKENS`
+}
+
 /** Reads the process environment once, at start; nothing else looks at `process.env`. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env)
@@ -323,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryWindowMs: values.CALLBACK_RETRY_WINDOW_SECONDS * 1000,
     },
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
+    budgets: parseCallerBudgets(values.CALLER_BUDGETS ?? '') as Map<string, number>,
     overload: {
       maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS,
       maxHeapUsedMb: values.OVERLOAD_HEAP_USED_MB,

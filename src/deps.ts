@@ -39,6 +39,8 @@ export interface ServiceDeps {
   /** This replica's name on the row leases it takes. */
   workerId: string
   urlPolicy: UrlPolicy
+  /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
+  budgets: ReadonlyMap<string, number>
 }
 
 export interface ServiceDepsInput {
@@ -77,5 +79,6 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
     },
     workerId: input.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
     urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
+    budgets: config.budgets,
   }
 }

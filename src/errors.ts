@@ -78,6 +78,23 @@ export const CaptionNotFinished = createError<[string]>(
   'caption %s is not finished yet; its event is sent when it completes or fails',
   409,
 )
+/** Work that would take a caller past its daily budget (CALLER_BUDGETS); amounts in dollars ($5.00). */
+export const BudgetExceeded = createError<[string, string, string, string]>(
+  'budget_exceeded',
+  'daily budget of %s for caller "%s" exceeded: %s spent today, %s asked',
+  402,
+)
+export const BatchNoCallbackUrl = createError<[string]>(
+  'no_callback_url',
+  'batch %s has no callbackUrl, so there is no event to send',
+  400,
+)
+/** A batch has its event once every item has finished: the same code as a caption not finished. */
+export const BatchNotCompleted = createError<[string]>(
+  'caption_not_finished',
+  'batch %s is not completed yet; its event is sent once every item has completed or failed',
+  409,
+)
 /** The one error shape, as the OpenAPI document and the route schemas describe it. */
 export const errorResponse = z
   .object({
@@ -109,9 +126,16 @@ export const REQUEST_ERRORS = {
   invalid_cursor: { status: 400, meaning: 'the cursor was not issued by this service' },
   invalid_idempotency_key: { status: 400, meaning: 'Idempotency-Key is malformed or sent twice' },
   invalid_webhook_payload: { status: 400, meaning: 'the body is not a GoAPI task delivery' },
-  no_callback_url: { status: 400, meaning: 'the caption has no callbackUrl, so there is no event to send' },
+  no_callback_url: {
+    status: 400,
+    meaning: 'the caption or batch has no callbackUrl, so there is no event to send',
+  },
   unauthorized: { status: 401, meaning: 'no valid caller token (WWW-Authenticate says which)' },
   webhook_unauthorized: { status: 401, meaning: 'x-webhook-secret is missing or wrong; nothing was written' },
+  budget_exceeded: {
+    status: 402,
+    meaning: 'the work would take the caller past its daily budget; nothing was accepted (see GET /usage)',
+  },
   not_found: { status: 404, meaning: 'no such caption or batch for this caller' },
   route_not_found: { status: 404, meaning: 'no route has this path' },
   method_not_allowed: { status: 405, meaning: 'the path exists under other methods, listed in Allow' },
@@ -121,7 +145,7 @@ export const REQUEST_ERRORS = {
   },
   caption_not_finished: {
     status: 409,
-    meaning: 'the caption is not finished; its event is sent when it finishes',
+    meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
   payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
@@ -225,6 +249,7 @@ const FASTIFY_CODES: Record<string, string> = {
 const STATUS_NAMES: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
+  402: 'Payment Required',
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',

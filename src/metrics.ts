@@ -74,7 +74,7 @@ export function createMetrics(): Metrics {
     }),
     callbackDeliveries: new Counter({
       name: 'caption_callback_deliveries_total',
-      help: "Attempts to deliver a caption's callback event, by outcome (delivered, failed, gone)",
+      help: "Attempts to deliver a callback event (a caption's or a batch's), by outcome (delivered, failed, gone)",
       labelNames: ['outcome'] as const,
       registers,
     }),
@@ -99,8 +99,8 @@ export function createMetrics(): Metrics {
  * still in motion by status, read from the database at scrape time.
  */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance, options: { metrics: Metrics; sql: Sql }) => {
-    const { metrics, sql } = options
+  async (app: FastifyInstance, options: { metrics: Metrics; sql: Sql; deadlineMs: number }) => {
+    const { metrics, sql, deadlineMs } = options
     new Gauge({
       name: 'caption_captions_open',
       help: 'Captions not finished yet, by status (read from the database at scrape time)',
@@ -114,20 +114,25 @@ export const metricsPlugin = fp(
     })
     new Gauge({
       name: 'caption_oldest_open_caption_age_seconds',
-      help: 'Age of the oldest caption not finished yet (0 when none is open)',
+      help:
+        'Seconds since the oldest caption not finished yet was first sent to GoAPI, when its deadline ' +
+        'started (captions waiting for a task slot do not count; 0 when none)',
       registers: [metrics.registry],
       async collect() {
-        this.set(await ageOfOldestOpenCaption(sql))
+        this.set(await ageOfOldestOpenCaption(sql, deadlineMs))
       },
     })
     new Gauge({
       name: 'caption_work_due',
-      help: 'Background work due now that no replica has taken yet, by kind (step: submit or poll; callback)',
+      help:
+        'Background work due now that no replica has taken yet, by kind (step: a resubmission or a poll; ' +
+        'slot: a caption waiting for a free GoAPI task slot; callback)',
       labelNames: ['kind'] as const,
       registers: [metrics.registry],
       async collect() {
         const due = await countDueWork(sql)
         this.set({ kind: 'step' }, due.steps)
+        this.set({ kind: 'slot' }, due.slots)
         this.set({ kind: 'callback' }, due.callbacks)
       },
     })

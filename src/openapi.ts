@@ -58,6 +58,7 @@ export const openApiPlugin = fp(
         tags: [
           { name: 'captions', description: "Callers' API: create, read and list captions" },
           { name: 'batches', description: 'Datasets: many images captioned together, exported for trainers' },
+          { name: 'usage', description: "What a caller's captions cost, and its daily budget" },
           { name: 'webhooks', description: 'What GoAPI calls as a task moves' },
           { name: 'health', description: 'Kubernetes probes' },
         ],

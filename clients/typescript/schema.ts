@@ -276,6 +276,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Payment Required, with one of these codes:
+                 *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
+                 */
+                402: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Conflict, with one of these codes:
                  *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
                  */
@@ -641,7 +654,7 @@ export interface paths {
                  *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
                  *     - `invalid_json`: the body is not valid JSON
                  *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 *     - `no_callback_url`: the caption has no callbackUrl, so there is no event to send
+                 *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
                  */
                 400: {
                     headers: {
@@ -682,7 +695,7 @@ export interface paths {
                 };
                 /**
                  * @description Conflict, with one of these codes:
-                 *     - `caption_not_finished`: the caption is not finished; its event is sent when it finishes
+                 *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
                  */
                 409: {
                     headers: {
@@ -952,6 +965,19 @@ export interface paths {
                         "x-request-id": components["headers"]["RequestId"];
                         /** @description The scheme and realm a caller token must use */
                         "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payment Required, with one of these codes:
+                 *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
+                 */
+                402: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1410,6 +1436,375 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The caller's captions in a time range, what they cost, and its daily budget
+         * @description Counts the captions created in [from, to): both ISO dates (00:00Z) or date-times with a zone, the current UTC day by default. `budget` is null for a caller without a CALLER_BUDGETS entry.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Inclusive; 00:00Z of the current UTC day by default */
+                    from?: string;
+                    /** @description Exclusive; 00:00Z of the next UTC day by default */
+                    to?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Usage"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every attempt to deliver the batch's batch.completed event, oldest first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["DeliveryList"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption or batch for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/deliveries/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the completed batch's batch.completed event again now, with the same webhook-id */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description The batch; its callback is pending again */
+                202: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Batch"];
+                    };
+                };
+                /**
+                 * @description Bad Request, with one of these codes:
+                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+                 *     - `invalid_json`: the body is not valid JSON
+                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+                 *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
+                 */
+                400: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unauthorized, with one of these codes:
+                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+                 */
+                401: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description The scheme and realm a caller token must use */
+                        "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Not Found, with one of these codes:
+                 *     - `not_found`: no such caption or batch for this caller
+                 */
+                404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Conflict, with one of these codes:
+                 *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
+                 */
+                409: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Payload Too Large, with one of these codes:
+                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 */
+                413: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Unsupported Media Type, with one of these codes:
+                 *     - `unsupported_media_type`: the body is not application/json
+                 */
+                415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Internal Server Error, with one of these codes:
+                 *     - `internal_error`: something went wrong on our side (no details are given)
+                 */
+                500: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Service Unavailable, with one of these codes:
+                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
+                 */
+                503: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        /** @description Seconds to wait before trying again */
+                        "retry-after"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/goapi": {
         parameters: {
             query?: never;
@@ -1601,6 +1996,61 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    batchCompleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every item of a batch finished: the batch's one event, POSTed to its callbackUrl and signed the same way
+         * @description At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. Receivers verify the signature and de-duplicate by webhook-id.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header: {
+                    /** @description The event's id: the same on every attempt and re-send */
+                    "webhook-id": string;
+                    /** @description Unix seconds of this attempt */
+                    "webhook-timestamp": string;
+                    /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
+                    "webhook-signature": string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["BatchCompletedEvent"];
+                };
+            };
+            responses: {
+                /** @description Any 2xx: delivered */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Gone: nothing more is sent unless the caller asks for a re-send */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1667,7 +2117,7 @@ export interface components {
             id: string;
             eventId: string;
             /** @enum {string} */
-            eventType: "caption.completed" | "caption.failed";
+            eventType: "caption.completed" | "caption.failed" | "batch.completed";
             attempt: number;
             /** Format: date-time */
             attemptedAt: string;
@@ -1678,7 +2128,7 @@ export interface components {
             /** @enum {string} */
             outcome: "delivered" | "failed" | "gone";
         };
-        /** @description A caption's callback delivery attempts, oldest first */
+        /** @description A caption's or batch's callback delivery attempts, oldest first */
         DeliveryList: {
             items: components["schemas"]["Delivery"][];
         };
@@ -1726,6 +2176,13 @@ export interface components {
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
+        BatchCompletedEvent: {
+            /** @constant */
+            type: "batch.completed";
+            /** Format: date-time */
+            timestamp: string;
+            data: components["schemas"]["Batch"];
+        };
         ExportRecord: {
             /** @description The item's file name without `.txt`: sanitized, unique in the batch; its zip entry is <name>.txt */
             name: string;
@@ -1744,6 +2201,27 @@ export interface components {
                 database: string;
                 migrations: string;
             };
+        };
+        /** @description The caller's captions created in [from, to) and what they cost, and its daily budget (null when it has none) */
+        Usage: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            captions: number;
+            reused: number;
+            failed: number;
+            goapiTasks: number;
+            /** @description What the range's GoAPI tasks cost ($0.01 each), in US dollars */
+            costUsd: number;
+            budget: {
+                /** @description The cap per UTC day (CALLER_BUDGETS), in US dollars */
+                dailyUsd: number;
+                /** @description Held or spent on the current UTC day, resends included, in US dollars */
+                spentTodayUsd: number;
+                /** @description What is left of the cap today, in US dollars */
+                remainingUsd: number;
+            } | null;
         };
     };
     responses: never;

@@ -1,4 +1,4 @@
-import { CENTS_PER_TASK, centsToUsd } from '../captions/captions.service.js'
+import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
 import type { BatchItemCounts, BatchRow } from './batches.repository.js'
 import type { BatchResource } from './batches.schemas.js'
 

@@ -70,6 +70,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
             'invalid_request',
             'invalid_idempotency_key',
             'unauthorized',
+            'budget_exceeded',
             'idempotency_key_in_progress',
             'payload_too_large',
             'unsupported_media_type',

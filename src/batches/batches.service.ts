@@ -30,6 +30,8 @@ import {
 } from '../errors.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
+import { CENTS_PER_TASK } from '../spend/money.js'
+import { holdFor } from '../spend/spend.service.js'
 import { toBatchResource } from './batch-resource.js'
 import {
   type BatchRow,
@@ -80,6 +82,14 @@ export async function createBatch(
     if (taken) return { taken }
     const captions = await itemCaptions(deps, client, { input, caller, batchId, now })
     const reused = captions.filter((caption) => caption.start.kind === 'reuse').length
+    // The whole batch fits the caller's budget for the day, or none of it is accepted.
+    await holdFor(
+      deps,
+      client,
+      caller,
+      captions.reduce((cents, caption) => cents + caption.reservedCents, 0),
+      now,
+    )
     const batch = await insertBatch(client, {
       id: batchId,
       caller,
@@ -179,7 +189,8 @@ async function itemCaptions(
           ? { kind: 'follow', leader }
           : { kind: 'wait' },
       reuse: input.reuse,
-      reservedCents: 0,
+      // Held until the item ends; given back unless a task was made for it.
+      reservedCents: source || !deps.budgets.has(caller) ? 0 : CENTS_PER_TASK,
       item: { batchId: batch.batchId, index, name: item.name, fileName: fileNames[index] as string },
     }
   })

@@ -11,12 +11,14 @@ import {
   type CallbackEventRow,
   type CallbackEventType,
   type CallbackStateAfter,
+  type CallbackSubjectKind,
   closeAbandonedAttempts,
   findCallbackEvent,
   finishAttempt,
   insertCallbackEvent,
   releaseCallback,
   type StartedAttempt,
+  type SubjectRef,
   startAttempt,
   startFirstAttempt,
 } from './deliveries.repository.js'
@@ -27,77 +29,119 @@ const CUT_SHORT = 'cut short: the service is stopping'
 
 export type CallbackDeps = ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal }
 
-/**
- * Tells the caller at its `callbackUrl` that a caption finished, holding the caption's lease: one
- * attempt at delivering the caption's event `{ type, timestamp, data }`, signed per Standard Webhooks.
- * The event is made at its first attempt and never changes after, so every attempt and every re-send
- * carries the same `webhook-id` and body. The attempt is recorded before it leaves and its outcome
- * after: a 2xx delivers it, 410 Gone stops it, anything else leaves it to the retry schedule until the
- * retry window has passed. `signal` cuts a request short (the service is stopping); it still counts.
- */
-export async function deliverCallback(
+/** What a callback tells of, as the delivery flow needs it: a caption, or a batch. */
+export interface CallbackSubject extends SubjectRef {
+  callbackUrl: string | null
+  callbackState: string
+  callbackAttempts: number
+  callbackNextAt: Date | null
+  /** Finished (a batch: completed), so that it has an event to tell. */
+  finished: boolean
+  /** The logger for lines about it, naming it. */
+  log: FastifyBaseLogger
+  /** Its event's type and data, as GET shows it now. */
+  describe(): Promise<{ type: CallbackEventType; data: unknown }>
+}
+
+/** The header that names the subject to the caller too, for its logs (the signature does not cover it). */
+const SUBJECT_HEADERS: Record<CallbackSubjectKind, string> = { caption: 'x-caption-id', batch: 'x-batch-id' }
+
+/** A caption's callback: see deliverCallback. */
+export async function deliverCaptionCallback(
   deps: CallbackDeps,
   captionId: string,
   /** The caption as the claim that leased it returned it, to save reading it again. */
   claimed?: CaptionRow,
 ): Promise<void> {
+  const caption = claimed ?? (await findCaption(deps.sql, captionId))
+  if (!caption) return releaseCallback(deps.sql, { kind: 'caption', id: captionId }, deps.workerId)
+  await deliverCallback(deps, {
+    kind: 'caption',
+    id: caption.id,
+    callbackUrl: caption.callbackUrl,
+    callbackState: caption.callbackState,
+    callbackAttempts: caption.callbackAttempts,
+    callbackNextAt: caption.callbackNextAt,
+    finished: isTerminal(caption.status),
+    log: captionLog(deps.log, caption),
+    describe: async () => ({
+      type: caption.status === 'completed' ? 'caption.completed' : 'caption.failed',
+      data: toCaptionResource(caption),
+    }),
+  })
+}
+
+/**
+ * Tells the caller at its `callbackUrl` that a caption or a batch finished, holding the subject's
+ * lease: one attempt at delivering its event `{ type, timestamp, data }`, signed per Standard Webhooks.
+ * The event is made at its first attempt and never changes after, so every attempt and every re-send
+ * carries the same `webhook-id` and body. The attempt is recorded before it leaves and its outcome
+ * after: a 2xx delivers it, 410 Gone stops it, anything else leaves it to the retry schedule until the
+ * retry window has passed. `signal` cuts a request short (the service is stopping); it still counts.
+ */
+export async function deliverCallback(deps: CallbackDeps, subject: CallbackSubject): Promise<void> {
   const { sql, workerId: owner } = deps
-  const caption = claimed ?? (await findCaption(sql, captionId))
   if (
-    !caption?.callbackUrl ||
-    caption.callbackState !== 'pending' ||
-    !isTerminal(caption.status) ||
+    !subject.callbackUrl ||
+    subject.callbackState !== 'pending' ||
+    !subject.finished ||
     deps.signal?.aborted // the service is stopping: not an attempt, since nothing is sent
   ) {
-    await releaseCallback(sql, captionId, owner)
+    await releaseCallback(sql, subject, owner)
     return
   }
-  const log = captionLog(deps.log, caption)
-  const url = caption.callbackUrl
-  if (caption.callbackAttempts === 0) {
+  const { log } = subject
+  const url = subject.callbackUrl
+  if (subject.callbackAttempts === 0) {
     // A first attempt: its event is made and written with it, in the statement that counts it.
-    const event = newEvent(deps, caption)
+    const event = await newEvent(deps, subject)
     const outcome = await attemptDelivery(
       deps,
-      { caption, url, event, log, now: event.createdAt },
+      { subject, url, event, log, now: event.createdAt },
       'with the attempt',
     )
     if (outcome !== 'event_exists') return
     // A replica made the event and died before its first attempt: that event is the one to send.
   }
-  const event = (await findCallbackEvent(sql, captionId)) ?? (await makeEvent(deps, caption))
+  const event = (await findCallbackEvent(sql, subject)) ?? (await makeEvent(deps, subject))
   // An attempt counted earlier may have been left without an outcome by a replica that died.
-  const abandoned = caption.callbackAttempts > 0 ? await closeAbandonedAttempts(sql, event.id, ABANDONED) : []
+  const abandoned = subject.callbackAttempts > 0 ? await closeAbandonedAttempts(sql, event.id, ABANDONED) : []
   if (abandoned.length > 0)
     log.warn({ attempts: abandoned }, 'callback attempt had no outcome; counted as failed')
 
   const now = deps.clock.now()
   const windowOver = now.getTime() >= event.createdAt.getTime() + deps.callbacks.retryWindowMs
-  if (caption.callbackAttempts > 0 && event.resendRequestedAt === null && windowOver) {
+  if (subject.callbackAttempts > 0 && event.resendRequestedAt === null && windowOver) {
     // Only an attempt cut short by a crash gets here: a failed one already ended the callback.
-    log.warn({ attempts: caption.callbackAttempts, givingUp: true }, 'callback not delivered')
-    await releaseCallback(sql, captionId, owner, { state: 'failed', seenNextAt: caption.callbackNextAt })
+    log.warn({ attempts: subject.callbackAttempts, givingUp: true }, 'callback not delivered')
+    await releaseCallback(sql, subject, owner, { state: 'failed', seenNextAt: subject.callbackNextAt })
     return
   }
-  await attemptDelivery(deps, { caption, url, event, log, now }, 'already written')
+  await attemptDelivery(deps, { subject, url, event, log, now }, 'already written')
 }
 
 /**
  * One attempt: counted (with the event, for a first attempt) before the request leaves, sent, and
- * given its outcome. `event_exists` when a first attempt found the caption's event already written.
+ * given its outcome. `event_exists` when a first attempt found the subject's event already written.
  */
 async function attemptDelivery(
   deps: CallbackDeps,
-  context: { caption: CaptionRow; url: string; event: CallbackEventRow; log: FastifyBaseLogger; now: Date },
+  context: {
+    subject: CallbackSubject
+    url: string
+    event: CallbackEventRow
+    log: FastifyBaseLogger
+    now: Date
+  },
   eventWrite: 'with the attempt' | 'already written',
 ): Promise<'done' | 'event_exists'> {
-  const { caption, url, log, now } = context
-  const attempt = caption.callbackAttempts + 1
+  const { subject, url, log, now } = context
+  const attempt = subject.callbackAttempts + 1
   const windowMs = deps.callbacks.retryWindowMs
   const next = nextCallbackAttempt(attempt, { eventAt: context.event.createdAt, now, windowMs }, deps.random)
   const started: StartedAttempt = {
     id: deps.newId(),
-    captionId: caption.id,
+    subject: { kind: subject.kind, id: subject.id },
     eventId: context.event.id,
     attempt,
     attemptedAt: now,
@@ -110,7 +154,7 @@ async function attemptDelivery(
     const outcome = await startFirstAttempt(deps.sql, started, context.event)
     if (outcome !== 'started') return outcome === 'event_exists' ? 'event_exists' : 'done'
   } else if (!(await startAttempt(deps.sql, started))) return 'done'
-  const result = await send(deps, context.event, url, now)
+  const result = await send(deps, started.subject, context.event, url, now)
   deps.metrics.callbackDeliveries.inc({ outcome: result.outcome })
   deps.metrics.callbackDeliveryDurations.observe({ outcome: result.outcome }, result.durationMs / 1000)
   const state: CallbackStateAfter =
@@ -127,23 +171,24 @@ async function attemptDelivery(
   return 'done'
 }
 
-/** The caption's event as GET shows the caption now, not written yet. */
-function newEvent(deps: CallbackDeps, caption: CaptionRow): CallbackEventRow {
-  const type: CallbackEventType = caption.status === 'completed' ? 'caption.completed' : 'caption.failed'
+/** The subject's event as GET shows the subject now, not written yet. */
+async function newEvent(deps: CallbackDeps, subject: CallbackSubject): Promise<CallbackEventRow> {
+  const { type, data } = await subject.describe()
   const createdAt = deps.clock.now()
-  const body = JSON.stringify({ type, timestamp: createdAt.toISOString(), data: toCaptionResource(caption) })
-  return { id: deps.newId(), captionId: caption.id, type, body, createdAt, resendRequestedAt: null }
+  const body = JSON.stringify({ type, timestamp: createdAt.toISOString(), data })
+  return { id: deps.newId(), subjectId: subject.id, type, body, createdAt, resendRequestedAt: null }
 }
 
-/** The caption's event, made from the caption as GET shows it now, and written. */
-async function makeEvent(deps: CallbackDeps, caption: CaptionRow): Promise<CallbackEventRow> {
-  const { resendRequestedAt: _, ...event } = newEvent(deps, caption)
-  return insertCallbackEvent(deps.sql, event)
+/** The subject's event, made from the subject as GET shows it now, and written. */
+async function makeEvent(deps: CallbackDeps, subject: CallbackSubject): Promise<CallbackEventRow> {
+  const { resendRequestedAt: _, ...event } = await newEvent(deps, subject)
+  return insertCallbackEvent(deps.sql, subject.kind, event)
 }
 
 /** One POST of the event, signed now; never throws. */
 async function send(
   deps: CallbackDeps,
+  subject: SubjectRef,
   event: CallbackEventRow,
   url: string,
   at: Date,
@@ -153,7 +198,7 @@ async function send(
   const sign = deps.callbacks.sign
   if (!sign) {
     deps.log.error(
-      { captionId: event.captionId },
+      { [`${subject.kind}Id`]: subject.id },
       'CALLBACK_SIGNING_SECRET is not set: callbacks are not sent',
     )
     return {
@@ -171,7 +216,7 @@ async function send(
       headers: {
         'content-type': 'application/json',
         'user-agent': 'caption-service',
-        'x-caption-id': event.captionId,
+        [SUBJECT_HEADERS[subject.kind]]: subject.id,
         ...sign(event.id, at, event.body),
       },
       body: event.body,

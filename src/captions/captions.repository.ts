@@ -486,31 +486,43 @@ export async function countOpenCaptionsByStatus(sql: Sql): Promise<Record<Captio
   return counts
 }
 
-/** Seconds since the oldest caption not finished yet was created; 0 when every caption is finished. */
-export async function ageOfOldestOpenCaption(sql: Sql): Promise<number> {
+/**
+ * Seconds since the oldest caption not finished yet was first sent to GoAPI, which is when its deadline
+ * started (`deadlineMs` before it); captions still waiting for a task slot do not count. 0 when none.
+ */
+export async function ageOfOldestOpenCaption(sql: Sql, deadlineMs: number): Promise<number> {
   const { rows } = await sql.query<{ age: number | null }>({
     name: 'oldest-open-caption',
-    text: `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM captions
-      WHERE status = ANY($1::caption_status[])`,
-    values: [OPEN_STATUSES],
+    text: `SELECT extract(epoch FROM now() - min(deadline_at))::float8 + $2::float8 AS age FROM captions
+      WHERE status = ANY($1::caption_status[]) AND deadline_at IS NOT NULL`,
+    values: [OPEN_STATUSES, deadlineMs / 1000],
   })
   return Math.max(0, rows[0]?.age ?? 0)
 }
 
-/** Background work due now that no replica holds: steps (submit, poll) and callbacks. */
-export async function countDueWork(sql: Sql): Promise<{ steps: number; callbacks: number }> {
-  const { rows } = await sql.query<{ steps: number; callbacks: number }>({
+/**
+ * Background work due now that no replica holds: steps (a create with no clear answer yet, a poll),
+ * captions waiting for a free GoAPI task slot, and callbacks (of captions and of batches).
+ */
+export async function countDueWork(sql: Sql): Promise<{ steps: number; slots: number; callbacks: number }> {
+  const { rows } = await sql.query<{ steps: number; slots: number; callbacks: number }>({
     name: 'count-due-work',
     text: `SELECT
-        count(*) FILTER (WHERE status = ANY($1::caption_status[]) AND next_attempt_at <= now())::int AS steps,
-        count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int AS callbacks
+        count(*) FILTER (WHERE status = ANY($1::caption_status[]) AND next_attempt_at <= now()
+          AND NOT ${WAITS_FOR_SLOT})::int AS steps,
+        count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND next_attempt_at <= now())::int AS slots,
+        count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int
+          + (SELECT count(*) FROM batches WHERE callback_state = 'pending' AND callback_next_at <= now()
+              AND (lease_expires_at IS NULL OR lease_expires_at < now()))::int AS callbacks
       FROM captions
       WHERE (next_attempt_at <= now() OR callback_next_at <= now())
         AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
     values: [OPEN_STATUSES],
   })
-  return rows[0] ?? { steps: 0, callbacks: 0 }
+  return rows[0] ?? { steps: 0, slots: 0, callbacks: 0 }
 }
+
+const WAITS_FOR_SLOT = `(status = 'queued' AND submit_state IN ('not_sent', 'refused') AND waits_for IS NULL)`
 
 /** Adds to a counter column rather than setting it. */
 export interface Increment {

@@ -69,6 +69,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
             'invalid_request',
             'invalid_idempotency_key',
             'unauthorized',
+            'budget_exceeded',
             'idempotency_key_in_progress',
             'payload_too_large',
             'unsupported_media_type',

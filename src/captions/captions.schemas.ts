@@ -4,7 +4,9 @@ import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
 export const CALLBACK_STATES = ['none', 'pending', 'delivered', 'failed', 'gone'] as const
-export const CALLBACK_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
+export const CAPTION_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
+/** Every event a callback carries: a caption's, or a batch's once every item of it has finished. */
+export const CALLBACK_EVENT_TYPES = [...CAPTION_EVENT_TYPES, 'batch.completed'] as const
 export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone'] as const
 
 export const MAX_URL_LENGTH = 2048
@@ -181,7 +183,7 @@ export const captionList = z
 /** What a caption's callbackUrl receives once the caption is completed or failed. */
 export const callbackEvent = z
   .object({
-    type: z.enum(CALLBACK_EVENT_TYPES),
+    type: z.enum(CAPTION_EVENT_TYPES),
     /** When the event was made: the same on every attempt and re-send of it. */
     timestamp: z.iso.datetime(),
     /** The caption as GET /captions/{id} showed it when the event was made. */
@@ -197,36 +199,47 @@ const signatureHeader = (name: string, description: string) => ({
   description,
 })
 
-/** OpenAPI 3.1 `webhooks`: the request this service sends to a caption's callbackUrl. */
-export const callbackWebhooks = {
-  captionFinished: {
-    post: {
-      summary: 'A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks',
-      description:
-        'At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) ' +
-        'until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. ' +
-        'Receivers verify the signature and de-duplicate by webhook-id.',
-      parameters: [
-        signatureHeader('webhook-id', "The event's id: the same on every attempt and re-send"),
-        signatureHeader('webhook-timestamp', 'Unix seconds of this attempt'),
-        signatureHeader(
-          'webhook-signature',
-          'v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated',
-        ),
-      ],
-      requestBody: {
-        required: true,
-        content: { 'application/json': { schema: { $ref: '#/components/schemas/CallbackEvent' } } },
-      },
-      responses: {
-        '200': { description: 'Any 2xx: delivered' },
-        '410': { description: 'Gone: nothing more is sent unless the caller asks for a re-send' },
-      },
+/** One kind of request this service sends to a callbackUrl, signed per Standard Webhooks. */
+const callbackWebhook = (summary: string, eventSchema: string) => ({
+  post: {
+    summary,
+    description:
+      'At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) ' +
+      'until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. ' +
+      'Receivers verify the signature and de-duplicate by webhook-id.',
+    parameters: [
+      signatureHeader('webhook-id', "The event's id: the same on every attempt and re-send"),
+      signatureHeader('webhook-timestamp', 'Unix seconds of this attempt'),
+      signatureHeader(
+        'webhook-signature',
+        'v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated',
+      ),
+    ],
+    requestBody: {
+      required: true,
+      content: { 'application/json': { schema: { $ref: `#/components/schemas/${eventSchema}` } } },
+    },
+    responses: {
+      '200': { description: 'Any 2xx: delivered' },
+      '410': { description: 'Gone: nothing more is sent unless the caller asks for a re-send' },
     },
   },
+})
+
+/** OpenAPI 3.1 `webhooks`: the requests this service sends to a caption's or a batch's callbackUrl. */
+export const callbackWebhooks = {
+  captionFinished: callbackWebhook(
+    'A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks',
+    'CallbackEvent',
+  ),
+  // BatchCompletedEvent is defined beside the batch resource (batches/batch-deliveries.schemas.ts).
+  batchCompleted: callbackWebhook(
+    "Every item of a batch finished: the batch's one event, POSTed to its callbackUrl and signed the same way",
+    'BatchCompletedEvent',
+  ),
 }
 
-/** One attempt to deliver a caption's callback event; `eventId` is the `webhook-id` the caller saw. */
+/** One attempt to deliver a caption's or batch's callback event; `eventId` is the `webhook-id` the caller saw. */
 export const deliveryResource = z
   .object({
     id: z.uuid(),
@@ -243,9 +256,10 @@ export const deliveryResource = z
   .meta({ id: 'Delivery' })
 export type DeliveryResource = z.infer<typeof deliveryResource>
 
-export const deliveryList = z
-  .object({ items: z.array(deliveryResource) })
-  .meta({ id: 'DeliveryList', description: "A caption's callback delivery attempts, oldest first" })
+export const deliveryList = z.object({ items: z.array(deliveryResource) }).meta({
+  id: 'DeliveryList',
+  description: "A caption's or batch's callback delivery attempts, oldest first",
+})
 
-/** POST /captions/{id}/deliveries/retry takes no body; an empty JSON object is accepted as none. */
+/** The retry routes (a caption's, a batch's) take no body; an empty JSON object is accepted as none. */
 export const retryDeliveryBody = z.strictObject({}).nullish()

@@ -10,6 +10,8 @@ import {
 } from '../errors.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
+import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
+import { holdFor } from '../spend/spend.service.js'
 import {
   type CaptionRow,
   type CaptionStart,
@@ -29,11 +31,6 @@ import { lockSlotsAndCount } from './slots.repository.js'
 import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
 import { checkCallbackUrl, checkImageUrl } from './url-policy.js'
-
-/** What one GoAPI Joycaption task costs, in cents. */
-export const CENTS_PER_TASK = 1
-
-export const centsToUsd = (cents: number): number => cents / 100
 
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/
@@ -127,9 +124,10 @@ export function sendNow(deps: Pick<ServiceDeps, 'work' | 'workerId'>, now: Date)
 }
 
 /**
- * Records a new caption. Plainly one statement; with an Idempotency-Key, reuse or a cap on GoAPI tasks,
- * one transaction that also takes the key, looks for a caption of the same image, and counts the task
- * slots in use: the caption is then sent at once only if a slot is free, and waits queued otherwise.
+ * Records a new caption. Plainly one statement; with an Idempotency-Key, reuse, a daily budget or a cap
+ * on GoAPI tasks, one transaction that also takes the key, looks for a caption of the same image, holds
+ * the caller's budget, and counts the task slots in use: the caption is then sent at once only if a
+ * slot is free, and waits queued otherwise.
  */
 function acceptCaption(deps: ServiceDeps, caption: NewCaption): Promise<CaptionRow>
 function acceptCaption(
@@ -142,17 +140,21 @@ async function acceptCaption(
   caption: NewCaption,
   key?: KeyClaim,
 ): Promise<CaptionRow | { taken: IdempotencyKey }> {
-  if (key === undefined && !caption.reuse && deps.work.maxConcurrency === 0)
+  const budgeted = deps.budgets.has(caption.caller)
+  if (key === undefined && !caption.reuse && !budgeted && deps.work.maxConcurrency === 0)
     return insertCaption(deps.sql, caption)
   return inTransaction(deps.sql, async (client) => {
     const taken = key && (await claimKey(client, key, { captionId: caption.id }))
     if (taken) return { taken }
     const start = await startOf(client, deps, caption)
-    return insertCaption(client, { ...caption, start })
+    // Held until the caption ends; given back unless a task was made for it.
+    const reservedCents = start.kind === 'reuse' || !budgeted ? 0 : CENTS_PER_TASK
+    await holdFor(deps, client, caption.caller, reservedCents, caption.now)
+    return insertCaption(client, { ...caption, start: await withSlot(client, deps, start), reservedCents })
   })
 }
 
-/** How a caption accepted now starts: from a caption of the same image, or sent when a slot is free. */
+/** How a caption accepted now starts: from a caption of the same image where reuse allows, else sent. */
 async function startOf(client: Queryable, deps: ServiceDeps, caption: NewCaption): Promise<CaptionStart> {
   if (caption.reuse) {
     const { sources, leaders } = await findSameImageCaptions(client, {
@@ -167,9 +169,14 @@ async function startOf(client: Queryable, deps: ServiceDeps, caption: NewCaption
     const leader = leaders.get(caption.imageUrl)
     if (leader) return { kind: 'follow', leader }
   }
-  const max = deps.work.maxConcurrency
-  if (max > 0 && (await lockSlotsAndCount(client)) >= max) return { kind: 'wait' }
   return caption.start
+}
+
+/** A caption to send now waits instead when every GoAPI task slot is taken. */
+async function withSlot(client: Queryable, deps: ServiceDeps, start: CaptionStart): Promise<CaptionStart> {
+  const max = deps.work.maxConcurrency
+  if (start.kind !== 'send' || max === 0) return start
+  return (await lockSlotsAndCount(client)) >= max ? { kind: 'wait' } : start
 }
 
 export function checkIdempotencyKey(key: string | undefined): void {

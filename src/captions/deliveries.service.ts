@@ -2,7 +2,7 @@ import type { ServiceDeps } from '../deps.js'
 import { CaptionNotFinished, NoCallbackUrl } from '../errors.js'
 import type { CaptionResource, DeliveryResource } from './captions.schemas.js'
 import { getCaption, toCaptionResource } from './captions.service.js'
-import { type DeliveryRow, listDeliveries, requestResend } from './deliveries.repository.js'
+import { type DeliveryRow, listDeliveries, requestResend, type SubjectRef } from './deliveries.repository.js'
 import { isTerminal } from './statuses.js'
 
 /** GET /captions/{id}/deliveries: every attempt to deliver the caption's event, oldest first. */
@@ -12,7 +12,15 @@ export async function listCaptionDeliveries(
   caller: string,
 ): Promise<DeliveryResource[]> {
   await getCaption(deps, captionId, caller) // another caller's caption does not exist for this one
-  return (await listDeliveries(deps.sql, captionId)).map(toDeliveryResource)
+  return listSubjectDeliveries(deps, { kind: 'caption', id: captionId })
+}
+
+/** Every finished attempt to deliver a caption's or batch's event, as the API shows them. */
+export async function listSubjectDeliveries(
+  deps: Pick<ServiceDeps, 'sql'>,
+  subject: SubjectRef,
+): Promise<DeliveryResource[]> {
+  return (await listDeliveries(deps.sql, subject)).map(toDeliveryResource)
 }
 
 /**
@@ -25,14 +33,35 @@ export async function resendCallback(
   captionId: string,
   caller: string,
 ): Promise<CaptionResource> {
-  const asked = await requestResend(deps.sql, { captionId, caller, now: deps.clock.now() })
-  const caption = await getCaption(deps, captionId, caller)
-  if (!asked) {
-    if (!caption.callbackUrl) throw new NoCallbackUrl(captionId)
-    if (!isTerminal(caption.status)) throw new CaptionNotFinished(captionId)
-  }
-  deps.wake()
+  const caption = await resendSubjectCallback(deps, { kind: 'caption', id: captionId }, caller, {
+    read: () => getCaption(deps, captionId, caller),
+    refusal: (read) =>
+      !read.callbackUrl
+        ? new NoCallbackUrl(captionId)
+        : !isTerminal(read.status)
+          ? new CaptionNotFinished(captionId)
+          : undefined,
+  })
   return toCaptionResource(caption)
+}
+
+/**
+ * A caller's request to send a caption's or batch's event again now, recorded, and background work
+ * woken to send it. Answers with the subject as `read` finds it (which refuses another caller's);
+ * when nothing was asked, throws what `refusal` makes of it (no callbackUrl, not finished).
+ */
+export async function resendSubjectCallback<Read>(
+  deps: Pick<ServiceDeps, 'sql' | 'clock' | 'wake'>,
+  subject: SubjectRef,
+  caller: string,
+  answer: { read: () => Promise<Read>; refusal: (read: Read) => Error | undefined },
+): Promise<Read> {
+  const asked = await requestResend(deps.sql, { subject, caller, now: deps.clock.now() })
+  const read = await answer.read()
+  const refused = asked ? undefined : answer.refusal(read)
+  if (refused) throw refused
+  deps.wake()
+  return read
 }
 
 function toDeliveryResource(row: DeliveryRow): DeliveryResource {

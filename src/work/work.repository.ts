@@ -1,3 +1,4 @@
+import { BATCH_COLUMNS, type BatchRow } from '../batches/batches.repository.js'
 import { CAPTION_COLUMNS, type CaptionRow } from '../captions/captions.repository.js'
 import type { Sql } from '../db/pool.js'
 
@@ -35,32 +36,63 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
   return rows.map((row) => row.id)
 }
 
-/** Finished captions whose caller is still to be told at its callbackUrl, as leased. */
-export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<CaptionRow[]> {
-  const { rows } = await sql.query<CaptionRow>({
-    name: 'claim-due-callbacks',
-    text: `UPDATE captions SET lease_owner = $1, lease_expires_at = $2
+/**
+ * Leases the rows of `table` whose callback is due, oldest due first: `finished` says which rows have
+ * an event to tell (a caption finished, a batch completed).
+ */
+const claimDueCallbackRows = (table: string, finished: string, columns: string) =>
+  `UPDATE ${table} SET lease_owner = $1, lease_expires_at = $2
       WHERE id IN (
-        SELECT id FROM captions
-        WHERE status IN ('completed', 'failed')
+        SELECT id FROM ${table}
+        WHERE ${finished}
           AND callback_state = 'pending'
           AND callback_next_at <= $3
           AND (lease_expires_at IS NULL OR lease_expires_at < $3)
         ORDER BY callback_next_at
         LIMIT $4
         FOR UPDATE SKIP LOCKED)
-      RETURNING ${CAPTION_COLUMNS}`,
+      RETURNING ${columns}`
+const CLAIM_DUE_CAPTION_CALLBACKS = claimDueCallbackRows(
+  'captions',
+  "status IN ('completed', 'failed')",
+  CAPTION_COLUMNS,
+)
+const CLAIM_DUE_BATCH_CALLBACKS = claimDueCallbackRows('batches', 'completed_at IS NOT NULL', BATCH_COLUMNS)
+
+/** Finished captions whose caller is still to be told at its callbackUrl, as leased. */
+export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<CaptionRow[]> {
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'claim-due-callbacks',
+    text: CLAIM_DUE_CAPTION_CALLBACKS,
     values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
   })
   return rows
 }
 
-/** Gives back every lease a replica holds, due at once for the others (used when it shuts down). */
+/** Completed batches whose caller is still to be told at its callbackUrl, as leased. */
+export async function claimDueBatchCallbacks(sql: Sql, claim: Claim): Promise<BatchRow[]> {
+  const { rows } = await sql.query<BatchRow>({
+    name: 'claim-due-batch-callbacks',
+    text: CLAIM_DUE_BATCH_CALLBACKS,
+    values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
+  })
+  return rows
+}
+
+/**
+ * Gives back every lease a replica holds, captions' and batches', due at once for the others (used
+ * when it shuts down).
+ */
 export async function releaseAllLeases(sql: Sql, owner: string): Promise<number> {
-  const { rowCount } = await sql.query({
+  const { rows } = await sql.query<{ released: number }>({
     name: 'release-all-leases',
-    text: 'UPDATE captions SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1',
+    text: `WITH batches_released AS (
+        UPDATE batches SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1 RETURNING id),
+      captions_released AS (
+        UPDATE captions SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1 RETURNING id)
+      SELECT ((SELECT count(*) FROM batches_released) + (SELECT count(*) FROM captions_released))::int
+        AS released`,
     values: [owner],
   })
-  return rowCount ?? 0
+  return rows[0]?.released ?? 0
 }

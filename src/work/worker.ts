@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher } from 'undici'
-import { deliverCallback } from '../captions/callbacks.js'
+import { deliverBatchCallback } from '../batches/batch-callbacks.js'
+import { type CallbackDeps, deliverCaptionCallback } from '../captions/callbacks.js'
 import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
 import { takeNextStep } from '../captions/next-step.js'
 import { takeFreeSlots } from '../captions/slots.repository.js'
@@ -7,7 +8,13 @@ import { sendWithSlot } from '../captions/submit.js'
 import { isDatabaseDown } from '../db/database-errors.js'
 import type { ServiceDeps } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
-import { type Claim, claimDueCallbacks, claimDueCaptions, releaseAllLeases } from './work.repository.js'
+import {
+  type Claim,
+  claimDueBatchCallbacks,
+  claimDueCallbacks,
+  claimDueCaptions,
+  releaseAllLeases,
+} from './work.repository.js'
 
 const BATCH_SIZE = 20
 /** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */
@@ -80,26 +87,47 @@ export function createWorker(
     return captions.length
   }
 
-  /** Takes the callbacks that are due and delivers them; resolves with how many it took, once sent. */
+  /**
+   * Takes the callbacks that are due, captions' and completed batches', and delivers them; resolves
+   * with how many it took, once sent. Captions' leave as soon as they are taken, whatever batches' do.
+   */
   async function deliverDueCallbacks(claim: Claim): Promise<number> {
-    const callbacks = await claimDueCallbacks(deps.sql, claim)
-    const signal = cutShort.signal
+    const callbackDeps: CallbackDeps = { ...deps, callbackDispatcher, signal: cutShort.signal }
+    const [captions, batches] = await Promise.all([
+      deliverEach(claimDueCallbacks(deps.sql, claim), (caption) =>
+        guarded(caption.id, () => deliverCaptionCallback(callbackDeps, caption.id, caption)),
+      ),
+      deliverEach(claimDueBatchCallbacks(deps.sql, claim), (batch) =>
+        guarded(batch.id, () => deliverBatchCallback(callbackDeps, batch.id, batch), 'batch'),
+      ),
+    ])
+    return captions + batches
+  }
+
+  /** Delivers each claimed row, each known as in flight until it ends (a stop cuts short those left). */
+  async function deliverEach<Row>(claimed: Promise<Row[]>, deliver: (row: Row) => Promise<void>) {
+    const rows = await claimed
     await Promise.all(
-      callbacks.map((caption) => {
-        const delivery = guarded(caption.id, () =>
-          deliverCallback({ ...deps, callbackDispatcher, signal }, caption.id, caption),
-        )
+      rows.map((row) => {
+        const delivery = deliver(row)
         callbacksRunning.add(delivery)
         return delivery.finally(() => callbacksRunning.delete(delivery))
       }),
     )
-    return callbacks.length
+    return rows.length
   }
 
   /** One row's failure is logged and left to its lease: it is retried when the lease runs out. */
-  function guarded(captionId: string, work: () => Promise<void>): Promise<void> {
+  function guarded(
+    id: string,
+    work: () => Promise<void>,
+    subject: 'caption' | 'batch' = 'caption',
+  ): Promise<void> {
     const promise = work().catch((error: unknown) => {
-      deps.log.error({ err: error, captionId }, 'background work on a caption failed; it will be retried')
+      deps.log.error(
+        { err: error, [`${subject}Id`]: id },
+        `background work on a ${subject} failed; it will be retried`,
+      )
     })
     running.add(promise)
     return promise.finally(() => running.delete(promise))

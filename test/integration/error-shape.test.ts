@@ -34,7 +34,7 @@ describe('every kind of error', () => {
   beforeAll(async () => {
     const [main, rateLimited, shedding, down] = await Promise.all([
       startTestService({
-        env: authEnv(['alice']),
+        env: { ...authEnv(['alice', 'bob']), CALLER_BUDGETS: 'bob:0.01' },
         // A slow create keeps a first request in progress while a second one with its key arrives.
         faults: { createLatencyMs: 300, dropWebhookRate: 1 },
         clock: {
@@ -179,6 +179,19 @@ describe('every kind of error', () => {
     }
   })
 
+  it("when a caller's daily budget is spent, then 402 in the one error shape", async () => {
+    const bob = { ...bearer('bob') }
+    expect((await postCaption(service, { imageUrl: uniqueImageUrl() }, bob)).statusCode).toBe(202)
+    const body = record(
+      await postCaption(service, { imageUrl: uniqueImageUrl() }, bob),
+      402,
+      'budget_exceeded',
+    )
+    expect(body.message).toBe(
+      'daily budget of $0.01 for caller "bob" exceeded: $0.01 spent today, $0.01 asked',
+    )
+  })
+
   it('when a caller is over the rate limit, then 429 in the one error shape', async () => {
     await postCaption(limited, { imageUrl: uniqueImageUrl() })
     record(await postCaption(limited, { imageUrl: uniqueImageUrl() }), 429, 'rate_limited')
@@ -199,6 +212,7 @@ describe('every kind of error', () => {
   it('when every kind has been met, then every error body has exactly the same keys', () => {
     expect([...seen.keys()].sort()).toEqual(
       [
+        'budget_exceeded',
         'caption_not_finished',
         'database_unavailable',
         'idempotency_key_in_progress',

@@ -88,6 +88,7 @@ describe('GET /metrics', () => {
     expect(text).toMatch(/caption_oldest_open_caption_age_seconds \d/)
     expect(text).toMatch(/caption_work_due\{kind="step"\} \d+/)
     expect(text).toMatch(/caption_work_due\{kind="callback"\} \d+/)
+    expect(text).toMatch(/caption_work_due\{kind="slot"\} \d+/)
   })
 
   it('when a caption is still in motion, then the open gauge counts it by status', async () => {

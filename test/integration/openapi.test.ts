@@ -16,10 +16,10 @@ const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/]
 const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /healthz': ['200'],
   'get /readyz': ['200', '503'],
-  'post /captions': ['202', '400', '401', '409', '413', '415', '422', '429', '500', '503'],
+  'post /captions': ['202', '400', '401', '402', '409', '413', '415', '422', '429', '500', '503'],
   'get /captions': ['200', '400', '401', '500', '503'],
   'get /captions/{id}': ['200', '400', '401', '404', '500', '503'],
-  'post /batches': ['202', '400', '401', '409', '413', '415', '422', '429', '500', '503'],
+  'post /batches': ['202', '400', '401', '402', '409', '413', '415', '422', '429', '500', '503'],
   'get /batches': ['200', '400', '401', '500', '503'],
   'get /batches/{id}': ['200', '400', '401', '404', '500', '503'],
   'get /batches/{id}/captions': ['200', '400', '401', '404', '500', '503'],
@@ -27,6 +27,9 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
   'get /captions/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
   'post /captions/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
+  'get /usage': ['200', '400', '401', '500', '503'],
+  'get /batches/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
+  'post /batches/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -268,6 +271,18 @@ describe('GET /openapi.json', () => {
     expect(webhook.requestBody.content['application/json'].schema).toEqual({
       $ref: '#/components/schemas/CallbackEvent',
     })
+    const batchEvent = doc.components.schemas.BatchCompletedEvent
+    expect(batchEvent.properties.type.const).toBe('batch.completed')
+    expect(batchEvent.properties.data).toEqual({ $ref: '#/components/schemas/Batch' })
+    expect(doc.webhooks.batchCompleted.post.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/BatchCompletedEvent',
+    })
+    expect(doc.webhooks.batchCompleted.post.parameters).toEqual(webhook.parameters)
+    expect(doc.components.schemas.Delivery.properties.eventType.enum).toEqual([
+      'caption.completed',
+      'caption.failed',
+      'batch.completed',
+    ])
     const retry = doc.paths['/captions/{id}/deliveries/retry'].post
     expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409']))
   })

@@ -32,6 +32,7 @@ const REAL_ENV = {
   CALLBACK_SIGNING_SECRET: SIGNING_ONE,
   CALLBACK_RETRY_WINDOW_SECONDS: '3600',
   RATE_LIMIT_PER_MINUTE: '30',
+  CALLER_BUDGETS: 'orders:5,billing:0.5',
   OVERLOAD_EVENT_LOOP_DELAY_MS: '500',
   OVERLOAD_HEAP_USED_MB: '512',
 }
@@ -83,6 +84,10 @@ describe('loadConfig', () => {
       callbackAllowedHosts: ['orders.internal', '*.svc.cluster.local'],
       callbacks: { signingSecrets: [SIGNING_ONE], retryWindowMs: 3_600_000 },
       rateLimitPerMinute: 30,
+      budgets: new Map([
+        ['orders', 500],
+        ['billing', 50],
+      ]),
       overload: { maxEventLoopDelayMs: 500, maxHeapUsedMb: 512 },
     })
   })
@@ -285,6 +290,58 @@ describe('CALLBACK_SIGNING_SECRET', () => {
         expect(error.message).not.toContain(part.trim())
       }
     }
+  })
+})
+
+describe('CALLER_BUDGETS', () => {
+  it('when it is unset, then no caller has a budget', () => {
+    expect(loadConfig({}).budgets).toEqual(new Map())
+    expect(loadConfig({ ...REAL_ENV, CALLER_BUDGETS: '' }).budgets).toEqual(new Map())
+  })
+
+  it('when it lists callers and dollars, then each budget is held in whole cents, exactly', () => {
+    const config = loadConfig({ CALLER_BUDGETS: ' team-a:5 , team-b:0.50,team.c:0.07,d_e:0,f:19.99,g:3.1, ' })
+    expect([...config.budgets]).toEqual([
+      ['team-a', 500],
+      ['team-b', 50],
+      ['team.c', 7],
+      ['d_e', 0],
+      ['f', 1999],
+      ['g', 310],
+    ])
+  })
+
+  it.each([
+    ['a negative amount', 'team-a:-1', 'team-a:-1'],
+    ['three decimals', 'team-a:5.001', 'team-a:5.001'],
+    ['not a number', 'team-a:five', 'team-a:five'],
+    ['an exponent', 'team-a:1e3', 'team-a:1e3'],
+    ['no amount', 'team-a:', 'team-a:'],
+    ['no colon', 'team-a', 'team-a'],
+    ['no name', ':5', ':5'],
+    ['a name with a space', 'team a:5', 'team a:5'],
+    ['a trailing dot', 'team-a:5.', 'team-a:5.'],
+    ['more than an integer column holds', 'team-a:21474837', 'team-a:21474837'],
+  ])('when an entry has %s, then a ConfigError names CALLER_BUDGETS and the entry', (_, value, entry) => {
+    const error = configError({ CALLER_BUDGETS: `team-b:1,${value}` })
+    expectNamed(error, 'CALLER_BUDGETS')
+    expect(error.message).toContain(`"${entry}"`)
+  })
+
+  it('when a caller is listed twice, then a ConfigError names it', () => {
+    const error = configError({ CALLER_BUDGETS: 'team-a:5,team-a:6' })
+    expectNamed(error, 'CALLER_BUDGETS')
+    expect(error.message).toContain('"team-a" is listed twice')
+  })
+
+  it('when callers have tokens and a budget names a caller without one, then a ConfigError names that caller', () => {
+    const error = configError({ ...REAL_ENV, CALLER_BUDGETS: 'orders:5,odrers:5' })
+    expectNamed(error, 'CALLER_BUDGETS')
+    expect(error.message).toContain('"odrers"')
+  })
+
+  it('when the largest budget a day can count is given, then it is taken to the cent', () => {
+    expect(loadConfig({ CALLER_BUDGETS: 'big:21474836.47' }).budgets.get('big')).toBe(2_147_483_647)
   })
 })
 

@@ -1,0 +1,61 @@
+import type { Queryable } from '../db/pool.js'
+import type { ServiceDeps } from '../deps.js'
+import { BudgetExceeded, InvalidField } from '../errors.js'
+import { CENTS_PER_TASK, centsToUsd, formatUsd } from './money.js'
+import { holdBudget, spentOn, usageTotals } from './spend.repository.js'
+import type { UsageQuery, UsageResource } from './usage.schemas.js'
+import { startOfNextUtcDay, startOfUtcDay, utcDay } from './utc-days.js'
+
+/**
+ * Holds `cents` of the caller's budget for the UTC day of `now`, in the transaction `tx` that records
+ * the work they pay for; throws `budget_exceeded` when they do not fit. Callers without a budget, and
+ * work that costs nothing, hold nothing.
+ */
+export async function holdFor(
+  deps: Pick<ServiceDeps, 'budgets'>,
+  tx: Queryable,
+  caller: string,
+  cents: number,
+  now: Date,
+): Promise<void> {
+  const budgetCents = deps.budgets.get(caller)
+  if (budgetCents === undefined || cents <= 0) return
+  const hold = await holdBudget(tx, { caller, cents, now, budgetCents })
+  if (!hold.held) {
+    throw new BudgetExceeded(formatUsd(budgetCents), caller, formatUsd(hold.spentCents), formatUsd(cents))
+  }
+}
+
+/**
+ * GET /usage: the caller's captions created in `[from, to)` (the current UTC day by default) and its
+ * budget for the current UTC day.
+ */
+export async function readUsage(
+  deps: Pick<ServiceDeps, 'sql' | 'clock' | 'budgets'>,
+  caller: string,
+  query: UsageQuery,
+): Promise<UsageResource> {
+  const now = deps.clock.now()
+  const from = query.from ?? startOfUtcDay(now)
+  const to = query.to ?? startOfNextUtcDay(now)
+  if (from > to) throw new InvalidField('from', `must not be after to (${to.toISOString()})`)
+  const budgetCents = deps.budgets.get(caller)
+  const [totals, spentCents] = await Promise.all([
+    usageTotals(deps.sql, { caller, from, to }),
+    budgetCents === undefined ? 0 : spentOn(deps.sql, caller, utcDay(now)),
+  ])
+  return {
+    from: from.toISOString(),
+    to: to.toISOString(),
+    ...totals,
+    costUsd: centsToUsd(totals.goapiTasks * CENTS_PER_TASK),
+    budget:
+      budgetCents === undefined
+        ? null
+        : {
+            dailyUsd: centsToUsd(budgetCents),
+            spentTodayUsd: centsToUsd(spentCents),
+            remainingUsd: centsToUsd(Math.max(0, budgetCents - spentCents)),
+          },
+  }
+}

@@ -1,0 +1,37 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import { authenticateCaller } from '../auth/caller-auth.js'
+import type { ApiToken } from '../config.js'
+import type { ServiceDeps } from '../deps.js'
+import { errorResponses } from '../errors.js'
+import { readUsage } from './spend.service.js'
+import { usageQuery, usageResource } from './usage.schemas.js'
+
+export interface UsageRoutesOptions {
+  deps: ServiceDeps
+  apiTokens: readonly ApiToken[]
+}
+
+/** What a caller has spent: its own captions only, behind the same caller token as the captions API. */
+export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app, options) => {
+  const { deps } = options
+  app.addHook('onRequest', authenticateCaller(options.apiTokens))
+
+  app.get(
+    '/usage',
+    {
+      schema: {
+        summary: "The caller's captions in a time range, what they cost, and its daily budget",
+        tags: ['usage'],
+        description:
+          'Counts the captions created in [from, to): both ISO dates (00:00Z) or date-times with a zone, ' +
+          'the current UTC day by default. `budget` is null for a caller without a CALLER_BUDGETS entry.',
+        querystring: usageQuery,
+        response: {
+          200: usageResource,
+          ...errorResponses('validation_failed', 'unauthorized', 'database_unavailable', 'overloaded'),
+        },
+      },
+    },
+    async (request) => readUsage(deps, request.caller, request.query),
+  )
+}
