@@ -1,5 +1,6 @@
 import type { BatchCreationFigures } from './batches.js'
 import type { EndToEndFigures } from './end-to-end.js'
+import { EXPORT_RSS_TARGET_MIB, type ExportRssResult } from './export-rss.js'
 import type { LoadFigures, ServerName } from './load.js'
 
 export type PathName = 'webhook' | 'creation' | 'read'
@@ -39,7 +40,7 @@ export interface Results {
   start: Record<ServerName, { readyMs: number; idleRssMiB: number }>
   paths: Partial<Record<PathName, PathFigures>>
   endToEnd?: EndToEndFigures
-  batches?: { creation: BatchCreationFigures }
+  batches?: { creation: BatchCreationFigures; exportRss: ExportRssResult }
   notes: string[]
 }
 
@@ -118,6 +119,10 @@ export function formatTable(results: Results): string {
       `POST /batches of ${batches.creation.items} items < ${TARGETS.batchCreationMs} ms (slowest run)`,
       batches.creation.maxMs < TARGETS.batchCreationMs,
     ])
+    checks.push([
+      `export of ${batches.exportRss.captions} captions raises RSS < ${EXPORT_RSS_TARGET_MIB} MiB`,
+      batches.exportRss.riseMiB < EXPORT_RSS_TARGET_MIB,
+    ])
   }
 
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
@@ -142,6 +147,10 @@ export function formatTable(results: Results): string {
       ? [
           `POST /batches of ${batches.creation.items} items: p50 ${batches.creation.p50Ms.toFixed(0)} ms, ` +
             `max ${batches.creation.maxMs.toFixed(0)} ms over ${batches.creation.runs} runs`,
+          `export of ${batches.exportRss.captions} captions (zip then jsonl, one at a time): RSS ` +
+            `${batches.exportRss.baselineRssMiB.toFixed(1)} -> ${batches.exportRss.peakRssMiB.toFixed(1)} MiB ` +
+            `(rise ${batches.exportRss.riseMiB.toFixed(1)} MiB; every zip at once: rise ` +
+            `${batches.exportRss.concurrentRiseMiB.toFixed(1)} MiB)`,
         ]
       : []),
     '',
