@@ -25,10 +25,13 @@ export interface ServiceDeps {
   metrics: Metrics
   /** Caption status changes, group-committed (see createAdvanceQueue). */
   advances: AdvanceQueue
-  /** Tells this replica's background work that something is due now (a callback, say). */
-  wake: () => void
+  /**
+   * Tells this replica's background work that something is due now: a caption finished (its callback,
+   * its task slot), or, with `queued`, captions were queued for a task slot.
+   */
+  wake: (what?: WakeReason) => void
   /** Subscribes to `wake`; returns the unsubscribe. */
-  onWake: (listener: () => void) => () => void
+  onWake: (listener: (what?: WakeReason) => void) => () => void
   clock: Clock
   newId: () => string
   random: () => number
@@ -42,6 +45,9 @@ export interface ServiceDeps {
   /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
   budgets: ReadonlyMap<string, number>
 }
+
+/** `finished`: a caption ended or a callback was asked for again; `queued`: captions wait for a slot. */
+export type WakeReason = 'finished' | 'queued'
 
 export interface ServiceDepsInput {
   sql: Sql
@@ -63,7 +69,7 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
     log: input.log,
     metrics,
     advances: createAdvanceQueue(input.sql),
-    wake: () => wakeSignal.emit('wake'),
+    wake: (what = 'finished') => wakeSignal.emit('wake', what),
     onWake: (listener) => {
       wakeSignal.on('wake', listener)
       return () => wakeSignal.off('wake', listener)

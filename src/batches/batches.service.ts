@@ -112,7 +112,7 @@ export async function createBatch(
     const { batch, reused } = outcome
     deps.metrics.captionsCreated.inc(batch.total)
     // Its items are sent by background work, which need not wait for its next round.
-    deps.wake()
+    deps.wake('queued')
     const body = toBatchResource(batch, {
       counts: { queued: batch.total - reused, pending: 0, processing: 0, completed: reused, failed: 0 },
       reused,

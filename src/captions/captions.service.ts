@@ -211,7 +211,7 @@ async function findCaptionById(deps: ServiceDeps, id: string): Promise<CaptionRo
 async function submitAndRead(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionResource> {
   if (caption.leaseOwner !== deps.workerId || caption.submitState !== 'in_flight') {
     // Reused, or waiting for a task slot or for a caption of the same image: background work goes on.
-    deps.wake()
+    deps.wake('queued')
     return toCaptionResource(caption)
   }
   const moved = await sendToGoapi(deps, caption)

@@ -49,15 +49,19 @@ export interface SlotClaim {
  * batch. Returns the captions taken, to be sent now.
  */
 export function takeFreeSlots(sql: Sql, claim: SlotClaim): Promise<CaptionRow[]> {
+  // Without a cap there is nothing to count: one statement, whose row locks keep replicas apart.
+  if (claim.maxConcurrency === 0) return markSent(sql, claim, claim.limit)
   return inTransaction(sql, async (client) => {
-    let free = claim.limit
-    if (claim.maxConcurrency > 0) {
-      free = Math.min(free, claim.maxConcurrency - (await lockSlotsAndCount(client)))
-      if (free <= 0) return []
-    }
-    const { rows } = await client.query<CaptionRow>({
-      name: 'take-free-goapi-slots',
-      text: `WITH waiting AS (
+    const free = Math.min(claim.limit, claim.maxConcurrency - (await lockSlotsAndCount(client)))
+    return free > 0 ? markSent(client, claim, free) : []
+  })
+}
+
+/** Marks up to `free` waiting captions, chosen round-robin between callers, as being sent. */
+async function markSent(sql: Queryable, claim: SlotClaim, free: number): Promise<CaptionRow[]> {
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'take-free-goapi-slots',
+    text: `WITH waiting AS (
           SELECT id, caller, created_at, item_index,
             row_number() OVER (PARTITION BY caller ORDER BY created_at, item_index, id) AS turn
           FROM captions
@@ -79,8 +83,7 @@ export function takeFreeSlots(sql: Sql, claim: SlotClaim): Promise<CaptionRow[]>
           INSERT INTO caller_turns (caller, last_sent_at) SELECT DISTINCT caller, $1::timestamptz FROM sent
           ON CONFLICT (caller) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at)
         SELECT * FROM sent`,
-      values: [claim.now, free, claim.owner, claim.leaseUntil, claim.deadlineAt],
-    })
-    return rows
+    values: [claim.now, free, claim.owner, claim.leaseUntil, claim.deadlineAt],
   })
+  return rows
 }

@@ -6,7 +6,7 @@ import { takeNextStep } from '../captions/next-step.js'
 import { takeFreeSlots } from '../captions/slots.repository.js'
 import { sendWithSlot } from '../captions/submit.js'
 import { isDatabaseDown } from '../db/database-errors.js'
-import type { ServiceDeps } from '../deps.js'
+import type { ServiceDeps, WakeReason } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
 import {
   type Claim,
@@ -56,6 +56,7 @@ export function createWorker(
   let started = false
   let callbackLane: Promise<void> | undefined
   let wokenDuringLane = false
+  let slotsWanted = false
   let unsubscribe: () => void = () => {}
   let databaseWasDown = false
   let lastKeyCleanup = Number.NEGATIVE_INFINITY
@@ -163,8 +164,10 @@ export function createWorker(
    * and waiting captions given slots at once, beside the regular rounds rather than after them, again
    * as long as more wake-ups come meanwhile.
    */
-  function wake(): void {
+  function wake(what?: WakeReason): void {
     if (stopped || !started) return
+    // Without a cap, a caption that ends frees nothing anyone waits for.
+    if (what === 'queued' || deps.work.maxConcurrency > 0) slotsWanted = true
     if (callbackLane !== undefined) {
       wokenDuringLane = true
       return
@@ -179,8 +182,14 @@ export function createWorker(
           leaseUntil: addMs(now, deps.work.leaseMs),
           limit: BATCH_SIZE,
         }
-        // A caption finished: its callback is due, and its GoAPI task slot is free for the next.
-        const results = await Promise.allSettled([deliverDueCallbacks(claim), sendWithFreeSlots(claim)])
+        // A caption finished: its callback is due, and (under a cap) its GoAPI task slot is free for the
+        // next; or captions were queued for a slot.
+        const slots = slotsWanted
+        slotsWanted = false
+        const results = await Promise.allSettled([
+          deliverDueCallbacks(claim),
+          ...(slots ? [sendWithFreeSlots(claim)] : []),
+        ])
         for (const result of results) {
           if (result.status === 'rejected' && !isDatabaseDown(result.reason))
             deps.log.error({ err: result.reason }, 'background work after a wake-up failed')
