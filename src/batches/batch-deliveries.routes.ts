@@ -1,17 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
+import { type CallerRoutesOptions, READ_ONE_ERRORS } from '../captions/captions.routes.js'
 import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
-import type { ApiToken } from '../config.js'
-import type { ServiceDeps } from '../deps.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks
 import { batchParams, batchResource } from './batches.schemas.js'
 
-export interface BatchDeliveriesRoutesOptions {
-  deps: ServiceDeps
-  apiTokens: readonly ApiToken[]
-}
+export type BatchDeliveriesRoutesOptions = CallerRoutesOptions
 
 /**
  * The log of a batch's `batch.completed` callback and re-sends of it, as for a caption's. Every route
@@ -33,14 +29,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
         params: batchParams,
         response: {
           200: deliveryList,
-          ...errorResponses(
-            'validation_failed',
-            'invalid_url',
-            'unauthorized',
-            'not_found',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...READ_ONE_ERRORS),
         },
       },
     },

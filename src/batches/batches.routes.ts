@@ -1,9 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { idempotencyKeyOf, perCallerRateLimit } from '../captions/captions.routes.js'
+import {
+  acceptedHeaders,
+  type CaptionsRoutesOptions,
+  CREATE_ERRORS,
+  idempotencyKeyOf,
+  perCallerRateLimit,
+  READ_ONE_ERRORS,
+} from '../captions/captions.routes.js'
 import { createCaptionHeaders } from '../captions/captions.schemas.js'
-import type { ApiToken } from '../config.js'
-import type { ServiceDeps } from '../deps.js'
 import { errorResponses } from '../errors.js'
 import {
   batchCaptionList,
@@ -17,20 +22,7 @@ import {
 } from './batches.schemas.js'
 import { createBatch, getBatch, listBatchCaptionPage, listBatchPage } from './batches.service.js'
 
-export interface BatchesRoutesOptions {
-  deps: ServiceDeps
-  apiTokens: readonly ApiToken[]
-  rateLimitPerMinute: number
-}
-
-const READ_ONE_BATCH_ERRORS = [
-  'validation_failed',
-  'invalid_url',
-  'unauthorized',
-  'not_found',
-  'database_unavailable',
-  'overloaded',
-] as const
+export type BatchesRoutesOptions = CaptionsRoutesOptions
 
 /** Datasets: many images captioned together. Every route needs a caller token (when configured). */
 export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async (app, options) => {
@@ -55,30 +47,9 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
         response: {
           202: batchResource.meta({
             description: 'Accepted: the batch, to read again at Location while it runs',
-            headers: {
-              location: { type: 'string', description: 'The batch: /batches/{id}' },
-              'idempotent-replayed': {
-                type: 'string',
-                enum: ['true'],
-                description: 'Present when this is the first answer to the same Idempotency-Key again',
-              },
-            },
+            headers: acceptedHeaders('The batch: /batches/{id}'),
           }),
-          ...errorResponses(
-            'validation_failed',
-            'invalid_json',
-            'invalid_request',
-            'invalid_idempotency_key',
-            'unauthorized',
-            'budget_exceeded',
-            'idempotency_key_in_progress',
-            'payload_too_large',
-            'unsupported_media_type',
-            'idempotency_key_reused',
-            'rate_limited',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...CREATE_ERRORS),
         },
       },
     },
@@ -101,7 +72,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
         params: batchParams,
         response: {
           200: batchResource.meta({ description: 'The batch' }),
-          ...errorResponses(...READ_ONE_BATCH_ERRORS),
+          ...errorResponses(...READ_ONE_ERRORS),
         },
       },
     },
@@ -140,7 +111,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
         querystring: batchCaptionsQuery,
         response: {
           200: batchCaptionList,
-          ...errorResponses(...READ_ONE_BATCH_ERRORS, 'invalid_cursor'),
+          ...errorResponses(...READ_ONE_ERRORS, 'invalid_cursor'),
         },
       },
     },

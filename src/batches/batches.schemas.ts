@@ -6,6 +6,7 @@ import {
   httpUrl,
   listCaptionsQuery,
   metadataSchema,
+  pageOf,
   promptStyleSchema,
   storableText,
 } from '../captions/captions.schemas.js'
@@ -103,22 +104,12 @@ export const batchResource = z
   .meta({ id: 'Batch' })
 export type BatchResource = z.infer<typeof batchResource>
 
-export const batchList = z
-  .object({
-    items: z.array(batchResource),
-    nextCursor: z
-      .string()
-      .nullable()
-      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
-  })
-  .meta({ id: 'BatchPage', description: 'A page of batches, newest first' })
+export const batchList = pageOf(batchResource, {
+  id: 'BatchPage',
+  description: 'A page of batches, newest first',
+})
 
-export const batchCaptionList = z
-  .object({
-    items: z.array(captionResource),
-    nextCursor: z
-      .string()
-      .nullable()
-      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
-  })
-  .meta({ id: 'BatchCaptionPage', description: "A page of a batch's captions, in item order" })
+export const batchCaptionList = pageOf(captionResource, {
+  id: 'BatchCaptionPage',
+  description: "A page of a batch's captions, in item order",
+})

@@ -1,16 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import type { ApiToken } from '../config.js'
-import type { ServiceDeps } from '../deps.js'
+import { type CallerRoutesOptions, READ_ONE_ERRORS } from '../captions/captions.routes.js'
 import { errorResponses } from '../errors.js'
 import { batchParams } from './batches.schemas.js'
 import { openBatchExport } from './export.js'
 import { exportQuery, exportResponse } from './export.schemas.js'
 
-export interface ExportRoutesOptions {
-  deps: ServiceDeps
-  apiTokens: readonly ApiToken[]
-}
+export type ExportRoutesOptions = CallerRoutesOptions
 
 /** A batch's captions as files for trainers and tools. Needs a caller token (when configured). */
 export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (app, options) => {
@@ -39,14 +35,7 @@ export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (a
         querystring: exportQuery,
         response: {
           200: exportResponse,
-          ...errorResponses(
-            'validation_failed',
-            'invalid_url',
-            'unauthorized',
-            'not_found',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...READ_ONE_ERRORS),
         },
       },
     },

@@ -18,8 +18,37 @@ import {
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 import { listCaptionDeliveries, resendCallback } from './deliveries.service.js'
 
-/** What a GET of one caption, or of something of it, can answer besides 200. */
-const READ_ONE_CAPTION_ERRORS = [
+/** What a POST that creates (a caption, a batch) can answer besides 202. */
+export const CREATE_ERRORS = [
+  'validation_failed',
+  'invalid_json',
+  'invalid_request',
+  'invalid_idempotency_key',
+  'unauthorized',
+  'budget_exceeded',
+  'idempotency_key_in_progress',
+  'payload_too_large',
+  'unsupported_media_type',
+  'idempotency_key_reused',
+  'rate_limited',
+  'database_unavailable',
+  'overloaded',
+] as const
+
+/** The headers of a 202 that created something: where it is, and whether this is a replay. */
+export function acceptedHeaders(location: string) {
+  return {
+    location: { type: 'string', description: location },
+    'idempotent-replayed': {
+      type: 'string',
+      enum: ['true'],
+      description: 'Present when this is the first answer to the same Idempotency-Key again',
+    },
+  }
+}
+
+/** What a GET of one caption or batch, or of something of it, can answer besides 200. */
+export const READ_ONE_ERRORS = [
   'validation_failed',
   'invalid_url',
   'unauthorized',
@@ -28,9 +57,13 @@ const READ_ONE_CAPTION_ERRORS = [
   'overloaded',
 ] as const
 
-export interface CaptionsRoutesOptions {
+/** What a plugin of the callers' API takes: the service, and the tokens its callers authenticate with. */
+export interface CallerRoutesOptions {
   deps: ServiceDeps
   apiTokens: readonly ApiToken[]
+}
+
+export interface CaptionsRoutesOptions extends CallerRoutesOptions {
   rateLimitPerMinute: number
 }
 
@@ -54,30 +87,9 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         response: {
           202: captionResource.meta({
             description: 'Accepted: the caption, to read again at Location until it is completed or failed',
-            headers: {
-              location: { type: 'string', description: 'The caption: /captions/{id}' },
-              'idempotent-replayed': {
-                type: 'string',
-                enum: ['true'],
-                description: 'Present when this is the first answer to the same Idempotency-Key again',
-              },
-            },
+            headers: acceptedHeaders('The caption: /captions/{id}'),
           }),
-          ...errorResponses(
-            'validation_failed',
-            'invalid_json',
-            'invalid_request',
-            'invalid_idempotency_key',
-            'unauthorized',
-            'budget_exceeded',
-            'idempotency_key_in_progress',
-            'payload_too_large',
-            'unsupported_media_type',
-            'idempotency_key_reused',
-            'rate_limited',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...CREATE_ERRORS),
         },
       },
     },
@@ -102,7 +114,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         params: captionParams,
         response: {
           200: captionResource.meta({ description: 'The caption' }),
-          ...errorResponses(...READ_ONE_CAPTION_ERRORS),
+          ...errorResponses(...READ_ONE_ERRORS),
         },
       },
     },
@@ -148,7 +160,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         params: captionParams,
         response: {
           200: deliveryList,
-          ...errorResponses(...READ_ONE_CAPTION_ERRORS),
+          ...errorResponses(...READ_ONE_ERRORS),
         },
       },
     },

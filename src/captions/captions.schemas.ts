@@ -170,15 +170,23 @@ export const captionResource = z
   .meta({ id: 'Caption' })
 export type CaptionResource = z.infer<typeof captionResource>
 
-export const captionList = z
-  .object({
-    items: z.array(captionResource),
-    nextCursor: z
-      .string()
-      .nullable()
-      .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
-  })
-  .meta({ id: 'CaptionPage', description: 'A page of captions, newest first' })
+/** A page of a list: its items and the cursor of the next page. */
+export function pageOf<Item extends z.ZodType>(item: Item, meta: { id: string; description: string }) {
+  return z
+    .object({
+      items: z.array(item),
+      nextCursor: z
+        .string()
+        .nullable()
+        .meta({ description: 'Pass back as `cursor` for the next page; null on the last' }),
+    })
+    .meta(meta)
+}
+
+export const captionList = pageOf(captionResource, {
+  id: 'CaptionPage',
+  description: 'A page of captions, newest first',
+})
 
 /** What a caption's callbackUrl receives once the caption is completed or failed. */
 export const callbackEvent = z
