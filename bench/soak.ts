@@ -4,7 +4,7 @@
  * replaced. Loopback only, bounded in count and time. Prints the invariants it checked and exits
  * non-zero when one breaks.
  *
- *   npm run soak                       (SOAK_CAPTIONS=2000 SOAK_REPLICAS=3 by default)
+ *   npm run soak     (SOAK_CAPTIONS=2000 SOAK_REPLICAS=3 SOAK_MAX_CONCURRENCY=50 by default)
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
@@ -20,7 +20,7 @@ import { freePort } from '../src/lib/net.js'
 const CAPTIONS = Number(process.env.SOAK_CAPTIONS ?? 2000)
 const REPLICAS = Number(process.env.SOAK_REPLICAS ?? 3)
 /** The replicas share this many GoAPI task slots, so posts outrun it and captions wait their turn. */
-const MAX_CONCURRENCY = 50
+const MAX_CONCURRENCY = Number(process.env.SOAK_MAX_CONCURRENCY ?? 50)
 const CONCURRENCY = 32
 const DRAIN_LIMIT_MS = 150_000
 const API_KEY = 'soak-goapi-key'
