@@ -147,7 +147,7 @@ export const REQUEST_ERRORS = {
     status: 409,
     meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
-  payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB' },
+  payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB (4 MiB on POST /batches)' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
   idempotency_key_reused: { status: 422, meaning: 'this Idempotency-Key came with a different body' },
   rate_limited: {
@@ -350,7 +350,8 @@ export const errorHandlerPlugin = fp<{ bodyLimitBytes: number }>(
   async (app: FastifyInstance, { bodyLimitBytes }) => {
     const routes = routeTable(app)
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const body = toErrorBody(error, bodyLimitBytes)
+      // A route may take larger bodies than the rest (a batch of 1,000 URLs, say).
+      const body = toErrorBody(error, request.routeOptions.bodyLimit ?? bodyLimitBytes)
       if (body.code === 'overloaded') request.log.warn({ code: body.code }, 'request shed: overloaded')
       else if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: body.code, message: body.message }, 'request refused')

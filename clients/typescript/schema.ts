@@ -305,7 +305,7 @@ export interface paths {
                 };
                 /**
                  * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
                  */
                 413: {
                     headers: {
@@ -710,7 +710,7 @@ export interface paths {
                 };
                 /**
                  * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
                  */
                 413: {
                     headers: {
@@ -1001,7 +1001,7 @@ export interface paths {
                 };
                 /**
                  * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
                  */
                 413: {
                     headers: {
@@ -1744,7 +1744,7 @@ export interface paths {
                 };
                 /**
                  * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
                  */
                 413: {
                     headers: {
@@ -1878,7 +1878,7 @@ export interface paths {
                 };
                 /**
                  * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB
+                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
                  */
                 413: {
                     headers: {

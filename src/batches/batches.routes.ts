@@ -24,6 +24,8 @@ import { createBatch, getBatch, listBatchCaptionPage, listBatchPage } from './ba
 
 export type BatchesRoutesOptions = CaptionsRoutesOptions
 
+export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
+
 /** Datasets: many images captioned together. Every route needs a caller token (when configured). */
 export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async (app, options) => {
   const { deps } = options
@@ -33,6 +35,8 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
     '/batches',
     {
       config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      // 1,000 items of URLs up to 2,048 characters and names up to 1,000 do not fit the usual 1 MiB.
+      bodyLimit: BATCH_BODY_LIMIT_BYTES,
       schema: {
         summary: 'Caption a dataset',
         tags: ['batches'],

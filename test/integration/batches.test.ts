@@ -172,6 +172,20 @@ describe('POST /batches', () => {
     expect(body.details).toEqual([{ field: 'items', message: 'must hold 1 to 1000 items' }])
   })
 
+  it('when 1,000 items carry long URLs, then the batch is taken up to 4 MiB, and a larger body gets 413 naming that limit', async () => {
+    const long = (tag: string) => `${uniqueImageUrl(tag)}?${'q'.repeat(1_950)}`
+    const items = Array.from({ length: 1000 }, () => ({ imageUrl: long('long') }))
+    const payload = JSON.stringify({ items })
+    expect(Buffer.byteLength(payload)).toBeGreaterThan(1.9 * 1024 * 1024)
+    const accepted = await postBatch(service, { items })
+    expect(accepted.statusCode).toBe(202)
+    expect(accepted.json()).toMatchObject({ total: 1000 })
+    const tooLarge = await postBatch(service, { items, metadata: { pad: 'x'.repeat(2_200_000) } })
+    expect(expectErrorReply(tooLarge, 413, 'payload_too_large').message).toBe(
+      'the body is larger than the 4 MiB limit',
+    )
+  })
+
   it('when the same Idempotency-Key comes again, then the first answer is replayed; with another body, refused', async () => {
     const headers = { 'idempotency-key': `batch-${crypto.randomUUID()}` }
     const payload = { items: [{ imageUrl: uniqueImageUrl('key') }] }
