@@ -126,6 +126,12 @@ describe('POST /batches', () => {
     expect(items[0]?.costUsd).toBe(0.01)
     expect(tasksOf(service, cat)).toHaveLength(1)
     expect(tasksOf(service, dog)).toHaveLength(1)
+    const completedOnly = await service.app.inject({
+      url: `/batches/${accepted.id}/captions?status=completed&limit=2`,
+    })
+    expect(completedOnly.json().items.map((item: CaptionBody) => item.name)).toEqual(['cat', null])
+    const queuedOnly = await service.app.inject({ url: `/batches/${accepted.id}/captions?status=queued` })
+    expect(queuedOnly.json()).toEqual({ items: [], nextCursor: null })
   })
 
   it('when items are bad, then the whole batch is refused naming every bad item by its index, and nothing is written', async () => {
