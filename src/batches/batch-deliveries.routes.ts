@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, READ_ONE_ERRORS } from '../captions/captions.routes.js'
+import { type CallerRoutesOptions, READ_ONE_ERRORS, RESEND_ERRORS } from '../captions/captions.routes.js'
 import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
@@ -46,19 +46,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
         body: retryDeliveryBody,
         response: {
           202: batchResource.meta({ description: 'The batch; its callback is pending again' }),
-          ...errorResponses(
-            'validation_failed',
-            'invalid_json',
-            'invalid_url',
-            'no_callback_url',
-            'unauthorized',
-            'not_found',
-            'caption_not_finished',
-            'payload_too_large',
-            'unsupported_media_type',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...RESEND_ERRORS),
         },
       },
     },

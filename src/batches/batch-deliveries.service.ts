@@ -3,7 +3,7 @@ import { listSubjectDeliveries, resendSubjectCallback } from '../captions/delive
 import type { ServiceDeps } from '../deps.js'
 import { BatchNoCallbackUrl, BatchNotCompleted } from '../errors.js'
 import type { BatchResource } from './batches.schemas.js'
-import { getBatch } from './batches.service.js'
+import { findOwnBatch, getBatch } from './batches.service.js'
 
 /** GET /batches/{id}/deliveries: every attempt to deliver the batch's event, oldest first. */
 export async function listBatchDeliveries(
@@ -11,7 +11,7 @@ export async function listBatchDeliveries(
   batchId: string,
   caller: string,
 ): Promise<DeliveryResource[]> {
-  await getBatch(deps, batchId, caller) // another caller's batch does not exist for this one
+  await findOwnBatch(deps, batchId, caller) // another caller's batch does not exist for this one
   return listSubjectDeliveries(deps, { kind: 'batch', id: batchId })
 }
 

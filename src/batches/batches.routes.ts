@@ -5,6 +5,7 @@ import {
   type CaptionsRoutesOptions,
   CREATE_ERRORS,
   idempotencyKeyOf,
+  LIST_ERRORS,
   perCallerRateLimit,
   READ_ONE_ERRORS,
 } from '../captions/captions.routes.js'
@@ -92,13 +93,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
         querystring: listBatchesQuery,
         response: {
           200: batchList,
-          ...errorResponses(
-            'validation_failed',
-            'invalid_cursor',
-            'unauthorized',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...LIST_ERRORS),
         },
       },
     },

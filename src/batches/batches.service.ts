@@ -34,6 +34,7 @@ import { CENTS_PER_TASK } from '../spend/money.js'
 import { holdFor } from '../spend/spend.service.js'
 import { toBatchResource } from './batch-resource.js'
 import {
+  type BatchItemCounts,
   type BatchRow,
   countBatchItems,
   findCallerBatch,
@@ -208,10 +209,15 @@ export async function getBatch(
 ): Promise<BatchResource> {
   const batch = await findOwnBatch(deps, id, caller)
   const counts = await countBatchItems(deps.sql, [batch.id])
-  return toBatchResource(batch, counts.get(batch.id) as NonNullable<ReturnType<typeof counts.get>>)
+  return toBatchResource(batch, counts.get(batch.id) as BatchItemCounts)
 }
 
-async function findOwnBatch(deps: Pick<ServiceDeps, 'sql'>, id: string, caller: string): Promise<BatchRow> {
+/** The caller's batch, for a check of ownership; another caller's batch does not exist for it. */
+export async function findOwnBatch(
+  deps: Pick<ServiceDeps, 'sql'>,
+  id: string,
+  caller: string,
+): Promise<BatchRow> {
   const batch = await findCallerBatch(deps.sql, id, caller)
   if (!batch) throw new BatchNotFound(id)
   return batch
@@ -231,9 +237,7 @@ export async function listBatchPage(
   )
   const last = page.at(-1)
   return {
-    items: page.map((batch) =>
-      toBatchResource(batch, counts.get(batch.id) as NonNullable<ReturnType<typeof counts.get>>),
-    ),
+    items: page.map((batch) => toBatchResource(batch, counts.get(batch.id) as BatchItemCounts)),
     nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
   }
 }

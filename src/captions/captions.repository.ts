@@ -9,6 +9,12 @@ export type CaptionRow = Caption
 /** Any JSON value, as stored in a jsonb column. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
+/**
+ * A caption waiting for a GoAPI task slot (slots.repository.ts): queued and not sent, or refused and
+ * to be sent again. One waiting for a caption of the same image (`waits_for`) takes no slot.
+ */
+export const WAITS_FOR_SLOT = `status = 'queued' AND submit_state IN ('not_sent', 'refused')`
+
 export const CAPTION_COLUMNS = `id, caller, status, image_url AS "imageUrl", prompt_style AS "promptStyle",
   caption_length AS "captionLength", callback_url AS "callbackUrl", metadata, caption,
   error_code AS "errorCode", error_message AS "errorMessage", goapi_task_id AS "goapiTaskId",
@@ -509,8 +515,8 @@ export async function countDueWork(sql: Sql): Promise<{ steps: number; slots: nu
     name: 'count-due-work',
     text: `SELECT
         count(*) FILTER (WHERE status = ANY($1::caption_status[]) AND next_attempt_at <= now()
-          AND NOT ${WAITS_FOR_SLOT})::int AS steps,
-        count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND next_attempt_at <= now())::int AS slots,
+          AND NOT (${WAITS_FOR_SLOT}))::int AS steps,
+        count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND waits_for IS NULL AND next_attempt_at <= now())::int AS slots,
         count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int
           + (SELECT count(*) FROM batches WHERE callback_state = 'pending' AND callback_next_at <= now()
               AND (lease_expires_at IS NULL OR lease_expires_at < now()))::int AS callbacks
@@ -521,8 +527,6 @@ export async function countDueWork(sql: Sql): Promise<{ steps: number; slots: nu
   })
   return rows[0] ?? { steps: 0, slots: 0, callbacks: 0 }
 }
-
-const WAITS_FOR_SLOT = `(status = 'queued' AND submit_state IN ('not_sent', 'refused') AND waits_for IS NULL)`
 
 /** Adds to a counter column rather than setting it. */
 export interface Increment {

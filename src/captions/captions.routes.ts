@@ -35,6 +35,30 @@ export const CREATE_ERRORS = [
   'overloaded',
 ] as const
 
+/** What a GET of a page of a list can answer besides 200. */
+export const LIST_ERRORS = [
+  'validation_failed',
+  'invalid_cursor',
+  'unauthorized',
+  'database_unavailable',
+  'overloaded',
+] as const
+
+/** What asking for a caption's or batch's callback event again can answer besides 202. */
+export const RESEND_ERRORS = [
+  'validation_failed',
+  'invalid_json',
+  'invalid_url',
+  'no_callback_url',
+  'unauthorized',
+  'not_found',
+  'caption_not_finished',
+  'payload_too_large',
+  'unsupported_media_type',
+  'database_unavailable',
+  'overloaded',
+] as const
+
 /** The headers of a 202 that created something: where it is, and whether this is a replay. */
 export function acceptedHeaders(location: string) {
   return {
@@ -135,13 +159,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         querystring: listCaptionsQuery,
         response: {
           200: captionList,
-          ...errorResponses(
-            'validation_failed',
-            'invalid_cursor',
-            'unauthorized',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...LIST_ERRORS),
         },
       },
     },
@@ -177,19 +195,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         body: retryDeliveryBody,
         response: {
           202: captionResource.meta({ description: 'The caption; its callback is pending again' }),
-          ...errorResponses(
-            'validation_failed',
-            'invalid_json',
-            'invalid_url',
-            'no_callback_url',
-            'unauthorized',
-            'not_found',
-            'caption_not_finished',
-            'payload_too_large',
-            'unsupported_media_type',
-            'database_unavailable',
-            'overloaded',
-          ),
+          ...errorResponses(...RESEND_ERRORS),
         },
       },
     },

@@ -24,7 +24,7 @@ export type CallbackStateAfter = 'pending' | 'delivered' | 'failed' | 'gone'
  * it: a fixed map, so no table or column name in a statement below ever comes from input. `finished`
  * is when a subject has an event to send; `prefix` keeps each kind's prepared statements apart.
  */
-const SUBJECTS = {
+export const CALLBACK_SUBJECTS = {
   caption: {
     table: 'captions',
     eventColumn: 'caption_id',
@@ -67,7 +67,7 @@ export interface DeliveryRow {
 const STATEMENTS = { caption: statementsFor('caption'), batch: statementsFor('batch') }
 
 function statementsFor(kind: CallbackSubjectKind) {
-  const { table, eventColumn, finished, prefix } = SUBJECTS[kind]
+  const { table, eventColumn, finished, prefix } = CALLBACK_SUBJECTS[kind]
   const eventColumns = `id, ${eventColumn} AS "subjectId", type, body, created_at AS "createdAt",
   resend_requested_at AS "resendRequestedAt"`
   return {

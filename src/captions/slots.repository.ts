@@ -1,6 +1,6 @@
 import type { Queryable, Sql } from '../db/pool.js'
 import { inTransaction } from '../db/pool.js'
-import { CAPTION_COLUMNS, type CaptionRow } from './captions.repository.js'
+import { CAPTION_COLUMNS, type CaptionRow, WAITS_FOR_SLOT } from './captions.repository.js'
 
 /**
  * GoAPI task slots: a GoAPI account runs only so many tasks at once, so at most
@@ -65,7 +65,7 @@ async function markSent(sql: Queryable, claim: SlotClaim, free: number): Promise
           SELECT id, caller, created_at, item_index,
             row_number() OVER (PARTITION BY caller ORDER BY created_at, item_index, id) AS turn
           FROM captions
-          WHERE status = 'queued' AND submit_state IN ('not_sent', 'refused') AND waits_for IS NULL
+          WHERE ${WAITS_FOR_SLOT} AND waits_for IS NULL
             AND next_attempt_at <= $1 AND (lease_expires_at IS NULL OR lease_expires_at < $1)),
         chosen AS (
           SELECT w.id FROM waiting w LEFT JOIN caller_turns t ON t.caller = w.caller
@@ -76,7 +76,7 @@ async function markSent(sql: Queryable, claim: SlotClaim, free: number): Promise
               submit_attempts = submit_attempts + 1, lease_owner = $3, lease_expires_at = $4,
               deadline_at = COALESCE(deadline_at, $5)
             FROM chosen
-            WHERE c.id = chosen.id AND c.status = 'queued' AND c.submit_state IN ('not_sent', 'refused')
+            WHERE c.id = chosen.id AND ${WAITS_FOR_SLOT}
               AND (c.lease_expires_at IS NULL OR c.lease_expires_at < $1)
             RETURNING ${CAPTION_COLUMNS.replace(/(^|,\s*)(\w+)/g, '$1c.$2')}),
         turns AS (

@@ -1,5 +1,6 @@
 import { BATCH_COLUMNS, type BatchRow } from '../batches/batches.repository.js'
-import { CAPTION_COLUMNS, type CaptionRow } from '../captions/captions.repository.js'
+import { CAPTION_COLUMNS, type CaptionRow, WAITS_FOR_SLOT } from '../captions/captions.repository.js'
+import { CALLBACK_SUBJECTS, type CallbackSubjectKind } from '../captions/deliveries.repository.js'
 import type { Sql } from '../db/pool.js'
 
 /**
@@ -24,7 +25,7 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
         SELECT id FROM captions
         WHERE status IN ('queued', 'pending', 'processing')
           -- A queued caption not sent yet waits for a GoAPI task slot instead (slots.repository.ts).
-          AND NOT (status = 'queued' AND submit_state IN ('not_sent', 'refused'))
+          AND NOT (${WAITS_FOR_SLOT})
           AND next_attempt_at <= $3
           AND (lease_expires_at IS NULL OR lease_expires_at < $3)
         ORDER BY next_attempt_at
@@ -37,11 +38,12 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
 }
 
 /**
- * Leases the rows of `table` whose callback is due, oldest due first: `finished` says which rows have
- * an event to tell (a caption finished, a batch completed).
+ * Leases the captions or batches whose callback is due, oldest due first: those with an event to tell
+ * (a caption finished, a batch completed).
  */
-const claimDueCallbackRows = (table: string, finished: string, columns: string) =>
-  `UPDATE ${table} SET lease_owner = $1, lease_expires_at = $2
+const claimDueCallbackRows = (kind: CallbackSubjectKind, columns: string) => {
+  const { table, finished } = CALLBACK_SUBJECTS[kind]
+  return `UPDATE ${table} SET lease_owner = $1, lease_expires_at = $2
       WHERE id IN (
         SELECT id FROM ${table}
         WHERE ${finished}
@@ -52,12 +54,9 @@ const claimDueCallbackRows = (table: string, finished: string, columns: string) 
         LIMIT $4
         FOR UPDATE SKIP LOCKED)
       RETURNING ${columns}`
-const CLAIM_DUE_CAPTION_CALLBACKS = claimDueCallbackRows(
-  'captions',
-  "status IN ('completed', 'failed')",
-  CAPTION_COLUMNS,
-)
-const CLAIM_DUE_BATCH_CALLBACKS = claimDueCallbackRows('batches', 'completed_at IS NOT NULL', BATCH_COLUMNS)
+}
+const CLAIM_DUE_CAPTION_CALLBACKS = claimDueCallbackRows('caption', CAPTION_COLUMNS)
+const CLAIM_DUE_BATCH_CALLBACKS = claimDueCallbackRows('batch', BATCH_COLUMNS)
 
 /** Finished captions whose caller is still to be told at its callbackUrl, as leased. */
 export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<CaptionRow[]> {
