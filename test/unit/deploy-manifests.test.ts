@@ -70,6 +70,17 @@ interface Kustomization {
   images?: { name: string; newName?: string; newTag?: string }[]
   replicas?: { name: string; count: number }[]
   configMapGenerator?: { name: string; files?: string[] }[]
+  replacements?: Replacement[]
+}
+
+interface FieldOptions {
+  delimiter?: string
+  index?: number
+}
+
+interface Replacement {
+  source: { kind: string; name: string; fieldPath: string; options?: FieldOptions }
+  targets: { select: { kind: string; name: string }; fieldPaths: string[]; options?: FieldOptions }[]
 }
 
 function readYaml(file: string): unknown[] {
@@ -142,10 +153,72 @@ function applyOperation(target: unknown, operation: { op: string; path: string; 
   parent[last] = structuredClone(operation.value)
 }
 
-/** The base's objects and the overlay's own, with the overlay's patches applied. */
-function applyOverlay(baseObjects: KubeObject[], dir: string): KubeObject[] {
+/** A kustomize field path (`spec.containers.[name=app].image`): the map holding the field, and its key. */
+function fieldAt(object: KubeObject, fieldPath: string): { parent: Record<string, unknown>; key: string } {
+  const segments = fieldPath.split('.')
+  const key = segments.pop() as string
+  let parent: unknown = object
+  for (const segment of segments) {
+    const select = /^\[(.+)=(.+)\]$/.exec(segment)
+    parent = select
+      ? (parent as Record<string, unknown>[]).find((item) => item[select[1] as string] === select[2])
+      : (parent as Record<string, unknown>)[segment]
+    if (parent === undefined) throw new Error(`${fieldPath} does not exist in ${object.metadata.name}`)
+  }
+  return { parent: parent as Record<string, unknown>, key }
+}
+
+// kustomize's `images` entry: the containers whose image has that name get the new name and tag.
+function applyImages(objects: KubeObject[], images: Kustomization['images']): void {
+  for (const object of objects) {
+    const spec = (object.spec as { template?: { spec?: IPodSpec } } | undefined)?.template?.spec
+    for (const each of spec?.containers ?? []) {
+      const image = images?.find((entry) => entry.name === each.image?.replace(/(@.*|:[^/:]*)$/, ''))
+      if (image) each.image = `${image.newName ?? image.name}${image.newTag ? `:${image.newTag}` : ''}`
+    }
+  }
+}
+
+// kustomize's `replacements` (after its images, as kustomize orders them), with the delimiter option:
+// a source field's part copied into a target field's part, appended when the target has no such part.
+function applyReplacements(objects: KubeObject[], replacements: Replacement[] = []): void {
+  const byIdentity = (kind: string, name: string) => {
+    const found = objects.find((object) => object.kind === kind && object.metadata.name === name)
+    if (found === undefined) throw new Error(`replacement: no ${kind} ${name}`)
+    return found
+  }
+  for (const { source, targets } of replacements) {
+    const from = fieldAt(byIdentity(source.kind, source.name), source.fieldPath)
+    let value = String(from.parent[from.key])
+    if (source.options?.delimiter)
+      value = value.split(source.options.delimiter)[source.options.index ?? 0] ?? ''
+    for (const target of targets) {
+      const object = byIdentity(target.select.kind, target.select.name)
+      for (const fieldPath of target.fieldPaths) {
+        const to = fieldAt(object, fieldPath)
+        const { delimiter, index = 0 } = target.options ?? {}
+        if (!delimiter) {
+          to.parent[to.key] = value
+          continue
+        }
+        const parts = String(to.parent[to.key]).split(delimiter)
+        if (index < 0) parts.unshift(value)
+        else if (index >= parts.length) parts.push(value)
+        else parts[index] = value
+        to.parent[to.key] = parts.join(delimiter)
+      }
+    }
+  }
+}
+
+/** The base's objects and the overlay's own, with the overlay's patches, images and replacements applied. */
+function applyOverlay(
+  baseObjects: KubeObject[],
+  dir: string,
+  kustomization: Kustomization = readKustomization(dir),
+): KubeObject[] {
   const objects = [...structuredClone(baseObjects), ...resourceObjects(dir)]
-  for (const entry of readKustomization(dir).patches ?? []) {
+  for (const entry of kustomization.patches ?? []) {
     const body = parse(entry.path ? readFileSync(path.join(dir, entry.path), 'utf8') : (entry.patch ?? '')) as
       | KubeObject
       | { op: string; path: string; value?: unknown }[]
@@ -158,6 +231,8 @@ function applyOverlay(baseObjects: KubeObject[], dir: string): KubeObject[] {
     else if (body.$patch === 'delete') objects.splice(objects.indexOf(target), 1)
     else mergeInto(target, body)
   }
+  applyImages(objects, kustomization.images)
+  applyReplacements(objects, kustomization.replacements)
   return objects
 }
 
@@ -413,6 +488,34 @@ describe('the example overlay', () => {
     for (const image of overlay.images ?? []) expect(images).toContain(image.name)
     expect(overlay.images?.length).toBeGreaterThan(0)
     expect(overlay.replicas).toEqual([{ name: deployment.metadata.name, count: 3 }])
+  })
+
+  it('when each release is applied, then it gets a migration Job of its own, so no finished Job is deleted by hand first', () => {
+    const release = (tag: string) =>
+      applyOverlay(baseObjects, OVERLAY_DIR, {
+        ...overlay,
+        images: overlay.images?.map((image) => ({ ...image, newTag: tag })),
+      })
+    const [current, next] = [release('0.1.0'), release('0.2.0')]
+    const jobOf = (objects: KubeObject[]) => findObject<IJob>(objects, 'Job')
+    expect(jobOf(current).metadata.name).toBe(`${job.metadata.name}-0.1.0`)
+    expect(jobOf(next).metadata.name).toBe(`${job.metadata.name}-0.2.0`)
+    // The Job runs the image the Deployment runs, and the Deployment keeps its name.
+    for (const objects of [current, next]) {
+      const image = onlyContainer(podSpecOf(findObject<IDeployment>(objects, 'Deployment'))).image
+      expect(onlyContainer(podSpecOf(jobOf(objects))).image).toBe(image)
+      expect(findObject<IDeployment>(objects, 'Deployment').metadata.name).toBe(deployment.metadata.name)
+    }
+    // A valid Job name that also fits the job-name label its pods get; past releases' Jobs expire.
+    const name = jobOf(overlayObjects).metadata.name
+    expect(name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/)
+    expect(name.length).toBeLessThanOrEqual(63)
+    expect(jobOf(overlayObjects).spec?.ttlSecondsAfterFinished).toBeGreaterThan(0)
+  })
+
+  it('when the manifests use the preStop sleep action, then the README names the Kubernetes version it needs', () => {
+    expect(container.lifecycle?.preStop?.sleep).toBeDefined()
+    expect(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).toMatch(/Kubernetes 1\.30 or later/)
   })
 
   it('when applied, then it carries no Secret, so the real one is never overwritten by the example', () => {
