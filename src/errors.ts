@@ -38,6 +38,12 @@ export class InvalidFields extends Error {
   }
 }
 
+/** With caller authentication off, the caller API answers only requests addressed to this machine. */
+export const HostNotAllowed = createError<[string]>(
+  'host_not_allowed',
+  'caller authentication is off, so this API answers only requests to localhost, 127.0.0.1 or [::1], not to the Host "%s"',
+  421,
+)
 /** The request's path itself is malformed (bad percent-encoding, an over-long parameter). */
 export const InvalidUrl = createError<[string]>('invalid_url', '%s', 400)
 export const CaptionNotFound = createError<[string]>('not_found', 'caption %s was not found', 404)
@@ -149,6 +155,11 @@ export const REQUEST_ERRORS = {
   },
   payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB (4 MiB on POST /batches)' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
+  host_not_allowed: {
+    status: 421,
+    meaning:
+      'caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding',
+  },
   idempotency_key_reused: { status: 422, meaning: 'this Idempotency-Key came with a different body' },
   rate_limited: {
     status: 429,
@@ -256,6 +267,7 @@ const STATUS_NAMES: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  421: 'Misdirected Request',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',

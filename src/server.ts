@@ -8,6 +8,7 @@ import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/pool.js'
 import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
+import { makeDirectory } from './lib/directories.js'
 import { freePort } from './lib/net.js'
 import { loggerOptions } from './logger.js'
 import { createWorker } from './work/worker.js'
@@ -38,9 +39,19 @@ async function main(): Promise<void> {
   for (const signal of STOP_SIGNALS) process.on(signal, () => stop(signal))
 
   if (config.mode === 'zero-setup') {
+    const standIns =
+      config.databaseUrl === undefined
+        ? 'an embedded PostgreSQL and the GoAPI simulator stand in for the real ones'
+        : 'the GoAPI simulator stands in for GoAPI; the database is the one DATABASE_URL names'
     log.warn(
-      '*** zero-setup mode (no GOAPI_API_KEY): an embedded PostgreSQL and the GoAPI simulator stand in for the real ones, for trying the service on this machine ***',
+      `*** zero-setup mode (no GOAPI_API_KEY): ${standIns}, for trying the service on this machine ***`,
     )
+  }
+  // The embedded database and the simulator's state file live there.
+  if (config.databaseUrl === undefined || config.goapi.apiKey === undefined) {
+    await makeDirectory(config.dataDir).catch((error: Error) => {
+      throw new ConfigError([`DATA_DIR: ${error.message}`])
+    })
   }
   const cleanups: (() => Promise<void>)[] = []
 

@@ -152,6 +152,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Internal Server Error, with one of these codes:
                  *     - `internal_error`: something went wrong on our side (no details are given)
                  */
@@ -330,6 +343,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Unprocessable Entity, with one of these codes:
                  *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
                  */
@@ -466,6 +492,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Internal Server Error, with one of these codes:
                  *     - `internal_error`: something went wrong on our side (no details are given)
                  */
@@ -567,6 +606,19 @@ export interface paths {
                  *     - `not_found`: no such caption or batch for this caller
                  */
                 404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
                     headers: {
                         "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;
@@ -735,6 +787,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Internal Server Error, with one of these codes:
                  *     - `internal_error`: something went wrong on our side (no details are given)
                  */
@@ -824,6 +889,19 @@ export interface paths {
                         "x-request-id": components["headers"]["RequestId"];
                         /** @description The scheme and realm a caller token must use */
                         "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1026,6 +1104,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Unprocessable Entity, with one of these codes:
                  *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
                  */
@@ -1162,6 +1253,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Internal Server Error, with one of these codes:
                  *     - `internal_error`: something went wrong on our side (no details are given)
                  */
@@ -1268,6 +1372,19 @@ export interface paths {
                  *     - `not_found`: no such caption or batch for this caller
                  */
                 404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
                     headers: {
                         "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;
@@ -1398,6 +1515,19 @@ export interface paths {
                     };
                 };
                 /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
                  * @description Internal Server Error, with one of these codes:
                  *     - `internal_error`: something went wrong on our side (no details are given)
                  */
@@ -1493,6 +1623,19 @@ export interface paths {
                         "x-request-id": components["headers"]["RequestId"];
                         /** @description The scheme and realm a caller token must use */
                         "www-authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;
                     };
                     content: {
@@ -1601,6 +1744,19 @@ export interface paths {
                  *     - `not_found`: no such caption or batch for this caller
                  */
                 404: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
                     headers: {
                         "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;
@@ -1760,6 +1916,19 @@ export interface paths {
                  *     - `unsupported_media_type`: the body is not application/json
                  */
                 415: {
+                    headers: {
+                        "x-request-id": components["headers"]["RequestId"];
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /**
+                 * @description Misdirected Request, with one of these codes:
+                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+                 */
+                421: {
                     headers: {
                         "x-request-id": components["headers"]["RequestId"];
                         [name: string]: unknown;

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiToken } from '../config.js'
-import { Unauthorized } from '../errors.js'
+import { HostNotAllowed, Unauthorized } from '../errors.js'
 import { bindToRequestLog } from '../logger.js'
 
 declare module 'fastify' {
@@ -15,17 +15,25 @@ const REALM = 'Bearer realm="caption-service"'
 const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
 
 const digest = (token: string) => createHash('sha256').update(token).digest()
+/** This machine's own names, with any port: what a browser sends when a local page or tool calls. */
+const LOOPBACK_HOST = /^(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/i
 
 /**
  * An onRequest hook that admits only `Authorization: Bearer <token>` with a token from API_TOKENS, and
  * names the caller on the request and on every log line after it (never the token). Tokens are
  * compared as SHA-256 digests in constant time, every token every time, so timing tells nothing.
- * With no tokens configured every caller is let in, as the empty-named caller.
+ * With no tokens configured every caller is let in, as the empty-named caller, but only by this
+ * machine's names in `Host`: a web page whose own name an attacker re-points at 127.0.0.1 (DNS
+ * rebinding) sends its own name, and gets 421 instead of the API.
  */
 export function authenticateCaller(tokens: readonly ApiToken[]) {
   const known = tokens.map((entry) => ({ caller: entry.caller, digest: digest(entry.token) }))
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    if (known.length === 0) return
+    if (known.length === 0) {
+      const host = request.headers.host ?? ''
+      if (!LOOPBACK_HOST.test(host)) throw new HostNotAllowed(host.slice(0, 100))
+      return
+    }
     const presented = BEARER.exec(request.headers.authorization ?? '')?.[1]
     if (presented === undefined) {
       reply.header('www-authenticate', REALM)

@@ -1,10 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { access, chown, constants, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
+import { makeDirectory } from '../lib/directories.js'
 import { freePort } from '../lib/net.js'
+import { claimDataDir, releaseDataDir } from './data-dir-owner.js'
 
 export interface EmbeddedDatabase {
   url: string
@@ -62,6 +64,7 @@ export async function startEmbeddedPostgres(options: {
   const bin = await binaries()
   const runAs = await serverUser()
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) await initialise(bin.initdb, dataDir, runAs, log)
+  await claimDataDir(dataDir, log)
   const server = await startServer(bin.postgres, dataDir, port, runAs, log)
   log.info({ dataDir, port }, 'embedded PostgreSQL started')
   let stopping: Promise<void> | undefined
@@ -75,6 +78,7 @@ export async function startEmbeddedPostgres(options: {
     stop(timeoutMs = DEFAULT_STOP_TIMEOUT_MS) {
       stopping ??= (async () => {
         await stopServer(server, timeoutMs, dataDir, log)
+        await releaseDataDir(dataDir)
         if (options.persistent === false) await rm(dataDir, { recursive: true, force: true })
       })()
       return stopping
@@ -267,21 +271,27 @@ async function within(promise: Promise<void>, ms: number): Promise<boolean> {
  * Under root, the `postgres` user must be able to walk down to the data directory. When a parent is
  * closed to others (a checkout under /root, say), the data goes to the system's temporary directory.
  */
-async function usableDataDir(wanted: string, log: Log): Promise<string> {
+export async function usableDataDir(wanted: string, log: Log): Promise<string> {
   const absolute = path.resolve(wanted)
   if (userInfo().uid !== 0 || (await othersCanTraverse(path.dirname(absolute)))) {
-    await mkdir(path.dirname(absolute), { recursive: true, mode: 0o755 })
+    await makeDirectory(path.dirname(absolute))
     return absolute
   }
-  const fallback = path.join(
-    tmpdir(),
-    `caption-service-postgres-${Buffer.from(absolute).toString('hex').slice(-16)}`,
-  )
+  const fallback = fallbackDataDir(absolute)
   log.warn(
     { wanted: absolute, dataDir: fallback },
-    'the postgres user cannot reach the data directory; using another',
+    `the postgres user cannot reach ${absolute}: the embedded PostgreSQL keeps its data in ${fallback} instead (remove both to start afresh)`,
   )
   return fallback
+}
+
+/**
+ * One folder in the temporary directory per data directory, named from its full path: two checkouts
+ * never share a database. The README's reset recipe computes the same name (`sha256sum | cut -c1-16`).
+ */
+export function fallbackDataDir(absolute: string): string {
+  const digest = createHash('sha256').update(absolute).digest('hex').slice(0, 16)
+  return path.join(tmpdir(), `caption-service-postgres-${digest}`)
 }
 
 async function othersCanTraverse(dir: string): Promise<boolean> {

@@ -246,3 +246,81 @@ describe('caller authentication on the captions API', () => {
     })
   })
 })
+
+/** With no tokens a web page could drive the API through DNS rebinding: only this machine's names may. */
+describe('the captions API with caller authentication off', () => {
+  let open: TestService
+  let withTokens: TestService
+
+  beforeAll(async () => {
+    ;[open, withTokens] = await Promise.all([
+      startTestService({ env: { AUTH_DISABLED: 'true' }, faults: { dropWebhookRate: 1 } }),
+      startTestService({ env: authEnv(['alice']), faults: { dropWebhookRate: 1 } }),
+    ])
+  })
+  afterAll(async () => {
+    await Promise.all([open?.close(), withTokens?.close()])
+  })
+
+  const callerRoutes = (host: string): InjectOptions[] => [
+    { method: 'POST', url: '/captions', headers: { host }, payload: { imageUrl: uniqueImageUrl('host') } },
+    { method: 'GET', url: '/captions', headers: { host } },
+    { method: 'GET', url: `/captions/${randomUUID()}`, headers: { host } },
+    { method: 'GET', url: '/batches', headers: { host } },
+    { method: 'GET', url: '/usage', headers: { host } },
+  ]
+
+  it.each([
+    'attacker.example',
+    'attacker.example:3000',
+    '127.0.0.1.attacker.example',
+    'localhost.attacker.example:3000',
+    '192.168.1.20:3000',
+    '[::2]:3000',
+  ])(
+    'when Host is %s, then every caller route answers 421 host_not_allowed and writes nothing',
+    async (host) => {
+      const before = await writeCounts(open)
+      for (const request of callerRoutes(host)) {
+        const body = expectErrorReply(await open.app.inject(request), 421, 'host_not_allowed')
+        expect(body.error).toBe('Misdirected Request')
+        expect(body.message).toContain(host)
+      }
+      expect(await writeCounts(open)).toEqual(before)
+    },
+  )
+
+  it.each([
+    'localhost',
+    'localhost:3000',
+    '127.0.0.1',
+    '127.0.0.1:8080',
+    '[::1]',
+    '[::1]:3000',
+    'LOCALHOST:3000',
+  ])('when Host is %s, then the caller routes answer as usual', async (host) => {
+    const reply = await open.app.inject({ method: 'GET', url: '/captions', headers: { host } })
+    expect(reply.statusCode, reply.body).toBe(200)
+  })
+
+  it('when probes or GoAPI call under another Host, then health, readiness and the webhook answer as before', async () => {
+    // Kubernetes probes send the pod's address; GoAPI sends PUBLIC_BASE_URL's host.
+    const host = '10.1.2.3:3000'
+    expect((await open.app.inject({ url: '/healthz', headers: { host } })).statusCode).toBe(200)
+    expect((await open.app.inject({ url: '/readyz', headers: { host } })).statusCode).toBe(200)
+    const forged = await open.app.inject({
+      ...goapiDelivery({ captionId: randomUUID(), taskId: 'task' }),
+      headers: { host: 'captions.example.com' },
+    })
+    expectErrorReply(forged, 401, 'webhook_unauthorized')
+  })
+
+  it('when callers authenticate with tokens, then any Host is answered', async () => {
+    const reply = await withTokens.app.inject({
+      method: 'GET',
+      url: '/captions',
+      headers: { host: 'captions.internal.example', ...bearer('alice') },
+    })
+    expect(reply.statusCode, reply.body).toBe(200)
+  })
+})

@@ -98,6 +98,12 @@ describe('every kind of error', () => {
     ['method_not_allowed', 405, () => service.app.inject({ method: 'DELETE', url: '/captions' })],
     ['unauthorized', 401, () => service.app.inject({ method: 'GET', url: '/captions' })],
     [
+      'host_not_allowed',
+      421,
+      // `limited` runs with caller authentication off.
+      () => limited.app.inject({ method: 'GET', url: '/captions', headers: { host: 'rebound.example' } }),
+    ],
+    [
       'not_found',
       404,
       () => service.app.inject({ method: 'GET', url: `/captions/${randomUUID()}`, headers: alice() }),
@@ -215,6 +221,7 @@ describe('every kind of error', () => {
         'budget_exceeded',
         'caption_not_finished',
         'database_unavailable',
+        'host_not_allowed',
         'idempotency_key_in_progress',
         'idempotency_key_reused',
         'internal_error',

@@ -128,4 +128,26 @@ describe('the zero-setup process', () => {
     first.service.proc.kill('SIGTERM')
     expect(await first.service.exitWithin(6_000)).toMatchObject({ code: 0 })
   }, 60_000)
+
+  it('when the service was killed with SIGKILL, then the next start stops the PostgreSQL it left behind, says so, and runs', async () => {
+    const first = await zeroSetup()
+    await first.service.ready()
+    const leftBehind = first.service.descendants().filter((pid) => commandOf(pid).includes('postgres'))
+    first.service.proc.kill('SIGKILL')
+    expect(await first.service.exitWithin(5_000)).toMatchObject({ signal: 'SIGKILL' })
+    expect(leftBehind.filter(isRunning).length).toBeGreaterThan(0)
+
+    const second = await zeroSetup()
+    await second.service.ready()
+
+    const said = second.service.logs().map((line) => String(line.msg))
+    expect(
+      said.some((msg) => msg.includes('left by a service that is gone')),
+      said.join('\n'),
+    ).toBe(true)
+    expect(said).toContain('the leftover embedded PostgreSQL stopped')
+    expect(leftBehind.filter(isRunning).map(commandOf)).toEqual([])
+    second.service.proc.kill('SIGTERM')
+    expect(await second.service.exitWithin(6_000)).toMatchObject({ code: 0 })
+  }, 90_000)
 })
