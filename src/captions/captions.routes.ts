@@ -40,6 +40,7 @@ export const LIST_ERRORS = [
   'validation_failed',
   'invalid_cursor',
   'unauthorized',
+  'rate_limited',
   'database_unavailable',
   'overloaded',
 ] as const
@@ -76,6 +77,7 @@ export const READ_ONE_ERRORS = [
   'validation_failed',
   'invalid_url',
   'unauthorized',
+  'rate_limited',
   'not_found',
   'database_unavailable',
   'overloaded',
@@ -85,6 +87,8 @@ export const READ_ONE_ERRORS = [
 export interface CallerRoutesOptions {
   deps: ServiceDeps
   apiTokens: readonly ApiToken[]
+  /** Each GET route's allowance per caller per minute (RATE_LIMIT_READS_PER_MINUTE). */
+  readsPerMinute: number
 }
 
 export interface CaptionsRoutesOptions extends CallerRoutesOptions {
@@ -132,6 +136,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions/:id',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'Read one caption',
         tags: ['captions'],
@@ -153,6 +158,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'List captions, newest first',
         tags: ['captions'],
@@ -172,6 +178,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions/:id/deliveries',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Every attempt to deliver the caption's callback event, oldest first",
         tags: ['captions'],

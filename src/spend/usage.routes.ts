@@ -1,15 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import type { ApiToken } from '../config.js'
-import type { ServiceDeps } from '../deps.js'
+import { type CallerRoutesOptions, perCallerRateLimit } from '../captions/captions.routes.js'
 import { errorResponses } from '../errors.js'
 import { readUsage } from './spend.service.js'
 import { usageQuery, usageResource } from './usage.schemas.js'
 
-export interface UsageRoutesOptions {
-  deps: ServiceDeps
-  apiTokens: readonly ApiToken[]
-}
+export type UsageRoutesOptions = CallerRoutesOptions
 
 /** What a caller has spent: its own captions only, behind the same caller token as the captions API. */
 export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app, options) => {
@@ -19,6 +15,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
   app.get(
     '/usage',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "The caller's captions in a time range, what they cost, and its daily budget",
         tags: ['usage'],
@@ -28,7 +25,13 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
         querystring: usageQuery,
         response: {
           200: usageResource,
-          ...errorResponses('validation_failed', 'unauthorized', 'database_unavailable', 'overloaded'),
+          ...errorResponses(
+            'validation_failed',
+            'unauthorized',
+            'rate_limited',
+            'database_unavailable',
+            'overloaded',
+          ),
         },
       },
     },
