@@ -8,7 +8,7 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { batchDeliveriesRoutes } from './batches/batch-deliveries.routes.js'
 import { batchesRoutes } from './batches/batches.routes.js'
 import { exportRoutes } from './batches/export.routes.js'
-import { captionsRoutes } from './captions/captions.routes.js'
+import { captionsRoutes, perCallerRateLimit } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
 import type { ServiceDeps } from './deps.js'
@@ -117,7 +117,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   await app.register(usageRoutes, {
     deps,
     apiTokens: config.apiTokens,
-    readsPerMinute: config.rateLimitReadsPerMinute,
+    readLimit: perCallerRateLimit(config.rateLimitReadsPerMinute),
   })
   await app.register(batchDeliveriesRoutes, {
     deps,

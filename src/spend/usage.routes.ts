@@ -1,11 +1,18 @@
+import type { RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, perCallerRateLimit } from '../captions/captions.routes.js'
+import type { ApiToken } from '../config.js'
+import type { ServiceDeps } from '../deps.js'
 import { errorResponses } from '../errors.js'
 import { readUsage } from './spend.service.js'
 import { usageQuery, usageResource } from './usage.schemas.js'
 
-export type UsageRoutesOptions = CallerRoutesOptions
+export interface UsageRoutesOptions {
+  deps: ServiceDeps
+  apiTokens: readonly ApiToken[]
+  /** The per-caller limit every caller's GET route has (RATE_LIMIT_READS_PER_MINUTE). */
+  readLimit: RateLimitOptions
+}
 
 /** What a caller has spent: its own captions only, behind the same caller token as the captions API. */
 export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app, options) => {
@@ -15,7 +22,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
   app.get(
     '/usage',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: options.readLimit },
       schema: {
         summary: "The caller's captions in a time range, what they cost, and its daily budget",
         tags: ['usage'],
