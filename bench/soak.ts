@@ -229,6 +229,7 @@ async function startReplica(name: string, databaseUrl: string, goapiUrl: string)
       WEBHOOK_SECRET,
       API_TOKENS: `soak:${CALLER_TOKEN}`,
       RATE_LIMIT_PER_MINUTE: '1000000',
+      RATE_LIMIT_READS_PER_MINUTE: '1000000',
       HOST: '127.0.0.1',
       PORT: String(port),
       LOG_LEVEL: 'error',

@@ -8,7 +8,7 @@ import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-z
 import { batchDeliveriesRoutes } from './batches/batch-deliveries.routes.js'
 import { batchesRoutes } from './batches/batches.routes.js'
 import { exportRoutes } from './batches/export.routes.js'
-import { captionsRoutes } from './captions/captions.routes.js'
+import { captionsRoutes, perCallerRateLimit } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
 import type { ServiceDeps } from './deps.js'
@@ -83,7 +83,8 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     maxHeapUsedBytes: (config.overload.maxHeapUsedMb ?? defaultHeapLimitMb()) * 1024 * 1024,
     retryAfter: 5,
   })
-  // Only routes that ask for it are limited (POST /captions); the hook runs after the caller is known.
+  // Only routes that ask for it are limited (creates, and callers' reads); the hook runs after the caller
+  // is known.
   await app.register(rateLimit, { global: false, hook: 'preParsing' })
   app.decorateRequest('caller', '')
   // Before every route, so each one's schemas reach the OpenAPI document.
@@ -99,16 +100,30 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   await app.register(captionsRoutes, {
     deps,
     apiTokens: config.apiTokens,
+    readsPerMinute: config.rateLimitReadsPerMinute,
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
   await app.register(batchesRoutes, {
     deps,
     apiTokens: config.apiTokens,
+    readsPerMinute: config.rateLimitReadsPerMinute,
     rateLimitPerMinute: config.rateLimitPerMinute,
   })
-  await app.register(exportRoutes, { deps, apiTokens: config.apiTokens })
-  await app.register(usageRoutes, { deps, apiTokens: config.apiTokens })
-  await app.register(batchDeliveriesRoutes, { deps, apiTokens: config.apiTokens })
+  await app.register(exportRoutes, {
+    deps,
+    apiTokens: config.apiTokens,
+    readsPerMinute: config.rateLimitReadsPerMinute,
+  })
+  await app.register(usageRoutes, {
+    deps,
+    apiTokens: config.apiTokens,
+    readLimit: perCallerRateLimit(config.rateLimitReadsPerMinute),
+  })
+  await app.register(batchDeliveriesRoutes, {
+    deps,
+    apiTokens: config.apiTokens,
+    readsPerMinute: config.rateLimitReadsPerMinute,
+  })
   await app.register(webhooksRoutes, { deps })
 
   return app

@@ -72,6 +72,9 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 600).describe(
       'POST /captions per caller per minute on each replica',
     ),
+    RATE_LIMIT_READS_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 6000).describe(
+      'GET requests per caller per minute on each route and replica (captions, batches, exports, deliveries, usage)',
+    ),
     CALLER_BUDGETS: optional(z.string()).describe(
       'Daily spend caps per caller in US dollars, name:dollars pairs, comma-separated (team-a:5,team-b:0.50); counted per UTC day, $0.01 per GoAPI task; callers not listed are unlimited',
     ),
@@ -203,6 +206,7 @@ export interface Config {
   callbackAllowedHosts: string[]
   callbacks: CallbackSettings
   rateLimitPerMinute: number
+  rateLimitReadsPerMinute: number
   /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
   budgets: ReadonlyMap<string, number>
   overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined }
@@ -369,6 +373,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryWindowMs: values.CALLBACK_RETRY_WINDOW_SECONDS * 1000,
     },
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
+    rateLimitReadsPerMinute: values.RATE_LIMIT_READS_PER_MINUTE,
     budgets: parseCallerBudgets(values.CALLER_BUDGETS ?? '') as Map<string, number>,
     overload: {
       maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS,

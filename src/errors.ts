@@ -153,7 +153,10 @@ export const REQUEST_ERRORS = {
     status: 409,
     meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
-  payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB (4 MiB on POST /batches)' },
+  payload_too_large: {
+    status: 413,
+    meaning: 'the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)',
+  },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
   host_not_allowed: {
     status: 421,

@@ -1,6 +1,11 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, READ_ONE_ERRORS, RESEND_ERRORS } from '../captions/captions.routes.js'
+import {
+  type CallerRoutesOptions,
+  perCallerRateLimit,
+  READ_ONE_ERRORS,
+  RESEND_ERRORS,
+} from '../captions/captions.routes.js'
 import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
@@ -23,6 +28,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
   app.get(
     '/batches/:id/deliveries',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Every attempt to deliver the batch's batch.completed event, oldest first",
         tags: ['batches'],

@@ -71,6 +71,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
   app.get(
     '/batches/:id',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'Read one batch: its progress, reuse and cost',
         tags: ['batches'],
@@ -87,6 +88,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
   app.get(
     '/batches',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'List batches, newest first',
         tags: ['batches'],
@@ -103,6 +105,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
   app.get(
     '/batches/:id/captions',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "A batch's captions, in item order",
         tags: ['batches'],

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, READ_ONE_ERRORS } from '../captions/captions.routes.js'
+import { type CallerRoutesOptions, perCallerRateLimit, READ_ONE_ERRORS } from '../captions/captions.routes.js'
 import { errorResponses } from '../errors.js'
 import { batchParams } from './batches.schemas.js'
 import { openBatchExport } from './export.js'
@@ -16,6 +16,7 @@ export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (a
   app.get(
     '/batches/:id/export',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Download a batch's captions: zip of .txt files, jsonl or csv",
         tags: ['batches'],

@@ -292,6 +292,14 @@ export interface CaptionAdvance {
 }
 
 /*
+ * Whether the advance counts the GoAPI task of the caption's create call: the first news of a task for a
+ * caption that knows none yet counts it, be it the create's answer or a webhook or poll adopting it while
+ * the answer is still to come, unless the call already ended `ambiguous` (counted then). The answer that
+ * comes after an adoption counts nothing (`recordCreateAnswer`), so each task is counted once.
+ */
+const COUNTS_THE_CALL_TASK = `c.goapi_task_id IS NULL AND (u.new_accepts OR c.submit_state <> 'ambiguous')`
+
+/*
  * Moves captions forward in one conditional statement, so concurrent deliveries race safely: a row is
  * written only for a step forward from an earlier status (the rank below), only for the caption's own
  * task (or a caption that has not learned its task id yet, which adopts it), and never when another
@@ -310,7 +318,7 @@ const ADVANCE_CAPTIONS = `UPDATE captions c SET
     callback_next_at = CASE WHEN u.new_rank = 3 AND c.callback_state = 'pending' THEN u.new_now
       ELSE c.callback_next_at END,
     submit_state = CASE WHEN u.new_accepts THEN 'accepted'::submit_state ELSE c.submit_state END,
-    goapi_tasks = c.goapi_tasks + CASE WHEN u.new_accepts THEN 1 ELSE 0 END,
+    goapi_tasks = c.goapi_tasks + CASE WHEN ${COUNTS_THE_CALL_TASK} THEN 1 ELSE 0 END,
     lease_owner = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_owner END,
     lease_expires_at = CASE WHEN u.new_accepts THEN NULL ELSE c.lease_expires_at END
   FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -540,8 +548,6 @@ export interface StepChanges {
   submittedAt?: Date
   submitAttempts?: Increment
   resubmissions?: Increment
-  /** A create call GoAPI took, or may have taken: a task paid for. */
-  goapiTasks?: Increment
   pollAttempts?: Increment
   notFoundPolls?: number | Increment
   callbackState?: CaptionRow['callbackState']
@@ -560,7 +566,6 @@ const COLUMN_OF: Record<keyof StepChanges | keyof StepCondition, string> = {
   submittedAt: 'submitted_at',
   submitAttempts: 'submit_attempts',
   resubmissions: 'resubmissions',
-  goapiTasks: 'goapi_tasks',
   pollAttempts: 'poll_attempts',
   notFoundPolls: 'not_found_polls',
   callbackState: 'callback_state',

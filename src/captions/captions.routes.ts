@@ -41,7 +41,11 @@ export const LIST_ERRORS = [
   'validation_failed',
   'invalid_cursor',
   'unauthorized',
+<<<<<<< HEAD
   'host_not_allowed',
+=======
+  'rate_limited',
+>>>>>>> h3
   'database_unavailable',
   'overloaded',
 ] as const
@@ -79,7 +83,11 @@ export const READ_ONE_ERRORS = [
   'validation_failed',
   'invalid_url',
   'unauthorized',
+<<<<<<< HEAD
   'host_not_allowed',
+=======
+  'rate_limited',
+>>>>>>> h3
   'not_found',
   'database_unavailable',
   'overloaded',
@@ -89,6 +97,8 @@ export const READ_ONE_ERRORS = [
 export interface CallerRoutesOptions {
   deps: ServiceDeps
   apiTokens: readonly ApiToken[]
+  /** Each GET route's allowance per caller per minute (RATE_LIMIT_READS_PER_MINUTE). */
+  readsPerMinute: number
 }
 
 export interface CaptionsRoutesOptions extends CallerRoutesOptions {
@@ -136,6 +146,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions/:id',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'Read one caption',
         tags: ['captions'],
@@ -157,6 +168,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'List captions, newest first',
         tags: ['captions'],
@@ -176,6 +188,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions/:id/deliveries',
     {
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Every attempt to deliver the caption's callback event, oldest first",
         tags: ['captions'],

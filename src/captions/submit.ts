@@ -4,6 +4,7 @@ import type { GoapiTask } from '../goapi/task.js'
 import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
 import { captionLog } from './caption-log.js'
 import { type CaptionRow, findCaption, finishLeasedStep, updateWhileLeased } from './captions.repository.js'
+import { recordCreateAnswer } from './create-answers.repository.js'
 import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
 import { webhookSecretFor } from './webhook-secret.js'
 
@@ -99,10 +100,7 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
       if (moved.outcome === 'applied') return moved.caption
       // A webhook got there first: the caption has moved already, only the bookkeeping is left.
-      await finishLeasedStep(sql, caption.id, owner, {
-        submitState: 'accepted',
-        goapiTasks: { increment: 1 },
-      })
+      await recordCreateAnswer(sql, caption.id, owner, { kind: 'created' })
       return undefined
     }
     case 'rejected':
@@ -133,10 +131,9 @@ export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promi
         'GoAPI may have taken the task; waiting for a sign of it before sending again',
       )
       // Counted as paid: GoAPI may well have made the task.
-      await finishLeasedStep(sql, caption.id, owner, {
-        submitState: 'ambiguous',
-        goapiTasks: { increment: 1 },
-        nextAttemptAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
+      await recordCreateAnswer(sql, caption.id, owner, {
+        kind: 'ambiguous',
+        resendAt: addMs(caption.submittedAt ?? now, deps.work.resubmitAfterMs),
       })
       return undefined
   }

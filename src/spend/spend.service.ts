@@ -26,6 +26,10 @@ export async function holdFor(
   }
 }
 
+/** The longest range GET /usage counts over: a year, leap years included. */
+export const MAX_USAGE_RANGE_DAYS = 366
+const MAX_USAGE_RANGE_MS = MAX_USAGE_RANGE_DAYS * 24 * 60 * 60 * 1000
+
 /**
  * GET /usage: the caller's captions created in `[from, to)` (the current UTC day by default) and its
  * budget for the current UTC day.
@@ -39,6 +43,18 @@ export async function readUsage(
   const from = query.from ?? startOfUtcDay(now)
   const to = query.to ?? startOfNextUtcDay(now)
   if (from > to) throw new InvalidField('from', `must not be after to (${to.toISOString()})`)
+  if (to.getTime() - from.getTime() > MAX_USAGE_RANGE_MS) {
+    // The field the caller gave is the one at fault; with both given, `to` is too far from `from`.
+    if (query.to !== undefined)
+      throw new InvalidField(
+        'to',
+        `must be at most ${MAX_USAGE_RANGE_DAYS} days after from (${from.toISOString()})`,
+      )
+    throw new InvalidField(
+      'from',
+      `must be at most ${MAX_USAGE_RANGE_DAYS} days before to (${to.toISOString()})`,
+    )
+  }
   const budgetCents = deps.budgets.get(caller)
   const [totals, spentCents] = await Promise.all([
     usageTotals(deps.sql, { caller, from, to }),

@@ -1,3 +1,4 @@
+import type { RateLimitOptions } from '@fastify/rate-limit'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
@@ -9,6 +10,8 @@ import { usageQuery, usageResource } from './usage.schemas.js'
 export interface UsageRoutesOptions {
   deps: ServiceDeps
   apiTokens: readonly ApiToken[]
+  /** The per-caller limit every caller's GET route has (RATE_LIMIT_READS_PER_MINUTE). */
+  readLimit: RateLimitOptions
 }
 
 /** What a caller has spent: its own captions only, behind the same caller token as the captions API. */
@@ -19,6 +22,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
   app.get(
     '/usage',
     {
+      config: { rateLimit: options.readLimit },
       schema: {
         summary: "The caller's captions in a time range, what they cost, and its daily budget",
         tags: ['usage'],
@@ -32,6 +36,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
             'validation_failed',
             'unauthorized',
             'host_not_allowed',
+            'rate_limited',
             'database_unavailable',
             'overloaded',
           ),

@@ -1,10 +1,21 @@
+import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { captionIdFromSecret } from '../captions/webhook-secret.js'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponses } from '../errors.js'
+import { errorResponses, WebhookUnauthorized } from '../errors.js'
 import { receiveWebhook } from './webhooks.service.js'
 
+/**
+ * GoAPI's deliveries are about 1 KiB (test/fixtures/webhook-completed.json); the largest parts are the
+ * image URL (at most 2,048 characters here), the caption text and GoAPI's logs, a few KiB at most. The
+ * limit leaves room for those many times over while keeping what a client can make the route read small.
+ */
+export const WEBHOOK_BODY_LIMIT_BYTES = 64 * 1024
+
 export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = async (app, { deps }) => {
+  // The caption each authenticated delivery names, from its secret, checked before the body is read.
+  const captionOf = new WeakMap<FastifyRequest, string>()
   app.post(
     '/webhooks/goapi',
     {
@@ -34,6 +45,15 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
           ),
         },
       },
+      bodyLimit: WEBHOOK_BODY_LIMIT_BYTES,
+      // The only route the Ingress publishes: a delivery is authenticated from its header alone, before a
+      // byte of its body is read or parsed, so a forged one costs a hash comparison and nothing more.
+      onRequest: async (request) => {
+        const secret = request.headers['x-webhook-secret']
+        const captionId = captionIdFromSecret(Array.isArray(secret) ? secret[0] : secret, deps.webhook.keys)
+        if (captionId === undefined) throw new WebhookUnauthorized()
+        captionOf.set(request, captionId)
+      },
       // Refusals are counted too (a forged delivery is worth an alert), body-parser refusals included.
       onResponse: async (_request, reply) => {
         if (reply.statusCode === 401) deps.metrics.webhooks.inc({ outcome: 'unauthorized' })
@@ -41,10 +61,9 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
       },
     },
     async (request) => {
-      const secret = request.headers['x-webhook-secret']
       const outcome = await receiveWebhook(
         { ...deps, log: request.log },
-        { secret: Array.isArray(secret) ? secret[0] : secret, body: request.body },
+        { captionId: captionOf.get(request) as string, body: request.body },
       )
       deps.metrics.webhooks.inc({ outcome })
       return { received: true as const, outcome }

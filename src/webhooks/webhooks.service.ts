@@ -1,7 +1,6 @@
 import { captionLog } from '../captions/caption-log.js'
 import { findTaskOwnership } from '../captions/captions.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
-import { captionIdFromSecret } from '../captions/webhook-secret.js'
 import type { ServiceDeps } from '../deps.js'
 import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'
 import { goapiTaskSchema } from '../goapi/task.js'
@@ -9,15 +8,15 @@ import { goapiTaskSchema } from '../goapi/task.js'
 export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'
 
 /**
- * A GoAPI delivery: authenticated first (nothing is read from the database for a forged one), then
- * applied idempotently. The caller answers 2xx only after this returns, that is after the commit.
+ * A GoAPI delivery already authenticated by its secret (`captionIdFromSecret`, before its body was read:
+ * nothing is parsed or read from the database for a forged one), applied idempotently. The caller
+ * answers 2xx only after this returns, that is after the commit.
  */
 export async function receiveWebhook(
   deps: ServiceDeps,
-  delivery: { secret: string | undefined; body: unknown },
+  delivery: { captionId: string; body: unknown },
 ): Promise<WebhookOutcome> {
-  const captionId = captionIdFromSecret(delivery.secret, deps.webhook.keys)
-  if (captionId === undefined) throw new WebhookUnauthorized()
+  const { captionId } = delivery
 
   // GoAPI wraps the task as `{ timestamp, data }`; a bare task is accepted too.
   const body = delivery.body as { data?: unknown } | null

@@ -42,6 +42,41 @@ function expectRateLimited(reply: Awaited<ReturnType<TestService['app']['inject'
   return body
 }
 
+describe(`RATE_LIMIT_READS_PER_MINUTE=${LIMIT}`, () => {
+  let service: TestService
+  beforeAll(async () => {
+    service = await startTestService({
+      env: { ...authEnv(), RATE_LIMIT_READS_PER_MINUTE: String(LIMIT) },
+      faults: { dropWebhookRate: 1 },
+    })
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  const read = (caller: CallerName, url: string) => service.app.inject({ url, headers: bearer(caller) })
+
+  it('when a caller reads GET /usage a 4th time within the minute, then 429 rate_limited, while another caller and its creates go on', async () => {
+    for (let index = 0; index < LIMIT; index++) expect((await read('alice', '/usage')).statusCode).toBe(200)
+    expectRateLimited(await read('alice', '/usage'))
+    expect((await read('bob', '/usage')).statusCode).toBe(200)
+    const created = await service.app.inject({
+      method: 'POST',
+      url: '/captions',
+      headers: bearer('alice'),
+      payload: { imageUrl: uniqueImageUrl('reads') },
+    })
+    expect(created.statusCode).toBe(202)
+  })
+
+  it("when a caller lists its captions a 4th time within the minute, then 429 rate_limited, and another route's reads are counted apart", async () => {
+    for (let index = 0; index < LIMIT; index++)
+      expect((await read('carol', '/captions')).statusCode).toBe(200)
+    expectRateLimited(await read('carol', '/captions'))
+    expect((await read('carol', '/batches')).statusCode).toBe(200)
+  })
+})
+
 describe(`RATE_LIMIT_PER_MINUTE=${LIMIT} with callers`, () => {
   let service: TestService
   beforeAll(async () => {

@@ -175,6 +175,16 @@ describe('budget holds', () => {
       expect(await spent('resender')).toBe(2)
     })
 
+    it('when its task is counted only after the caption ended, then the cent given back at the end is charged again', async () => {
+      const id = await heldCaption('late-count', NOW, 1)
+      await setCaption(id, `status = 'completed', caption = 'text'`)
+      expect(await spent('late-count')).toBe(0)
+      await setCaption(id, 'goapi_tasks = 1')
+      expect(await spent('late-count')).toBe(1)
+      await setCaption(id, 'goapi_tasks = 2')
+      expect(await spent('late-count')).toBe(2)
+    })
+
     it("when a caption accepted yesterday ends today, then yesterday's spend gets the cent back", async () => {
       const id = await heldCaption('overnight', YESTERDAY, 1)
       await holdBudget(replicaA.sql, { caller: 'overnight', cents: 3, now: NOW, budgetCents: 100 })

@@ -171,6 +171,27 @@ describe('GET /usage', () => {
     expect(future.details.map((detail) => detail.field)).toEqual(['from'])
   })
 
+  it('when the range spans more than 366 days, then 400 validation_failed names the field given, and 366 days are answered', async () => {
+    const both = expectErrorReply(
+      await usage('ranger', '?from=2025-11-28&to=2026-11-29T00:00:00.001Z'),
+      400,
+      'validation_failed',
+    )
+    expect(both.details).toEqual([
+      { field: 'to', message: 'must be at most 366 days after from (2025-11-28T00:00:00.000Z)' },
+    ])
+    const wide = expectErrorReply(await usage('ranger', '?from=0001-01-01&to=9999-12-31'), 400)
+    expect(wide.details.map((detail) => detail.field)).toEqual(['to'])
+    // `to` left to its default, the end of the current UTC day (2026-11-29T00:00Z).
+    const early = expectErrorReply(await usage('ranger', '?from=2025-11-27'), 400, 'validation_failed')
+    expect(early.details).toEqual([
+      { field: 'from', message: 'must be at most 366 days before to (2026-11-29T00:00:00.000Z)' },
+    ])
+    const late = expectErrorReply(await usage('ranger', '?to=2027-11-30'), 400, 'validation_failed')
+    expect(late.details.map((detail) => detail.field)).toEqual(['to'])
+    expect((await usage('ranger', '?from=2025-11-28&to=2026-11-29')).statusCode).toBe(200)
+  })
+
   it.each([
     ['?from=yesterday', 'from'],
     ['?to=2026-02-30', 'to'],

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { webhookSecretFor } from '../../src/captions/webhook-secret.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
@@ -73,6 +74,51 @@ describe('POST /webhooks/goapi', () => {
       const before = await row(caption.id)
       const reply = await deliver(goapiDelivery({ ...caption, secret: secretFor(caption.id) }))
       expectErrorReply(reply, 401, 'webhook_unauthorized')
+      expect(await row(caption.id)).toEqual(before)
+    })
+
+    it('when a forged delivery announces a body and sends only its first bytes, then 401 comes at once: the body is never waited for, nor parsed', async () => {
+      const caption = await newCaption()
+      const before = await row(caption.id)
+      const { port } = new URL(service.baseUrl)
+      const socket = connect(Number(port), '127.0.0.1')
+      const answer = new Promise<string>((resolve, reject) => {
+        let text = ''
+        socket.on('data', (chunk) => {
+          text += chunk.toString()
+          if (text.includes('\r\n\r\n{')) resolve(text)
+        })
+        socket.on('error', reject)
+      })
+      socket.write(
+        'POST /webhooks/goapi HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+          `x-webhook-secret: ${caption.id}.forged\r\nContent-Length: 60000\r\n\r\n[[[[[[[[`,
+      )
+      try {
+        expect(await answer).toMatch(/^HTTP\/1\.1 401 /)
+      } finally {
+        socket.destroy()
+      }
+      expect(await row(caption.id)).toEqual(before)
+    })
+
+    it('when a forged delivery carries a 1 MiB body of nested arrays or a body that is not JSON, then 401, never 400 or 413', async () => {
+      const valid = goapiDelivery({ captionId: randomUUID(), taskId: 'task', secret: 'forged' })
+      for (const payload of ['['.repeat(1024 * 1024), '{"timestamp": 1, "data": {']) {
+        expectErrorReply(
+          await deliver({ ...valid, payload } as unknown as Delivery),
+          401,
+          'webhook_unauthorized',
+        )
+      }
+    })
+
+    it('when a delivery with a valid secret is larger than 64 KiB, then 413 payload_too_large and nothing changes', async () => {
+      const caption = await newCaption()
+      const before = await row(caption.id)
+      const delivery = withTask(goapiDelivery(caption), { logs: ['x'.repeat(64 * 1024)] })
+      const error = expectErrorReply(await deliver(delivery), 413, 'payload_too_large')
+      expect(error.message).toBe('the body is larger than the 64 KiB limit')
       expect(await row(caption.id)).toEqual(before)
     })
 

@@ -84,6 +84,7 @@ describe('loadConfig', () => {
       callbackAllowedHosts: ['orders.internal', '*.svc.cluster.local'],
       callbacks: { signingSecrets: [SIGNING_ONE], retryWindowMs: 3_600_000 },
       rateLimitPerMinute: 30,
+      rateLimitReadsPerMinute: 6000,
       budgets: new Map([
         ['orders', 500],
         ['billing', 50],
