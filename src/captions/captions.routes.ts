@@ -102,6 +102,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
       schema: {
         summary: 'Caption an image',
+        operationId: 'createCaption',
         tags: ['captions'],
         description:
           'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
@@ -134,6 +135,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: 'Read one caption',
+        operationId: 'getCaption',
         tags: ['captions'],
         params: captionParams,
         response: {
@@ -155,6 +157,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: 'List captions, newest first',
+        operationId: 'listCaptions',
         tags: ['captions'],
         querystring: listCaptionsQuery,
         response: {
@@ -174,6 +177,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: "Every attempt to deliver the caption's callback event, oldest first",
+        operationId: 'listCaptionDeliveries',
         tags: ['captions'],
         params: captionParams,
         response: {
@@ -190,6 +194,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: "Send the finished caption's callback event again now, with the same webhook-id",
+        operationId: 'retryCaptionDeliveries',
         tags: ['captions'],
         params: captionParams,
         body: retryDeliveryBody,
