@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
@@ -16,6 +17,12 @@ Callers send \`Authorization: Bearer <token>\` on every route unless a route say
 one shape (\`Error\`) with a stable \`code\`; a path no route has answers 404 \`route_not_found\`, and a method
 the path does not take answers 405 \`method_not_allowed\` with \`Allow\`. Every answer carries \`X-Request-Id\`.`
 
+/** The package's version and licence, from package.json (next to src/ and dist/ alike). */
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  version: string
+  license: string
+}
+
 const REQUEST_ID_HEADER: OpenAPIV3_1.ReferenceObject = { $ref: '#/components/headers/RequestId' }
 
 /**
@@ -29,7 +36,14 @@ export const openApiPlugin = fp(
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'caption-service', version: '1.0.0', description: DESCRIPTION },
+        info: {
+          title: 'caption-service',
+          version: PACKAGE.version,
+          description: DESCRIPTION,
+          license: { name: PACKAGE.license },
+        },
+        // Relative: the host that serves this document (in-cluster, the Service's address).
+        servers: [{ url: '/', description: 'The caption-service that serves this document' }],
         components: {
           headers: {
             RequestId: {
@@ -54,7 +68,7 @@ export const openApiPlugin = fp(
         },
         security: [{ callerToken: [] }],
         // What this service sends to a caption's callbackUrl.
-        webhooks: callbackWebhooks,
+        webhooks: withOperationIds(callbackWebhooks),
         tags: [
           { name: 'captions', description: "Callers' API: create, read and list captions" },
           { name: 'batches', description: 'Datasets: many images captioned together, exported for trainers' },
@@ -75,6 +89,16 @@ export const openApiPlugin = fp(
   },
   { name: 'openapi' },
 )
+
+/** Each callback's operationId is its name in `webhooks` (captionFinished, batchCompleted). */
+function withOperationIds<T extends Record<string, { post: object }>>(webhooks: T): T {
+  return Object.fromEntries(
+    Object.entries(webhooks).map(([name, item]) => [
+      name,
+      { ...item, post: { operationId: name, ...item.post } },
+    ]),
+  ) as T
+}
 
 /** Every answer carries X-Request-Id (see app.ts): said once here rather than on every route. */
 function withRequestIdHeaders<T>(document: T): T {

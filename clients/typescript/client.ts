@@ -12,6 +12,7 @@
 import createClient, { type Client } from 'openapi-fetch'
 import type { components, paths } from './schema.js'
 
+export type { components, operations, paths, webhooks } from './schema.js'
 export type Caption = components['schemas']['Caption']
 export type CaptionError = components['schemas']['Error']
 export type CaptionClient = Client<paths>

@@ -12,30 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /** Liveness: the process answers */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {string} */
-                            status: "ok";
-                        };
-                    };
-                };
-            };
-        };
+        get: operations["checkLiveness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -52,37 +29,7 @@ export interface paths {
             cookie?: never;
         };
         /** Readiness: the database answers and every migration is applied */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readiness"];
-                    };
-                };
-                /** @description Not ready: the database is unreachable or not migrated, or shutting down */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Readiness"];
-                    };
-                };
-            };
-        };
+        get: operations["checkReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -99,321 +46,13 @@ export interface paths {
             cookie?: never;
         };
         /** List captions, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    status?: "queued" | "pending" | "processing" | "completed" | "failed";
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["CaptionPage"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_cursor`: the cursor was not issued by this service
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listCaptions"];
         put?: never;
         /**
          * Caption an image
          * @description Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. With an Idempotency-Key, the same key and body within 24 hours return the first answer again.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        /**
-                         * Format: uri
-                         * @description The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form
-                         */
-                        imageUrl: string;
-                        /**
-                         * @default Descriptive
-                         * @enum {string}
-                         */
-                        promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
-                        /**
-                         * @default any
-                         * @enum {string}
-                         */
-                        captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
-                        /**
-                         * Format: uri
-                         * @description Where the caption.completed or caption.failed event is posted when the caption finishes
-                         */
-                        callbackUrl?: string;
-                        /** @description Any JSON object up to 16 KiB, returned as given */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        /** @description Take the text of your caption of the same image, prompt style and length completed within REUSE_WINDOW_DAYS (or wait for one in progress) instead of paying for a new task */
-                        reuse?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Accepted: the caption, to read again at Location until it is completed or failed */
-                202: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The caption: /captions/{id} */
-                        location?: string;
-                        /** @description Present when this is the first answer to the same Idempotency-Key again */
-                        "idempotent-replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Caption"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
-                 *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payment Required, with one of these codes:
-                 *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
-                 */
-                402: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Conflict, with one of these codes:
-                 *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
-                 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
-                 */
-                413: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unsupported Media Type, with one of these codes:
-                 *     - `unsupported_media_type`: the body is not application/json
-                 */
-                415: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unprocessable Entity, with one of these codes:
-                 *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
-                 */
-                422: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Too Many Requests, with one of these codes:
-                 *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
-                 */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createCaption"];
         delete?: never;
         options?: never;
         head?: never;
@@ -428,113 +67,7 @@ export interface paths {
             cookie?: never;
         };
         /** Read one caption */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The caption */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Caption"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getCaption"];
         put?: never;
         post?: never;
         delete?: never;
@@ -551,113 +84,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every attempt to deliver the caption's callback event, oldest first */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["DeliveryList"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listCaptionDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -676,160 +103,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send the finished caption's callback event again now, with the same webhook-id */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": Record<string, never> | null;
-                };
-            };
-            responses: {
-                /** @description The caption; its callback is pending again */
-                202: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Caption"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Conflict, with one of these codes:
-                 *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
-                 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
-                 */
-                413: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unsupported Media Type, with one of these codes:
-                 *     - `unsupported_media_type`: the body is not application/json
-                 */
-                415: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["retryCaptionDeliveries"];
         delete?: never;
         options?: never;
         head?: never;
@@ -844,337 +118,13 @@ export interface paths {
             cookie?: never;
         };
         /** List batches, newest first */
-        get: {
-            parameters: {
-                query?: {
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BatchPage"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_cursor`: the cursor was not issued by this service
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listBatches"];
         put?: never;
         /**
          * Caption a dataset
          * @description Records 1 to 1000 images as one batch and answers at once: background work sends them to GoAPI as task slots free up (GOAPI_MAX_CONCURRENCY), each flowing like a caption posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every bad item by its index. With reuse (the default) an image already captioned is not paid again. Idempotency-Key works as for POST /captions.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: {
-                    /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
-                    "idempotency-key"?: string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": {
-                        items: {
-                            /**
-                             * Format: uri
-                             * @description The image GoAPI fetches, as for POST /captions
-                             */
-                            imageUrl: string;
-                            /** @description The item's name (a file stem): its export is <name>.txt, sanitized and made unique in the batch. Default: the URL's file stem, else the item's index */
-                            name?: string;
-                        }[];
-                        /**
-                         * @default Descriptive
-                         * @enum {string}
-                         */
-                        promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
-                        /**
-                         * @default any
-                         * @enum {string}
-                         */
-                        captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
-                        /**
-                         * @description Put before each caption in exports (a trigger word, say); the captions stay as GoAPI wrote them
-                         * @default
-                         */
-                        prepend?: string;
-                        /**
-                         * @description Put after each caption in exports
-                         * @default
-                         */
-                        append?: string;
-                        /**
-                         * Format: uri
-                         * @description Where the batch.completed event is posted once every item has finished
-                         */
-                        callbackUrl?: string;
-                        /** @description Any JSON object up to 16 KiB, returned as given */
-                        metadata?: {
-                            [key: string]: unknown;
-                        };
-                        /**
-                         * @description Take the text of your caption of the same image, prompt style and length completed within REUSE_WINDOW_DAYS instead of paying again; identical items are paid once
-                         * @default true
-                         */
-                        reuse?: boolean;
-                    };
-                };
-            };
-            responses: {
-                /** @description Accepted: the batch, to read again at Location while it runs */
-                202: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The batch: /batches/{id} */
-                        location?: string;
-                        /** @description Present when this is the first answer to the same Idempotency-Key again */
-                        "idempotent-replayed"?: "true";
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Batch"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
-                 *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payment Required, with one of these codes:
-                 *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
-                 */
-                402: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Conflict, with one of these codes:
-                 *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
-                 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
-                 */
-                413: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unsupported Media Type, with one of these codes:
-                 *     - `unsupported_media_type`: the body is not application/json
-                 */
-                415: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unprocessable Entity, with one of these codes:
-                 *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
-                 */
-                422: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Too Many Requests, with one of these codes:
-                 *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
-                 */
-                429: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["createBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1189,113 +139,7 @@ export interface paths {
             cookie?: never;
         };
         /** Read one batch: its progress, reuse and cost */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The batch */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Batch"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getBatch"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1312,118 +156,7 @@ export interface paths {
             cookie?: never;
         };
         /** A batch's captions, in item order */
-        get: {
-            parameters: {
-                query?: {
-                    status?: "queued" | "pending" | "processing" | "completed" | "failed";
-                    limit?: number;
-                    cursor?: string;
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["BatchCaptionPage"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 *     - `invalid_cursor`: the cursor was not issued by this service
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listBatchCaptions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1446,118 +179,7 @@ export interface paths {
          *     - `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …).
          *     - `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item order, whatever its status; `caption` is empty until completed, `error` (the error code) empty unless failed.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description jsonl, csv or zip (the default) */
-                    format?: "jsonl" | "csv" | "zip";
-                };
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The export, streamed as it is read, with `Content-Disposition: attachment; filename="batch-<id>.<format>"` */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/x-ndjson": components["schemas"]["ExportRecord"];
-                        "text/csv": string;
-                        "application/zip": string;
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["exportBatch"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1577,102 +199,7 @@ export interface paths {
          * The caller's captions in a time range, what they cost, and its daily budget
          * @description Counts the captions created in [from, to): both ISO dates (00:00Z) or date-times with a zone, the current UTC day by default. `budget` is null for a caller without a CALLER_BUDGETS entry.
          */
-        get: {
-            parameters: {
-                query?: {
-                    /** @description Inclusive; 00:00Z of the current UTC day by default */
-                    from?: string;
-                    /** @description Exclusive; 00:00Z of the next UTC day by default */
-                    to?: string;
-                };
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Usage"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["getUsage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1689,113 +216,7 @@ export interface paths {
             cookie?: never;
         };
         /** Every attempt to deliver the batch's batch.completed event, oldest first */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["DeliveryList"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        get: operations["listBatchDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1814,160 +235,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Send the completed batch's batch.completed event again now, with the same webhook-id */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": Record<string, never> | null;
-                };
-            };
-            responses: {
-                /** @description The batch; its callback is pending again */
-                202: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Batch"];
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
-                 *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_url`: the request path is malformed (bad percent-encoding)
-                 *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Not Found, with one of these codes:
-                 *     - `not_found`: no such caption or batch for this caller
-                 */
-                404: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Conflict, with one of these codes:
-                 *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
-                 */
-                409: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
-                 */
-                413: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unsupported Media Type, with one of these codes:
-                 *     - `unsupported_media_type`: the body is not application/json
-                 */
-                415: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Misdirected Request, with one of these codes:
-                 *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
-                 */
-                421: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["retryBatchDeliveries"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1987,121 +255,7 @@ export interface paths {
          * GoAPI's task webhook
          * @description GoAPI posts `{ timestamp, data: <task> }` as a task moves. Answered 2xx only after the change is committed; duplicated and stale deliveries are acknowledged and change nothing.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            responses: {
-                /** @description Default Response */
-                200: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** @enum {boolean} */
-                            received: true;
-                            /** @enum {string} */
-                            outcome: "applied" | "unchanged" | "unknown_task";
-                        };
-                    };
-                };
-                /**
-                 * @description Bad Request, with one of these codes:
-                 *     - `invalid_webhook_payload`: the body is not a GoAPI task delivery
-                 *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
-                 */
-                400: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unauthorized, with one of these codes:
-                 *     - `webhook_unauthorized`: x-webhook-secret is missing or wrong; nothing was written
-                 */
-                401: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description The scheme and realm a caller token must use */
-                        "www-authenticate"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Payload Too Large, with one of these codes:
-                 *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches)
-                 */
-                413: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Unsupported Media Type, with one of these codes:
-                 *     - `unsupported_media_type`: the body is not application/json
-                 */
-                415: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Internal Server Error, with one of these codes:
-                 *     - `internal_error`: something went wrong on our side (no details are given)
-                 */
-                500: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-                /**
-                 * @description Service Unavailable, with one of these codes:
-                 *     - `database_unavailable`: the database is unreachable; retry after Retry-After
-                 *     - `overloaded`: this replica is shedding load; retry after Retry-After
-                 */
-                503: {
-                    headers: {
-                        "x-request-id": components["headers"]["RequestId"];
-                        /** @description Seconds to wait before trying again */
-                        "retry-after"?: number;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": components["schemas"]["Error"];
-                    };
-                };
-            };
-        };
+        post: operations["receiveGoapiWebhook"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2123,42 +277,7 @@ export interface webhooks {
          * A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks
          * @description At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. Receivers verify the signature and de-duplicate by webhook-id.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event's id: the same on every attempt and re-send */
-                    "webhook-id": string;
-                    /** @description Unix seconds of this attempt */
-                    "webhook-timestamp": string;
-                    /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
-                    "webhook-signature": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["CallbackEvent"];
-                };
-            };
-            responses: {
-                /** @description Any 2xx: delivered */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Gone: nothing more is sent unless the caller asks for a re-send */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["captionFinished"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2178,42 +297,7 @@ export interface webhooks {
          * Every item of a batch finished: the batch's one event, POSTed to its callbackUrl and signed the same way
          * @description At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. Receivers verify the signature and de-duplicate by webhook-id.
          */
-        post: {
-            parameters: {
-                query?: never;
-                header: {
-                    /** @description The event's id: the same on every attempt and re-send */
-                    "webhook-id": string;
-                    /** @description Unix seconds of this attempt */
-                    "webhook-timestamp": string;
-                    /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
-                    "webhook-signature": string;
-                };
-                path?: never;
-                cookie?: never;
-            };
-            requestBody: {
-                content: {
-                    "application/json": components["schemas"]["BatchCompletedEvent"];
-                };
-            };
-            responses: {
-                /** @description Any 2xx: delivered */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-                /** @description Gone: nothing more is sent unless the caller asks for a re-send */
-                410: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content?: never;
-                };
-            };
-        };
+        post: operations["batchCompleted"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2403,4 +487,2074 @@ export interface components {
     pathItems: never;
 }
 export type $defs = Record<string, never>;
-export type operations = Record<string, never>;
+export interface operations {
+    checkLiveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        status: "ok";
+                    };
+                };
+            };
+        };
+    };
+    checkReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Not ready: the database is unreachable or not migrated, or shutting down */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+        };
+    };
+    listCaptions: {
+        parameters: {
+            query?: {
+                status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaptionPage"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_cursor`: the cursor was not issued by this service
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createCaption: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: uri
+                     * @description The image GoAPI fetches: an absolute http(s) URL, stored in its normalized form
+                     */
+                    imageUrl: string;
+                    /**
+                     * @default Descriptive
+                     * @enum {string}
+                     */
+                    promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
+                    /**
+                     * @default any
+                     * @enum {string}
+                     */
+                    captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
+                    /**
+                     * Format: uri
+                     * @description Where the caption.completed or caption.failed event is posted when the caption finishes
+                     */
+                    callbackUrl?: string;
+                    /** @description Any JSON object up to 16 KiB, returned as given */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /** @description Take the text of your caption of the same image, prompt style and length completed within REUSE_WINDOW_DAYS (or wait for one in progress) instead of paying for a new task */
+                    reuse?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the caption, to read again at Location until it is completed or failed */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The caption: /captions/{id} */
+                    location?: string;
+                    /** @description Present when this is the first answer to the same Idempotency-Key again */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caption"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+             *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payment Required, with one of these codes:
+             *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
+             */
+            402: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Conflict, with one of these codes:
+             *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
+             */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unprocessable Entity, with one of these codes:
+             *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
+             */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getCaption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caption */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caption"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCaptionDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryCaptionDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The caption; its callback is pending again */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caption"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Conflict, with one of these codes:
+             *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
+             */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listBatches: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchPage"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_cursor`: the cursor was not issued by this service
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createBatch: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    items: {
+                        /**
+                         * Format: uri
+                         * @description The image GoAPI fetches, as for POST /captions
+                         */
+                        imageUrl: string;
+                        /** @description The item's name (a file stem): its export is <name>.txt, sanitized and made unique in the batch. Default: the URL's file stem, else the item's index */
+                        name?: string;
+                    }[];
+                    /**
+                     * @default Descriptive
+                     * @enum {string}
+                     */
+                    promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
+                    /**
+                     * @default any
+                     * @enum {string}
+                     */
+                    captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
+                    /**
+                     * @description Put before each caption in exports (a trigger word, say); the captions stay as GoAPI wrote them
+                     * @default
+                     */
+                    prepend?: string;
+                    /**
+                     * @description Put after each caption in exports
+                     * @default
+                     */
+                    append?: string;
+                    /**
+                     * Format: uri
+                     * @description Where the batch.completed event is posted once every item has finished
+                     */
+                    callbackUrl?: string;
+                    /** @description Any JSON object up to 16 KiB, returned as given */
+                    metadata?: {
+                        [key: string]: unknown;
+                    };
+                    /**
+                     * @description Take the text of your caption of the same image, prompt style and length completed within REUSE_WINDOW_DAYS instead of paying again; identical items are paid once
+                     * @default true
+                     */
+                    reuse?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the batch, to read again at Location while it runs */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The batch: /batches/{id} */
+                    location?: string;
+                    /** @description Present when this is the first answer to the same Idempotency-Key again */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+             *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payment Required, with one of these codes:
+             *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
+             */
+            402: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Conflict, with one of these codes:
+             *     - `idempotency_key_in_progress`: a request with this Idempotency-Key is still being processed; retry after Retry-After
+             */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unprocessable Entity, with one of these codes:
+             *     - `idempotency_key_reused`: this Idempotency-Key came with a different body
+             */
+            422: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listBatchCaptions: {
+        parameters: {
+            query?: {
+                status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchCaptionPage"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             *     - `invalid_cursor`: the cursor was not issued by this service
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    exportBatch: {
+        parameters: {
+            query?: {
+                /** @description jsonl, csv or zip (the default) */
+                format?: "jsonl" | "csv" | "zip";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export, streamed as it is read, with `Content-Disposition: attachment; filename="batch-<id>.<format>"` */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["ExportRecord"];
+                    "text/csv": string;
+                    "application/zip": string;
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description Inclusive; 00:00Z of the current UTC day by default */
+                from?: string;
+                /** @description Exclusive; 00:00Z of the next UTC day by default */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Usage"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listBatchDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryBatchDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": Record<string, never> | null;
+            };
+        };
+        responses: {
+            /** @description The batch; its callback is pending again */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             *     - `no_callback_url`: the caption or batch has no callbackUrl, so there is no event to send
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Conflict, with one of these codes:
+             *     - `caption_not_finished`: the caption, or an item of the batch, is not finished; the event is sent once it is
+             */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    receiveGoapiWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        received: true;
+                        /** @enum {string} */
+                        outcome: "applied" | "unchanged" | "unknown_task";
+                    };
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `invalid_webhook_payload`: the body is not a GoAPI task delivery
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `webhook_unauthorized`: x-webhook-secret is missing or wrong; nothing was written
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    captionFinished: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt and re-send */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallbackEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: nothing more is sent unless the caller asks for a re-send */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    batchCompleted: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event's id: the same on every attempt and re-send */
+                "webhook-id": string;
+                /** @description Unix seconds of this attempt */
+                "webhook-timestamp": string;
+                /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchCompletedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx: delivered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Gone: nothing more is sent unless the caller asks for a re-send */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+}

@@ -31,6 +31,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Every attempt to deliver the batch's batch.completed event, oldest first",
+        operationId: 'listBatchDeliveries',
         tags: ['batches'],
         params: batchParams,
         response: {
@@ -47,6 +48,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
     {
       schema: {
         summary: "Send the completed batch's batch.completed event again now, with the same webhook-id",
+        operationId: 'retryBatchDeliveries',
         tags: ['batches'],
         params: batchParams,
         body: retryDeliveryBody,

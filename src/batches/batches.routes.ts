@@ -40,6 +40,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
       bodyLimit: BATCH_BODY_LIMIT_BYTES,
       schema: {
         summary: 'Caption a dataset',
+        operationId: 'createBatch',
         tags: ['batches'],
         description:
           `Records 1 to ${MAX_BATCH_ITEMS} images as one batch and answers at once: background work ` +
@@ -74,6 +75,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'Read one batch: its progress, reuse and cost',
+        operationId: 'getBatch',
         tags: ['batches'],
         params: batchParams,
         response: {
@@ -91,6 +93,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'List batches, newest first',
+        operationId: 'listBatches',
         tags: ['batches'],
         querystring: listBatchesQuery,
         response: {
@@ -108,6 +111,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "A batch's captions, in item order",
+        operationId: 'listBatchCaptions',
         tags: ['batches'],
         params: batchParams,
         querystring: batchCaptionsQuery,

@@ -19,6 +19,7 @@ export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (a
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Download a batch's captions: zip of .txt files, jsonl or csv",
+        operationId: 'exportBatch',
         tags: ['batches'],
         description:
           'Streamed, at any time: items not finished yet are exported as they stand. `format` is ' +

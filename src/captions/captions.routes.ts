@@ -41,11 +41,8 @@ export const LIST_ERRORS = [
   'validation_failed',
   'invalid_cursor',
   'unauthorized',
-<<<<<<< HEAD
   'host_not_allowed',
-=======
   'rate_limited',
->>>>>>> h3
   'database_unavailable',
   'overloaded',
 ] as const
@@ -83,11 +80,8 @@ export const READ_ONE_ERRORS = [
   'validation_failed',
   'invalid_url',
   'unauthorized',
-<<<<<<< HEAD
   'host_not_allowed',
-=======
   'rate_limited',
->>>>>>> h3
   'not_found',
   'database_unavailable',
   'overloaded',
@@ -116,6 +110,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
       schema: {
         summary: 'Caption an image',
+        operationId: 'createCaption',
         tags: ['captions'],
         description:
           'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
@@ -149,6 +144,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'Read one caption',
+        operationId: 'getCaption',
         tags: ['captions'],
         params: captionParams,
         response: {
@@ -171,6 +167,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: 'List captions, newest first',
+        operationId: 'listCaptions',
         tags: ['captions'],
         querystring: listCaptionsQuery,
         response: {
@@ -191,6 +188,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
       config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
       schema: {
         summary: "Every attempt to deliver the caption's callback event, oldest first",
+        operationId: 'listCaptionDeliveries',
         tags: ['captions'],
         params: captionParams,
         response: {
@@ -207,6 +205,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
     {
       schema: {
         summary: "Send the finished caption's callback event again now, with the same webhook-id",
+        operationId: 'retryCaptionDeliveries',
         tags: ['captions'],
         params: captionParams,
         body: retryDeliveryBody,

@@ -30,6 +30,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
       config: notShed,
       schema: {
         summary: 'Liveness: the process answers',
+        operationId: 'checkLiveness',
         tags: ['health'],
         security: [],
         response: { 200: z.object({ status: z.literal('ok') }) },
@@ -42,6 +43,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
 
   const readyzSchema = {
     summary: 'Readiness: the database answers and every migration is applied',
+    operationId: 'checkReadiness',
     tags: ['health'],
     security: [],
     response: {

@@ -25,6 +25,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
       config: { rateLimit: options.readLimit },
       schema: {
         summary: "The caller's captions in a time range, what they cost, and its daily budget",
+        operationId: 'getUsage',
         tags: ['usage'],
         description:
           'Counts the captions created in [from, to): both ISO dates (00:00Z) or date-times with a zone, ' +

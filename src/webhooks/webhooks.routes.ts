@@ -21,6 +21,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
     {
       schema: {
         summary: "GoAPI's task webhook",
+        operationId: 'receiveGoapiWebhook',
         tags: ['webhooks'],
         description:
           'GoAPI posts `{ timestamp, data: <task> }` as a task moves. Answered 2xx only after the change is ' +

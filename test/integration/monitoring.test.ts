@@ -22,6 +22,9 @@ const dashboard = JSON.parse(
 ) as Dashboard
 const rules = parse(readFileSync(new URL('caption-service.rules.yaml', MONITORING), 'utf8')) as RulesFile
 const alerts = rules.groups.flatMap((group) => group.rules)
+const scaledObject = parse(
+  readFileSync(new URL('../components/keda/scaledobject.yaml', MONITORING), 'utf8'),
+) as { spec: { triggers: { metadata: { query: string } }[] } }
 
 /** The metric families a PromQL expression reads (a histogram's series named by their family). */
 function familiesIn(expr: string): string[] {
@@ -68,6 +71,7 @@ describe('deploy/monitoring: the dashboard and the alerts', () => {
       panel.targets.map((target) => [`panel "${panel.title}"`, target.expr]),
     ),
     ...alerts.map((alert) => [`alert ${alert.alert}`, alert.expr]),
+    ...scaledObject.spec.triggers.map((trigger) => ['the KEDA trigger', trigger.metadata.query]),
   ] as [string, string][]
 
   it.each(queries)(

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { compileErrors, dereference, validate } from '@readme/openapi-parser'
 import type { OpenAPIV3_1 } from 'openapi-types'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -54,6 +55,34 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   ],
 }
 
+/**
+ * Each operation's operationId: part of the contract (clients generated from the document name their
+ * methods after them), so a rename fails here. A route added later needs one.
+ */
+const EXPECTED_OPERATION_IDS: Record<string, string> = {
+  'get /healthz': 'checkLiveness',
+  'get /readyz': 'checkReadiness',
+  'post /captions': 'createCaption',
+  'get /captions': 'listCaptions',
+  'get /captions/{id}': 'getCaption',
+  'post /batches': 'createBatch',
+  'get /batches': 'listBatches',
+  'get /batches/{id}': 'getBatch',
+  'get /batches/{id}/captions': 'listBatchCaptions',
+  'get /batches/{id}/export': 'exportBatch',
+  'post /webhooks/goapi': 'receiveGoapiWebhook',
+  'get /captions/{id}/deliveries': 'listCaptionDeliveries',
+  'post /captions/{id}/deliveries/retry': 'retryCaptionDeliveries',
+  'get /usage': 'getUsage',
+  'get /batches/{id}/deliveries': 'listBatchDeliveries',
+  'post /batches/{id}/deliveries/retry': 'retryBatchDeliveries',
+}
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string
+  license: string
+}
+
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
 
 function operations(document: Document): [string, Operation][] {
@@ -68,7 +97,11 @@ describe('GET /openapi.json', () => {
   let service: TestService
   let document: Document
   beforeAll(async () => {
-    service = await startTestService({ env: authEnv(['alice']) })
+    // The parser's validation below runs in this process for up to seconds on a loaded machine, and would
+    // make the in-process service shed the requests that follow as overloaded: not what this file checks.
+    service = await startTestService({
+      env: { ...authEnv(['alice']), OVERLOAD_EVENT_LOOP_DELAY_MS: '60000' },
+    })
     const response = await service.app.inject({ method: 'GET', url: '/openapi.json' })
     expect(response.statusCode).toBe(200)
     document = response.json()
@@ -102,6 +135,30 @@ describe('GET /openapi.json', () => {
       )
     expect(served.length).toBeGreaterThan(0)
     expect([...documented].sort()).toEqual([...new Set(served)].sort())
+  })
+
+  it('when an operation is documented, then it has its stable camelCase operationId, unique in the document', () => {
+    const ids = Object.fromEntries(
+      operations(document).map(([key, operation]) => [key, operation.operationId]),
+    )
+    expect(ids).toEqual(EXPECTED_OPERATION_IDS)
+    const callbacks = Object.entries(document.webhooks ?? {}).map(([name, item]) => [
+      name,
+      (item as OpenAPIV3_1.PathItemObject).post?.operationId,
+    ])
+    expect(callbacks).toEqual([
+      ['captionFinished', 'captionFinished'],
+      ['batchCompleted', 'batchCompleted'],
+    ])
+    const all = [...Object.values(ids), ...callbacks.map(([, id]) => id)] as string[]
+    for (const id of all) expect(id).toMatch(/^[a-z][a-zA-Z]+$/)
+    expect(new Set(all).size).toBe(all.length)
+  })
+
+  it("when the document's info is read, then it carries the package's version and licence and a server", () => {
+    expect(document.info.version).toBe(PACKAGE.version)
+    expect(document.info.license?.name).toBe(PACKAGE.license)
+    expect(document.servers?.map((server) => server.url)).toEqual(['/'])
   })
 
   it('when an operation is documented, then it lists every status the route answers with', () => {

@@ -1,6 +1,13 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { IScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1'
+import * as kedaV1alpha1 from '@kubernetes-models/keda/keda.sh/v1alpha1'
+import type {
+  IPrometheusRule,
+  IServiceMonitor,
+} from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
+import * as monitoringV1 from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1'
 import type { IDeployment } from 'kubernetes-models/apps/v1'
 import * as appsV1 from 'kubernetes-models/apps/v1'
 import type { IJob } from 'kubernetes-models/batch/v1'
@@ -13,12 +20,15 @@ import type { IConfigMap, IContainer, IPodSpec, ISecret, IService } from 'kubern
 import * as coreV1 from 'kubernetes-models/v1'
 import { describe, expect, it } from 'vitest'
 import { parse, parseAllDocuments } from 'yaml'
+import { PROMETHEUS_RULE_FILE, prometheusRuleYaml, RULES_FILE } from '../../scripts/prometheus-rule.js'
 import { ConfigError, configVariables, loadConfig } from '../../src/config.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const DEPLOY_DIR = path.join(ROOT, 'deploy')
 const BASE_DIR = path.join(DEPLOY_DIR, 'base')
 const OVERLAY_DIR = path.join(DEPLOY_DIR, 'overlays', 'example')
+const PROMETHEUS_OPERATOR_DIR = path.join(DEPLOY_DIR, 'components', 'prometheus-operator')
+const KEDA_DIR = path.join(DEPLOY_DIR, 'components', 'keda')
 
 /** The public contract: GoAPI posts here, and it is the only path the public hostname serves. */
 const WEBHOOK_PATH = '/webhooks/goapi'
@@ -48,6 +58,8 @@ const MODELS: Record<string, Record<string, unknown>> = {
   'batch/v1': batchV1,
   'networking.k8s.io/v1': networkingV1,
   'policy/v1': policyV1,
+  'monitoring.coreos.com/v1': monitoringV1,
+  'keda.sh/v1alpha1': kedaV1alpha1,
 }
 
 interface KubeObject {
@@ -64,6 +76,7 @@ interface PatchEntry {
 }
 
 interface Kustomization {
+  kind?: string
   resources?: string[]
   patches?: PatchEntry[]
   namespace?: string
@@ -128,8 +141,9 @@ function findObject<T>(objects: KubeObject[], kind: string, name?: string): T & 
   return matches[0] as T & KubeObject
 }
 
-// Just enough of kustomize's patching for the example overlay: a strategic merge patch merges maps,
-// replaces lists, or with `$patch: delete` removes its target; a JSON 6902 patch may add and replace.
+// Just enough of kustomize's patching for the example overlay and the components: a strategic merge
+// patch merges maps, replaces lists, or with `$patch: delete` removes its target; a JSON 6902 patch may
+// add, replace and remove.
 function mergeInto(target: Record<string, unknown>, patch: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(patch)) {
     const current = target[key]
@@ -148,9 +162,11 @@ function applyOperation(target: unknown, operation: { op: string; path: string; 
   let parent = target as Record<string, unknown>
   for (const key of keys) parent = parent[key] as Record<string, unknown>
   if (parent === undefined || last === undefined) throw new Error(`${operation.path} does not exist`)
-  if (operation.op === 'replace' && !(last in parent)) throw new Error(`${operation.path} does not exist`)
-  if (operation.op !== 'replace' && operation.op !== 'add') throw new Error(`unsupported op ${operation.op}`)
-  parent[last] = structuredClone(operation.value)
+  if (operation.op !== 'add' && !(last in parent)) throw new Error(`${operation.path} does not exist`)
+  if (operation.op === 'remove') delete parent[last]
+  else if (operation.op === 'replace' || operation.op === 'add')
+    parent[last] = structuredClone(operation.value)
+  else throw new Error(`unsupported op ${operation.op}`)
 }
 
 /** A kustomize field path (`spec.containers.[name=app].image`): the map holding the field, and its key. */
@@ -264,6 +280,8 @@ function podEnvironment(objects: KubeObject[]): Record<string, string> {
 
 const baseObjects = resourceObjects(BASE_DIR)
 const overlayObjects = applyOverlay(baseObjects, OVERLAY_DIR)
+const prometheusOperatorObjects = applyOverlay(baseObjects, PROMETHEUS_OPERATOR_DIR)
+const kedaObjects = applyOverlay(baseObjects, KEDA_DIR)
 const deployment = findObject<IDeployment>(baseObjects, 'Deployment')
 const job = findObject<IJob>(baseObjects, 'Job')
 const podSpec = podSpecOf(deployment)
@@ -278,6 +296,8 @@ describe('deploy/ kustomizations', () => {
     expect(kustomizationDirs.filter((dir) => !existsSync(path.join(dir, 'kustomization.yaml')))).toEqual([])
     expect(kustomizationDirs.map((dir) => path.relative(DEPLOY_DIR, dir)).sort()).toEqual([
       'base',
+      path.join('components', 'keda'),
+      path.join('components', 'prometheus-operator'),
       'monitoring',
       path.join('overlays', 'example'),
     ])
@@ -306,6 +326,8 @@ describe('deploy/ kustomizations', () => {
 describe.each([
   ['the base', baseObjects],
   ['the example overlay', overlayObjects],
+  ['the base with the prometheus-operator component', prometheusOperatorObjects],
+  ['the base with the KEDA component', kedaObjects],
 ])('Kubernetes objects of %s', (_name, objects) => {
   it.each(objects.map((object) => [`${object.kind} ${object.metadata.name}`, object]))(
     'when %s is checked against the Kubernetes API schema, then it is valid',
@@ -527,5 +549,66 @@ describe('the example overlay', () => {
     const after = loadConfig(podEnvironment(overlayObjects))
     expect(after.publicBaseUrl).not.toBe(before.publicBaseUrl)
     expect(after.callbackAllowedHosts.length).toBeGreaterThan(0)
+  })
+})
+
+describe('the prometheus-operator component', () => {
+  const monitor = findObject<IServiceMonitor>(prometheusOperatorObjects, 'ServiceMonitor')
+  const rule = findObject<IPrometheusRule>(prometheusOperatorObjects, 'PrometheusRule')
+  const service = findObject<IService>(baseObjects, 'Service')
+
+  it('when added to an overlay, then it is a kustomize Component', () => {
+    expect(readKustomization(PROMETHEUS_OPERATOR_DIR).kind).toBe('Component')
+  })
+
+  it('when Prometheus scrapes, then the ServiceMonitor selects the Service and asks /metrics on its port', () => {
+    expect(selects(monitor.spec.selector.matchLabels, service.metadata.labels)).toBe(true)
+    expect(monitor.spec.namespaceSelector).toBeUndefined()
+    const ports = service.spec?.ports?.map((port) => port.name)
+    expect(monitor.spec.endpoints?.map((endpoint) => [endpoint.port, endpoint.path])).toEqual([
+      [ports?.[0], '/metrics'],
+    ])
+  })
+
+  it('when the alerts are read, then the PrometheusRule holds exactly the groups of the rules file', () => {
+    const rulesText = readFileSync(RULES_FILE, 'utf8')
+    expect(rule.spec.groups).toEqual((parse(rulesText) as { groups: unknown }).groups)
+    expect(rule.spec.groups?.flatMap((group) => group.rules).length).toBeGreaterThan(0)
+    // Regenerate with `npm run monitoring:generate` after editing the rules file.
+    expect(readFileSync(PROMETHEUS_RULE_FILE, 'utf8')).toBe(prometheusRuleYaml(rulesText))
+  })
+})
+
+describe('the KEDA component', () => {
+  const scaler = findObject<IScaledObject>(kedaObjects, 'ScaledObject')
+  const budget = findObject<IPodDisruptionBudget>(baseObjects, 'PodDisruptionBudget')
+
+  it('when added to an overlay, then it is a kustomize Component that leaves the replica count to KEDA', () => {
+    expect(readKustomization(KEDA_DIR).kind).toBe('Component')
+    expect(findObject<IDeployment>(kedaObjects, 'Deployment').spec?.replicas).toBeUndefined()
+  })
+
+  it('when it scales, then it scales the Deployment and never below what node drains need', () => {
+    expect(scaler.spec.scaleTargetRef).toEqual({
+      apiVersion: deployment.apiVersion,
+      kind: 'Deployment',
+      name: deployment.metadata.name,
+    })
+    expect(scaler.spec.minReplicaCount).toBeGreaterThan(Number(budget.spec?.minAvailable))
+    expect(scaler.spec.maxReplicaCount).toBeGreaterThan(scaler.spec.minReplicaCount ?? 0)
+  })
+
+  it('when it reads the backlog, then its Prometheus trigger queries the due work the service exports, once per database', () => {
+    const triggers = scaler.spec.triggers.map((trigger) => [trigger.type, trigger.metricType])
+    expect(triggers).toEqual([['prometheus', 'AverageValue']])
+    const { query, threshold, serverAddress } = (scaler.spec.triggers[0]?.metadata ?? {}) as Record<
+      string,
+      string
+    >
+    expect(new URL(serverAddress ?? '').protocol).toMatch(/^https?:$/)
+    expect(Number(threshold)).toBeGreaterThan(0)
+    // Every replica reports the same database-wide gauge: a sum over replicas would count it N times.
+    expect(query).toMatch(/max by \(kind\) \(caption_work_due\{/)
+    expect(query).not.toMatch(/slot/)
   })
 })
