@@ -92,6 +92,9 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     metrics: deps.metrics,
     sql: deps.sql,
     deadlineMs: deps.work.deadlineMs,
+    clock: deps.clock,
+    refreshMs: config.metrics.refreshMs,
+    token: config.metrics.token,
   })
   const expectedMigrations = await migrationNames()
 
@@ -100,6 +103,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     deps,
     apiTokens: config.apiTokens,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    resendRateLimitPerMinute: config.resendRateLimitPerMinute,
   })
   await app.register(batchesRoutes, {
     deps,
@@ -108,7 +112,11 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   })
   await app.register(exportRoutes, { deps, apiTokens: config.apiTokens })
   await app.register(usageRoutes, { deps, apiTokens: config.apiTokens })
-  await app.register(batchDeliveriesRoutes, { deps, apiTokens: config.apiTokens })
+  await app.register(batchDeliveriesRoutes, {
+    deps,
+    apiTokens: config.apiTokens,
+    resendRateLimitPerMinute: config.resendRateLimitPerMinute,
+  })
   await app.register(webhooksRoutes, { deps })
 
   return app

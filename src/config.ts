@@ -72,6 +72,16 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 600).describe(
       'POST /captions per caller per minute on each replica',
     ),
+    RESEND_RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 30).describe(
+      'Callback resends asked for (POST /captions/{id}/deliveries/retry, POST /batches/{id}/deliveries/retry) per caller per minute on each replica',
+    ),
+    METRICS_TOKEN: optional(z.string().min(16, { error: 'must be at least 16 characters' })).describe(
+      'Bearer token GET /metrics asks scrapes for; unset leaves /metrics open (keep it internal: see Security notes)',
+    ),
+    METRICS_REFRESH_SECONDS: seconds(
+      'GET /metrics reads its database gauges (open captions, due work) at most this often; scrapes in between get the last reading',
+      5,
+    ),
     CALLER_BUDGETS: optional(z.string()).describe(
       'Daily spend caps per caller in US dollars, name:dollars pairs, comma-separated (team-a:5,team-b:0.50); counted per UTC day, $0.01 per GoAPI task; callers not listed are unlimited',
     ),
@@ -203,6 +213,14 @@ export interface Config {
   callbackAllowedHosts: string[]
   callbacks: CallbackSettings
   rateLimitPerMinute: number
+  /** Resends of callbacks a caller may ask for per minute. */
+  resendRateLimitPerMinute: number
+  metrics: {
+    /** Undefined: /metrics asks for no token. */
+    token: string | undefined
+    /** How long a reading of the database gauges is served before the next one. */
+    refreshMs: number
+  }
   /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
   budgets: ReadonlyMap<string, number>
   overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined }
@@ -369,6 +387,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       retryWindowMs: values.CALLBACK_RETRY_WINDOW_SECONDS * 1000,
     },
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
+    resendRateLimitPerMinute: values.RESEND_RATE_LIMIT_PER_MINUTE,
+    metrics: { token: values.METRICS_TOKEN, refreshMs: values.METRICS_REFRESH_SECONDS * 1000 },
     budgets: parseCallerBudgets(values.CALLER_BUDGETS ?? '') as Map<string, number>,
     overload: {
       maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS,

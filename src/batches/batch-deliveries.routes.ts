@@ -1,13 +1,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, READ_ONE_ERRORS, RESEND_ERRORS } from '../captions/captions.routes.js'
+import {
+  perCallerRateLimit,
+  READ_ONE_ERRORS,
+  RESEND_ERRORS,
+  type ResendRoutesOptions,
+} from '../captions/captions.routes.js'
 import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks
 import { batchParams, batchResource } from './batches.schemas.js'
 
-export type BatchDeliveriesRoutesOptions = CallerRoutesOptions
+export type BatchDeliveriesRoutesOptions = ResendRoutesOptions
 
 /**
  * The log of a batch's `batch.completed` callback and re-sends of it, as for a caption's. Every route
@@ -39,6 +44,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
   app.post(
     '/batches/:id/deliveries/retry',
     {
+      config: { rateLimit: perCallerRateLimit(options.resendRateLimitPerMinute, 'callback resends') },
       schema: {
         summary: "Send the completed batch's batch.completed event again now, with the same webhook-id",
         tags: ['batches'],

@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import {
   acceptedHeaders,
-  type CaptionsRoutesOptions,
   CREATE_ERRORS,
+  type CreateRoutesOptions,
   idempotencyKeyOf,
   LIST_ERRORS,
   perCallerRateLimit,
@@ -23,7 +23,7 @@ import {
 } from './batches.schemas.js'
 import { createBatch, getBatch, listBatchCaptionPage, listBatchPage } from './batches.service.js'
 
-export type BatchesRoutesOptions = CaptionsRoutesOptions
+export type BatchesRoutesOptions = CreateRoutesOptions
 
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 

@@ -55,6 +55,7 @@ export const RESEND_ERRORS = [
   'caption_not_finished',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'database_unavailable',
   'overloaded',
 ] as const
@@ -87,9 +88,17 @@ export interface CallerRoutesOptions {
   apiTokens: readonly ApiToken[]
 }
 
-export interface CaptionsRoutesOptions extends CallerRoutesOptions {
+/** What a plugin with a resend route takes besides: RESEND_RATE_LIMIT_PER_MINUTE. */
+export interface ResendRoutesOptions extends CallerRoutesOptions {
+  resendRateLimitPerMinute: number
+}
+
+/** What a plugin with a create route takes besides: RATE_LIMIT_PER_MINUTE. */
+export interface CreateRoutesOptions extends CallerRoutesOptions {
   rateLimitPerMinute: number
 }
+
+export type CaptionsRoutesOptions = CreateRoutesOptions & ResendRoutesOptions
 
 /** The callers' API. Every route here needs a caller token (when tokens are configured). */
 export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = async (app, options) => {
@@ -188,6 +197,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.post(
     '/captions/:id/deliveries/retry',
     {
+      config: { rateLimit: perCallerRateLimit(options.resendRateLimitPerMinute, 'callback resends') },
       schema: {
         summary: "Send the finished caption's callback event again now, with the same webhook-id",
         tags: ['captions'],
@@ -205,14 +215,14 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
 }
 
 /** Per caller, so one noisy caller cannot spend another's share; per replica (kept in memory). */
-export function perCallerRateLimit(perMinute: number) {
+export function perCallerRateLimit(perMinute: number, what = 'captions') {
   return {
     max: perMinute,
     timeWindow: 60_000,
     keyGenerator: (request: FastifyRequest) =>
       request.caller ? `caller:${request.caller}` : `ip:${request.ip}`,
     errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-      new RateLimited(context.after),
+      new RateLimited(what, context.after),
   }
 }
 
