@@ -73,7 +73,7 @@ export function createMetrics(): Metrics {
     }),
     callbackDeliveries: new Counter({
       name: 'caption_callback_deliveries_total',
-      help: "Attempts to deliver a callback event (a caption's or a batch's), by outcome (delivered, failed, gone)",
+      help: "Attempts to deliver a callback event (a caption's or a batch's), by outcome (delivered, failed, gone, refused: the URL no longer allowed)",
       labelNames: ['outcome'] as const,
       registers,
     }),

@@ -26,10 +26,32 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /batches/{id}/export': ['200', '400', '401', '404', '500', '503'],
   'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
   'get /captions/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
-  'post /captions/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
+  'post /captions/{id}/deliveries/retry': [
+    '202',
+    '400',
+    '401',
+    '404',
+    '409',
+    '413',
+    '415',
+    '429',
+    '500',
+    '503',
+  ],
   'get /usage': ['200', '400', '401', '500', '503'],
   'get /batches/{id}/deliveries': ['200', '400', '401', '404', '500', '503'],
-  'post /batches/{id}/deliveries/retry': ['202', '400', '401', '404', '409', '413', '415', '500', '503'],
+  'post /batches/{id}/deliveries/retry': [
+    '202',
+    '400',
+    '401',
+    '404',
+    '409',
+    '413',
+    '415',
+    '429',
+    '500',
+    '503',
+  ],
 }
 
 const openApiPath = (url: string) => url.replace(/:(\w+)/g, '{$1}')
@@ -283,7 +305,14 @@ describe('GET /openapi.json', () => {
       'caption.failed',
       'batch.completed',
     ])
+    const deliveryFields = doc.components.schemas.Delivery.properties
+    expect(deliveryFields.outcome.enum).toEqual(['delivered', 'failed', 'gone', 'refused'])
+    expect(deliveryFields.error.anyOf ?? [deliveryFields.error]).toContainEqual(
+      expect.objectContaining({
+        enum: ['timeout', 'connection_failed', 'tls_failed', 'not_allowed', 'not_signed', 'interrupted'],
+      }),
+    )
     const retry = doc.paths['/captions/{id}/deliveries/retry'].post
-    expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409']))
+    expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409', '429']))
   })
 })
