@@ -76,7 +76,7 @@ const envSchema = z
       'Callback resends asked for (POST /captions/{id}/deliveries/retry, POST /batches/{id}/deliveries/retry) per caller per minute on each replica',
     ),
     METRICS_TOKEN: optional(z.string().min(16, { error: 'must be at least 16 characters' })).describe(
-      'Bearer token GET /metrics asks scrapes for; unset leaves /metrics open (keep it internal: see Security notes)',
+      'Bearer token GET /metrics asks scrapes for; unset leaves /metrics to the NetworkPolicy (an internal endpoint: it names callers)',
     ),
     METRICS_REFRESH_SECONDS: seconds(
       'GET /metrics reads its database gauges (open captions, due work) at most this often; scrapes in between get the last reading',
