@@ -93,6 +93,9 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     metrics: deps.metrics,
     sql: deps.sql,
     deadlineMs: deps.work.deadlineMs,
+    clock: deps.clock,
+    refreshMs: config.metrics.refreshMs,
+    token: config.metrics.token,
   })
   const expectedMigrations = await migrationNames()
 
@@ -102,6 +105,7 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
     apiTokens: config.apiTokens,
     readsPerMinute: config.rateLimitReadsPerMinute,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    resendRateLimitPerMinute: config.resendRateLimitPerMinute,
   })
   await app.register(batchesRoutes, {
     deps,
@@ -117,12 +121,13 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   await app.register(usageRoutes, {
     deps,
     apiTokens: config.apiTokens,
-    readLimit: perCallerRateLimit(config.rateLimitReadsPerMinute),
+    readLimit: perCallerRateLimit(config.rateLimitReadsPerMinute, 'reads'),
   })
   await app.register(batchDeliveriesRoutes, {
     deps,
     apiTokens: config.apiTokens,
     readsPerMinute: config.rateLimitReadsPerMinute,
+    resendRateLimitPerMinute: config.resendRateLimitPerMinute,
   })
   await app.register(webhooksRoutes, { deps })
 

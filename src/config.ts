@@ -75,6 +75,16 @@ const envSchema = z
     RATE_LIMIT_READS_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 6000).describe(
       'GET requests per caller per minute on each route and replica (captions, batches, exports, deliveries, usage)',
     ),
+    RESEND_RATE_LIMIT_PER_MINUTE: withDefault(z.coerce.number().int().min(1), 30).describe(
+      'Callback resends asked for (POST /captions/{id}/deliveries/retry, POST /batches/{id}/deliveries/retry) per caller per minute on each replica',
+    ),
+    METRICS_TOKEN: optional(z.string().min(16, { error: 'must be at least 16 characters' })).describe(
+      'Bearer token GET /metrics asks scrapes for; unset leaves /metrics to the NetworkPolicy (an internal endpoint: it names callers)',
+    ),
+    METRICS_REFRESH_SECONDS: seconds(
+      'GET /metrics reads its database gauges (open captions, due work) at most this often; scrapes in between get the last reading',
+      5,
+    ),
     CALLER_BUDGETS: optional(z.string()).describe(
       'Daily spend caps per caller in US dollars, name:dollars pairs, comma-separated (team-a:5,team-b:0.50); counted per UTC day, $0.01 per GoAPI task; callers not listed are unlimited',
     ),
@@ -207,6 +217,14 @@ export interface Config {
   callbacks: CallbackSettings
   rateLimitPerMinute: number
   rateLimitReadsPerMinute: number
+  /** Resends of callbacks a caller may ask for per minute. */
+  resendRateLimitPerMinute: number
+  metrics: {
+    /** Undefined: /metrics asks for no token. */
+    token: string | undefined
+    /** How long a reading of the database gauges is served before the next one. */
+    refreshMs: number
+  }
   /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
   budgets: ReadonlyMap<string, number>
   overload: { maxEventLoopDelayMs: number; maxHeapUsedMb: number | undefined }
@@ -374,6 +392,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     rateLimitPerMinute: values.RATE_LIMIT_PER_MINUTE,
     rateLimitReadsPerMinute: values.RATE_LIMIT_READS_PER_MINUTE,
+    resendRateLimitPerMinute: values.RESEND_RATE_LIMIT_PER_MINUTE,
+    metrics: { token: values.METRICS_TOKEN, refreshMs: values.METRICS_REFRESH_SECONDS * 1000 },
     budgets: parseCallerBudgets(values.CALLER_BUDGETS ?? '') as Map<string, number>,
     overload: {
       maxEventLoopDelayMs: values.OVERLOAD_EVENT_LOOP_DELAY_MS,

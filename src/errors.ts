@@ -11,9 +11,9 @@ import { isDatabaseDown } from './db/database-errors.js'
  * the error is not about a field.
  */
 export const Unauthorized = createError<[string]>('unauthorized', '%s', 401)
-export const RateLimited = createError<[string]>(
+export const RateLimited = createError<[string, string]>(
   'rate_limited',
-  'too many captions requested; retry in %s',
+  'too many %s requested; retry in %s',
   429,
 )
 

@@ -1,14 +1,13 @@
-import type { FastifyInstance } from 'fastify'
+import { createHash, timingSafeEqual } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
-import {
-  ageOfOldestOpenCaption,
-  countDueWork,
-  countOpenCaptionsByStatus,
-} from './captions/captions.repository.js'
+import { type CaptionGauges, readCaptionGauges } from './captions/gauges.repository.js'
 import { OPEN_STATUSES } from './captions/statuses.js'
 import type { Sql } from './db/pool.js'
+import { Unauthorized } from './errors.js'
 import type { GoapiClient } from './goapi/client.js'
+import type { Clock } from './lib/clock.js'
 
 export interface Metrics {
   registry: Registry
@@ -74,7 +73,7 @@ export function createMetrics(): Metrics {
     }),
     callbackDeliveries: new Counter({
       name: 'caption_callback_deliveries_total',
-      help: "Attempts to deliver a callback event (a caption's or a batch's), by outcome (delivered, failed, gone)",
+      help: "Attempts to deliver a callback event (a caption's or a batch's), by outcome (delivered, failed, gone, refused: the URL no longer allowed)",
       labelNames: ['outcome'] as const,
       registers,
     }),
@@ -94,22 +93,35 @@ export function createMetrics(): Metrics {
   }
 }
 
+export interface MetricsPluginOptions {
+  metrics: Metrics
+  sql: Sql
+  deadlineMs: number
+  clock: Clock
+  /** How long the database gauges are served from the last reading before they are read again. */
+  refreshMs: number
+  /** METRICS_TOKEN: the bearer token a scrape must present; undefined lets any scrape in. */
+  token: string | undefined
+}
+
 /**
- * `GET /metrics` (no caller token, like the probes), the HTTP figures of every answer, and captions
- * still in motion by status, read from the database at scrape time.
+ * `GET /metrics` (no caller token; METRICS_TOKEN when the operator sets one), the HTTP figures of every
+ * answer, and captions still in motion by status, read from the database at most every `refreshMs` by
+ * one statement, which concurrent scrapes share.
  */
 export const metricsPlugin = fp(
-  async (app: FastifyInstance, options: { metrics: Metrics; sql: Sql; deadlineMs: number }) => {
+  async (app: FastifyInstance, options: MetricsPluginOptions) => {
     const { metrics, sql, deadlineMs } = options
+    const gauges = cachedReading(() => readCaptionGauges(sql), options)
     new Gauge({
       name: 'caption_captions_open',
-      help: 'Captions not finished yet, by status (read from the database at scrape time)',
+      help: 'Captions not finished yet, by status (read from the database at most every METRICS_REFRESH_SECONDS)',
       labelNames: ['status'] as const,
       registers: [metrics.registry],
       async collect() {
-        const counts = await countOpenCaptionsByStatus(sql)
+        const { open } = await gauges()
         this.reset()
-        for (const status of OPEN_STATUSES) this.set({ status }, counts[status])
+        for (const status of OPEN_STATUSES) this.set({ status }, open[status])
       },
     })
     new Gauge({
@@ -119,7 +131,9 @@ export const metricsPlugin = fp(
         'started (captions waiting for a task slot do not count; 0 when none)',
       registers: [metrics.registry],
       async collect() {
-        this.set(await ageOfOldestOpenCaption(sql, deadlineMs))
+        const { sinceOldestDeadline } = await gauges()
+        // deadline_at is set deadlineMs after the first send.
+        this.set(sinceOldestDeadline === null ? 0 : Math.max(0, sinceOldestDeadline + deadlineMs / 1000))
       },
     })
     new Gauge({
@@ -130,7 +144,7 @@ export const metricsPlugin = fp(
       labelNames: ['kind'] as const,
       registers: [metrics.registry],
       async collect() {
-        const due = await countDueWork(sql)
+        const { due } = await gauges()
         this.set({ kind: 'step' }, due.steps)
         this.set({ kind: 'slot' }, due.slots)
         this.set({ kind: 'callback' }, due.callbacks)
@@ -147,14 +161,63 @@ export const metricsPlugin = fp(
       })
       metrics.httpDurations.observe({ route, method: request.method }, reply.elapsedTime / 1000)
     })
+    // Never shed: a scrape costs a cached reading, and an overloaded replica is when it matters most.
+    const notShed = { pressureHandler: () => undefined }
+    const checkToken = scrapeTokenCheck(options.token)
     app.get(
       '/metrics',
-      { schema: { hide: true }, config: { pressureHandler: () => undefined } },
-      async (_, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+      {
+        schema: { hide: true },
+        config: notShed,
+      },
+      async (request, reply) => {
+        checkToken(request, reply)
+        return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+      },
     )
   },
   { name: 'metrics' },
 )
+
+/**
+ * `read` at most once per `refreshMs`, one reading at a time: callers within the interval get the last
+ * value, and callers while a reading is under way wait for that one. A failed reading is not kept.
+ */
+export function cachedReading(
+  read: () => Promise<CaptionGauges>,
+  options: { clock: Clock; refreshMs: number },
+): () => Promise<CaptionGauges> {
+  let last: { value: CaptionGauges; at: number } | undefined
+  let reading: Promise<CaptionGauges> | undefined
+  return () => {
+    if (last && options.clock.now().getTime() - last.at < options.refreshMs)
+      return Promise.resolve(last.value)
+    reading ??= read()
+      .then((value) => {
+        last = { value, at: options.clock.now().getTime() }
+        return value
+      })
+      .finally(() => {
+        reading = undefined
+      })
+    return reading
+  }
+}
+
+const digest = (token: string) => createHash('sha256').update(token).digest()
+const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
+
+/** Admits only `Authorization: Bearer <METRICS_TOKEN>`, compared in constant time; anyone without a token. */
+function scrapeTokenCheck(token: string | undefined) {
+  const expected = token === undefined ? undefined : digest(token)
+  return (request: FastifyRequest, reply: FastifyReply): void => {
+    if (expected === undefined) return
+    const presented = BEARER.exec(request.headers.authorization ?? '')?.[1]
+    if (presented !== undefined && timingSafeEqual(digest(presented), expected)) return
+    reply.header('www-authenticate', 'Bearer realm="caption-service metrics"')
+    throw new Unauthorized('/metrics needs the METRICS_TOKEN: Authorization: Bearer <token>')
+  }
+}
 
 /** The same client, counting every call's outcome. */
 export function countGoapiCalls(client: GoapiClient, metrics: Metrics): GoapiClient {

@@ -376,10 +376,14 @@ export interface components {
             attemptedAt: string;
             url: string;
             statusCode: number | null;
-            error: string | null;
+            /** @description Why an attempt got no HTTP answer (null when the endpoint answered: see statusCode): timeout, connection_failed, tls_failed; not_allowed (outcome refused: CALLBACK_ALLOWED_HOSTS no longer allows the URL), not_signed (no CALLBACK_SIGNING_SECRET), interrupted (the service stopped first) */
+            error: ("timeout" | "connection_failed" | "tls_failed" | "not_allowed" | "not_signed" | "interrupted") | null;
             durationMs: number | null;
-            /** @enum {string} */
-            outcome: "delivered" | "failed" | "gone";
+            /**
+             * @description delivered (2xx), failed (retried on the schedule while the retry window lasts), gone (410: not retried), refused (not sent: the URL is no longer allowed; not retried)
+             * @enum {string}
+             */
+            outcome: "delivered" | "failed" | "gone" | "refused";
         };
         /** @description A caption's or batch's callback delivery attempts, oldest first */
         DeliveryList: {
@@ -1229,6 +1233,21 @@ export interface operations {
             421: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2333,6 +2352,21 @@ export interface operations {
             421: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import {
-  type CallerRoutesOptions,
   perCallerRateLimit,
   READ_ONE_ERRORS,
   RESEND_ERRORS,
+  type ResendRoutesOptions,
 } from '../captions/captions.routes.js'
 import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
@@ -12,7 +12,7 @@ import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.ser
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks
 import { batchParams, batchResource } from './batches.schemas.js'
 
-export type BatchDeliveriesRoutesOptions = CallerRoutesOptions
+export type BatchDeliveriesRoutesOptions = ResendRoutesOptions
 
 /**
  * The log of a batch's `batch.completed` callback and re-sends of it, as for a caption's. Every route
@@ -28,7 +28,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
   app.get(
     '/batches/:id/deliveries',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: "Every attempt to deliver the batch's batch.completed event, oldest first",
         operationId: 'listBatchDeliveries',
@@ -46,6 +46,7 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
   app.post(
     '/batches/:id/deliveries/retry',
     {
+      config: { rateLimit: perCallerRateLimit(options.resendRateLimitPerMinute, 'callback resends') },
       schema: {
         summary: "Send the completed batch's batch.completed event again now, with the same webhook-id",
         operationId: 'retryBatchDeliveries',

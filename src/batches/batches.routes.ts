@@ -2,8 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import {
   acceptedHeaders,
-  type CaptionsRoutesOptions,
   CREATE_ERRORS,
+  type CreateRoutesOptions,
   idempotencyKeyOf,
   LIST_ERRORS,
   perCallerRateLimit,
@@ -23,7 +23,7 @@ import {
 } from './batches.schemas.js'
 import { createBatch, getBatch, listBatchCaptionPage, listBatchPage } from './batches.service.js'
 
-export type BatchesRoutesOptions = CaptionsRoutesOptions
+export type BatchesRoutesOptions = CreateRoutesOptions
 
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
@@ -72,7 +72,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
   app.get(
     '/batches/:id',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: 'Read one batch: its progress, reuse and cost',
         operationId: 'getBatch',
@@ -90,7 +90,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
   app.get(
     '/batches',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: 'List batches, newest first',
         operationId: 'listBatches',
@@ -108,7 +108,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
   app.get(
     '/batches/:id/captions',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: "A batch's captions, in item order",
         operationId: 'listBatchCaptions',

@@ -16,7 +16,7 @@ export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (a
   app.get(
     '/batches/:id/export',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: "Download a batch's captions: zip of .txt files, jsonl or csv",
         operationId: 'exportBatch',

@@ -22,10 +22,11 @@ import {
   startAttempt,
   startFirstAttempt,
 } from './deliveries.repository.js'
+import { type DeliveryError, deliveryErrorOf, failureDetail } from './delivery-failures.js'
 import { isTerminal } from './statuses.js'
+import { checkCallbackUrl } from './url-policy.js'
 
-const ABANDONED = 'no outcome recorded: the replica sending it stopped before the caller answered'
-const CUT_SHORT = 'cut short: the service is stopping'
+const ABANDONED: DeliveryError = 'interrupted'
 
 export type CallbackDeps = ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal }
 
@@ -154,11 +155,26 @@ async function attemptDelivery(
     const outcome = await startFirstAttempt(deps.sql, started, context.event)
     if (outcome !== 'started') return outcome === 'event_exists' ? 'event_exists' : 'done'
   } else if (!(await startAttempt(deps.sql, started))) return 'done'
-  const result = await send(deps, started.subject, context.event, url, now)
+  const refusal = policyRefusal(deps, url)
+  const { detail, ...result } = refusal
+    ? {
+        outcome: 'refused' as const,
+        statusCode: null,
+        error: 'not_allowed' as const,
+        durationMs: 0,
+        detail: refusal,
+      }
+    : await send(deps, started.subject, context.event, url, now)
   deps.metrics.callbackDeliveries.inc({ outcome: result.outcome })
   deps.metrics.callbackDeliveryDurations.observe({ outcome: result.outcome }, result.durationMs / 1000)
   const state: CallbackStateAfter =
-    result.outcome === 'failed' ? (next ? 'pending' : 'failed') : result.outcome
+    result.outcome === 'failed'
+      ? next
+        ? 'pending'
+        : 'failed'
+      : result.outcome === 'refused'
+        ? 'failed'
+        : result.outcome
   const fields = {
     attempt,
     eventId: context.event.id,
@@ -166,7 +182,16 @@ async function attemptDelivery(
     durationMs: result.durationMs,
   }
   if (result.outcome === 'delivered') log.info(fields, 'callback delivered')
-  else log.warn({ ...fields, failure: result.error, givingUp: state !== 'pending' }, 'callback not delivered')
+  else if (result.outcome === 'refused')
+    log.warn(
+      { ...fields, reason: detail, givingUp: true },
+      'callback refused: CALLBACK_ALLOWED_HOSTS no longer allows its URL',
+    )
+  else
+    log.warn(
+      { ...fields, failure: result.error, detail, givingUp: state !== 'pending' },
+      'callback not delivered',
+    )
   await finishAttempt(deps.sql, started, result, state)
   return 'done'
 }
@@ -185,14 +210,24 @@ async function makeEvent(deps: CallbackDeps, subject: CallbackSubject): Promise<
   return insertCallbackEvent(deps.sql, subject.kind, event)
 }
 
-/** One POST of the event, signed now; never throws. */
+/** Why the allowlist as it stands now refuses `url`; undefined when it allows it. */
+function policyRefusal(deps: CallbackDeps, url: string): string | undefined {
+  try {
+    checkCallbackUrl(url, deps.urlPolicy)
+    return undefined
+  } catch (error) {
+    return (error as Error).message
+  }
+}
+
+/** One POST of the event, signed now; never throws. `detail` is for the service's log only. */
 async function send(
   deps: CallbackDeps,
   subject: SubjectRef,
   event: CallbackEventRow,
   url: string,
   at: Date,
-): Promise<AttemptResult> {
+): Promise<AttemptResult & { detail?: unknown }> {
   const started = performance.now()
   const duration = () => Math.round(performance.now() - started)
   const sign = deps.callbacks.sign
@@ -204,7 +239,7 @@ async function send(
     return {
       outcome: 'failed',
       statusCode: null,
-      error: 'not sent: no CALLBACK_SIGNING_SECRET',
+      error: 'not_signed',
       durationMs: 0,
     }
   }
@@ -228,11 +263,17 @@ async function send(
       statusCode >= 200 && statusCode < 300 ? 'delivered' : statusCode === 410 ? 'gone' : 'failed'
     return { outcome, statusCode, error: null, durationMs: duration() }
   } catch (error) {
-    const reason = deps.signal?.aborted
-      ? CUT_SHORT
+    const shown: DeliveryError = deps.signal?.aborted
+      ? 'interrupted'
       : timeout.aborted
-        ? `timeout: no answer within ${CALLBACK_ATTEMPT_TIMEOUT_MS / 1000} s`
-        : ((error as { code?: string }).code ?? String(error))
-    return { outcome: 'failed', statusCode: null, error: reason, durationMs: duration() }
+        ? 'timeout'
+        : deliveryErrorOf(error)
+    return {
+      outcome: 'failed',
+      statusCode: null,
+      error: shown,
+      durationMs: duration(),
+      detail: failureDetail(error),
+    }
   }
 }

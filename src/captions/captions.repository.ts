@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Queryable, Sql } from '../db/pool.js'
 import type { Caption } from '../generated/prisma/client.js'
-import { type CaptionStatus, OPEN_STATUSES, statusesBefore } from './statuses.js'
+import { type CaptionStatus, statusesBefore } from './statuses.js'
 
 /** A caption row as the statements here return it: Prisma's `Caption` type, the schema's own. */
 export type CaptionRow = Caption
@@ -485,55 +485,6 @@ export async function findCaptionStatus(sql: Sql, id: string): Promise<CaptionSt
     values: [id],
   })
   return rows[0]?.status
-}
-
-/** How many captions are not finished yet, per status. */
-export async function countOpenCaptionsByStatus(sql: Sql): Promise<Record<CaptionStatus, number>> {
-  const { rows } = await sql.query<{ status: CaptionStatus; count: number }>({
-    name: 'count-open-captions',
-    text: `SELECT status, count(*)::int AS count FROM captions
-      WHERE status = ANY($1::caption_status[]) GROUP BY status`,
-    values: [OPEN_STATUSES],
-  })
-  const counts = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 }
-  for (const row of rows) counts[row.status] = row.count
-  return counts
-}
-
-/**
- * Seconds since the oldest caption not finished yet was first sent to GoAPI, which is when its deadline
- * started (`deadlineMs` before it); captions still waiting for a task slot do not count. 0 when none.
- */
-export async function ageOfOldestOpenCaption(sql: Sql, deadlineMs: number): Promise<number> {
-  const { rows } = await sql.query<{ age: number | null }>({
-    name: 'oldest-open-caption',
-    text: `SELECT extract(epoch FROM now() - min(deadline_at))::float8 + $2::float8 AS age FROM captions
-      WHERE status = ANY($1::caption_status[]) AND deadline_at IS NOT NULL`,
-    values: [OPEN_STATUSES, deadlineMs / 1000],
-  })
-  return Math.max(0, rows[0]?.age ?? 0)
-}
-
-/**
- * Background work due now that no replica holds: steps (a create with no clear answer yet, a poll),
- * captions waiting for a free GoAPI task slot, and callbacks (of captions and of batches).
- */
-export async function countDueWork(sql: Sql): Promise<{ steps: number; slots: number; callbacks: number }> {
-  const { rows } = await sql.query<{ steps: number; slots: number; callbacks: number }>({
-    name: 'count-due-work',
-    text: `SELECT
-        count(*) FILTER (WHERE status = ANY($1::caption_status[]) AND next_attempt_at <= now()
-          AND NOT (${WAITS_FOR_SLOT}))::int AS steps,
-        count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND waits_for IS NULL AND next_attempt_at <= now())::int AS slots,
-        count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int
-          + (SELECT count(*) FROM batches WHERE callback_state = 'pending' AND callback_next_at <= now()
-              AND (lease_expires_at IS NULL OR lease_expires_at < now()))::int AS callbacks
-      FROM captions
-      WHERE (next_attempt_at <= now() OR callback_next_at <= now())
-        AND (lease_expires_at IS NULL OR lease_expires_at < now())`,
-    values: [OPEN_STATUSES],
-  })
-  return rows[0] ?? { steps: 0, slots: 0, callbacks: 0 }
 }
 
 /** Adds to a counter column rather than setting it. */

@@ -59,6 +59,7 @@ export const RESEND_ERRORS = [
   'caption_not_finished',
   'payload_too_large',
   'unsupported_media_type',
+  'rate_limited',
   'database_unavailable',
   'overloaded',
 ] as const
@@ -95,9 +96,17 @@ export interface CallerRoutesOptions {
   readsPerMinute: number
 }
 
-export interface CaptionsRoutesOptions extends CallerRoutesOptions {
+/** What a plugin with a resend route takes besides: RESEND_RATE_LIMIT_PER_MINUTE. */
+export interface ResendRoutesOptions extends CallerRoutesOptions {
+  resendRateLimitPerMinute: number
+}
+
+/** What a plugin with a create route takes besides: RATE_LIMIT_PER_MINUTE. */
+export interface CreateRoutesOptions extends CallerRoutesOptions {
   rateLimitPerMinute: number
 }
+
+export type CaptionsRoutesOptions = CreateRoutesOptions & ResendRoutesOptions
 
 /** The callers' API. Every route here needs a caller token (when tokens are configured). */
 export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = async (app, options) => {
@@ -141,7 +150,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions/:id',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: 'Read one caption',
         operationId: 'getCaption',
@@ -164,7 +173,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: 'List captions, newest first',
         operationId: 'listCaptions',
@@ -185,7 +194,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.get(
     '/captions/:id/deliveries',
     {
-      config: { rateLimit: perCallerRateLimit(options.readsPerMinute) },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: "Every attempt to deliver the caption's callback event, oldest first",
         operationId: 'listCaptionDeliveries',
@@ -203,6 +212,7 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
   app.post(
     '/captions/:id/deliveries/retry',
     {
+      config: { rateLimit: perCallerRateLimit(options.resendRateLimitPerMinute, 'callback resends') },
       schema: {
         summary: "Send the finished caption's callback event again now, with the same webhook-id",
         operationId: 'retryCaptionDeliveries',
@@ -221,14 +231,14 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
 }
 
 /** Per caller, so one noisy caller cannot spend another's share; per replica (kept in memory). */
-export function perCallerRateLimit(perMinute: number) {
+export function perCallerRateLimit(perMinute: number, what = 'captions') {
   return {
     max: perMinute,
     timeWindow: 60_000,
     keyGenerator: (request: FastifyRequest) =>
       request.caller ? `caller:${request.caller}` : `ip:${request.ip}`,
     errorResponseBuilder: (_request: FastifyRequest, context: { after: string }) =>
-      new RateLimited(context.after),
+      new RateLimited(what, context.after),
   }
 }
 

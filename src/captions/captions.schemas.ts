@@ -1,13 +1,14 @@
 import { z } from 'zod'
 import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
+import { DELIVERY_ERRORS } from './delivery-failures.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
 export const CALLBACK_STATES = ['none', 'pending', 'delivered', 'failed', 'gone'] as const
 export const CAPTION_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
 /** Every event a callback carries: a caption's, or a batch's once every item of it has finished. */
 export const CALLBACK_EVENT_TYPES = [...CAPTION_EVENT_TYPES, 'batch.completed'] as const
-export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone'] as const
+export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone', 'refused'] as const
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
@@ -257,9 +258,21 @@ export const deliveryResource = z
     attemptedAt: z.iso.datetime(),
     url: z.string(),
     statusCode: z.number().int().nullable(),
-    error: z.string().nullable(),
+    error: z
+      .enum(DELIVERY_ERRORS)
+      .nullable()
+      .meta({
+        description:
+          'Why an attempt got no HTTP answer (null when the endpoint answered: see statusCode): timeout, ' +
+          'connection_failed, tls_failed; not_allowed (outcome refused: CALLBACK_ALLOWED_HOSTS no longer ' +
+          'allows the URL), not_signed (no CALLBACK_SIGNING_SECRET), interrupted (the service stopped first)',
+      }),
     durationMs: z.number().int().nullable(),
-    outcome: z.enum(DELIVERY_OUTCOMES),
+    outcome: z.enum(DELIVERY_OUTCOMES).meta({
+      description:
+        'delivered (2xx), failed (retried on the schedule while the retry window lasts), gone (410: not ' +
+        'retried), refused (not sent: the URL is no longer allowed; not retried)',
+    }),
   })
   .meta({ id: 'Delivery' })
 export type DeliveryResource = z.infer<typeof deliveryResource>

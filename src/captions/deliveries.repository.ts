@@ -15,7 +15,8 @@ export interface SubjectRef {
 }
 
 export type CallbackEventType = 'caption.completed' | 'caption.failed' | 'batch.completed'
-export type DeliveryOutcome = 'delivered' | 'failed' | 'gone'
+/** `refused`: not sent, since CALLBACK_ALLOWED_HOSTS no longer allows the URL; it ends the delivery. */
+export type DeliveryOutcome = 'delivered' | 'failed' | 'gone' | 'refused'
 /** What the subject's `callback.state` becomes once an attempt has its outcome. */
 export type CallbackStateAfter = 'pending' | 'delivered' | 'failed' | 'gone'
 

@@ -3,6 +3,7 @@ import { CaptionNotFinished, NoCallbackUrl } from '../errors.js'
 import type { CaptionResource, DeliveryResource } from './captions.schemas.js'
 import { getCaption, toCaptionResource } from './captions.service.js'
 import { type DeliveryRow, listDeliveries, requestResend, type SubjectRef } from './deliveries.repository.js'
+import { shownDeliveryError } from './delivery-failures.js'
 import { isTerminal } from './statuses.js'
 
 /** GET /captions/{id}/deliveries: every attempt to deliver the caption's event, oldest first. */
@@ -73,7 +74,7 @@ function toDeliveryResource(row: DeliveryRow): DeliveryResource {
     attemptedAt: row.attemptedAt.toISOString(),
     url: row.url,
     statusCode: row.statusCode,
-    error: row.error,
+    error: shownDeliveryError(row.error),
     durationMs: row.durationMs,
     outcome: row.outcome,
   }

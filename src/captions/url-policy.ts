@@ -29,7 +29,8 @@ export function checkImageUrl(value: string, policy: UrlPolicy): void {
 
 /**
  * `callbackUrl` is called by this service, usually inside the cluster, so it is held to the operator's
- * allowlist (CALLBACK_ALLOWED_HOSTS: exact hosts, or `*.suffix` for any name below the suffix) instead.
+ * allowlist (CALLBACK_ALLOWED_HOSTS, see parseAllowedHost) instead: when a caption is created, and again
+ * before every delivery attempt, since the list may have changed since.
  */
 export function checkCallbackUrl(value: string, policy: UrlPolicy): void {
   const url = new URL(value)
@@ -37,7 +38,16 @@ export function checkCallbackUrl(value: string, policy: UrlPolicy): void {
   const host = hostOf(url)
   const zeroSetup = policy.mode === 'zero-setup'
   if (zeroSetup && isLoopback(host)) return
-  if (policy.callbackAllowedHosts.some((pattern) => hostMatches(host, pattern))) return
+  const entries = policy.callbackAllowedHosts.map(parseAllowedHost).filter((entry) => entry !== undefined)
+  const hostAllowed = entries.filter((entry) => hostMatches(host, entry))
+  const port = portOf(url)
+  if (hostAllowed.some((entry) => portAllowed(port, entry))) return
+  if (hostAllowed.length > 0) {
+    throw new InvalidField(
+      'callbackUrl',
+      `port ${port} of host ${host} is not in CALLBACK_ALLOWED_HOSTS (a *.suffix entry allows 80 and 443 unless it names its port)`,
+    )
+  }
   if (zeroSetup && policy.callbackAllowedHosts.length === 0) {
     throw new InvalidField(
       'callbackUrl',
@@ -59,9 +69,57 @@ export function checkCallbackUrl(value: string, policy: UrlPolicy): void {
 const LOOPBACK = 'loopback address (localhost, 127.0.0.1, [::1])'
 const LOOPBACKS = 'loopback addresses (localhost, 127.0.0.1, [::1])'
 
-export function hostMatches(host: string, pattern: string): boolean {
-  if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) && host.length > pattern.length - 1
-  return host === pattern
+/** One entry of CALLBACK_ALLOWED_HOSTS. */
+export interface AllowedHost {
+  /** Lower case, without brackets; for a wildcard, the suffix after `*.`. */
+  host: string
+  /** `*.suffix`: any name strictly below the suffix. */
+  wildcard: boolean
+  /** The one port it names; undefined: any port for an exact host, 80 and 443 for a wildcard. */
+  port: number | undefined
+}
+
+/** Ports a wildcard entry allows when it names none: a name nobody picked on purpose gets web ports only. */
+export const WILDCARD_DEFAULT_PORTS: readonly number[] = [80, 443]
+
+const ENTRY = /^(\*\.)?(\[[0-9a-f:.]+\]|[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_])?)(?::(\d{1,5}))?$/i
+
+/**
+ * Reads one CALLBACK_ALLOWED_HOSTS entry: a host name or address (`orders.internal`, `10.0.0.5`,
+ * `[fd00::1]`), or `*.suffix` for any name below the suffix, each with an optional `:port`. Undefined
+ * when it is none of these.
+ */
+export function parseAllowedHost(entry: string): AllowedHost | undefined {
+  const match = ENTRY.exec(entry.trim())
+  if (!match) return undefined
+  const [, star, name = '', digits] = match
+  const port = digits === undefined ? undefined : Number(digits)
+  if (port !== undefined && (port < 1 || port > 65535)) return undefined
+  const host = name
+    .toLowerCase()
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/\.$/, '')
+  if (star !== undefined && (host.includes(':') || !host.includes('.'))) return undefined
+  return { host, wildcard: star !== undefined, port }
+}
+
+/** Whether `host` (lower case, no brackets) is named by the entry (a string entry is parsed first). */
+export function hostMatches(host: string, entry: AllowedHost | string): boolean {
+  const allowed = typeof entry === 'string' ? parseAllowedHost(entry) : entry
+  if (allowed === undefined) return false
+  if (!allowed.wildcard) return host === allowed.host
+  return host.endsWith(`.${allowed.host}`) && host.length > allowed.host.length + 1
+}
+
+function portAllowed(port: number, entry: AllowedHost): boolean {
+  if (entry.port !== undefined) return port === entry.port
+  return !entry.wildcard || WILDCARD_DEFAULT_PORTS.includes(port)
+}
+
+/** The port a request to `url` goes to: the one written, or the scheme's. */
+function portOf(url: URL): number {
+  if (url.port !== '') return Number(url.port)
+  return url.protocol === 'https:' ? 443 : 80
 }
 
 function refuseCredentials(url: URL, field: string): void {

@@ -61,13 +61,21 @@ export const ACCEPTED_IMAGE_URLS: [string, string][] = [
   ['a name that starts with localhost.', 'https://localhost.example.com/x.png'],
 ]
 
-/** For CALLBACK_ALLOWED_HOSTS='orders.internal,*.svc.cluster.local'. */
-export const CALLBACK_ALLOWED_HOSTS = ['orders.internal', '*.svc.cluster.local']
+/** For CALLBACK_ALLOWED_HOSTS='orders.internal,*.svc.cluster.local,*.apps.internal:8443,ledger.internal:9000'. */
+export const CALLBACK_ALLOWED_HOSTS = [
+  'orders.internal',
+  '*.svc.cluster.local',
+  '*.apps.internal:8443',
+  'ledger.internal:9000',
+]
 
 export const ACCEPTED_CALLBACK_URLS: [string, string][] = [
   ['an exact host', 'http://orders.internal/hook'],
   ['a name strictly below a *.suffix', 'http://a.b.svc.cluster.local/hook'],
-  ['a name one level below a *.suffix, with a port', 'https://api.svc.cluster.local:8443/hook?x=1'],
+  ['a name one level below a *.suffix, on https', 'https://api.svc.cluster.local/hook?x=1'],
+  ['an exact host on any port', 'http://orders.internal:8081/hook'],
+  ['a name below a *.suffix:port, on that port', 'https://x.apps.internal:8443/hook'],
+  ['an exact host:port, on that port', 'http://ledger.internal:9000/hook'],
 ]
 
 export const REFUSED_CALLBACK_URLS: [string, string][] = [
@@ -79,4 +87,8 @@ export const REFUSED_CALLBACK_URLS: [string, string][] = [
   ['credentials on an allowed host', 'http://user:pw@orders.internal/hook'],
   ['a user on an allowed host', 'http://user@orders.internal/hook'],
   ['loopback, not listed', 'http://127.0.0.1/hook'],
+  ['a name below a *.suffix on another port', 'https://api.svc.cluster.local:8443/hook'],
+  ['a name below a *.suffix on a database port', 'http://redis.svc.cluster.local:6379/'],
+  ['a name below a *.suffix:port on 443', 'https://x.apps.internal/hook'],
+  ['an exact host:port on another port', 'http://ledger.internal/hook'],
 ]

@@ -215,3 +215,31 @@ describe('load shedding with OVERLOAD_HEAP_USED_MB=16', () => {
     expect(health.json()).toEqual({ status: 'ok' })
   })
 })
+
+describe('RESEND_RATE_LIMIT_PER_MINUTE=2 with callers', () => {
+  let service: TestService
+  beforeAll(async () => {
+    service = await startTestService({ env: { ...authEnv(), RESEND_RATE_LIMIT_PER_MINUTE: '2' } })
+  })
+  afterAll(async () => {
+    await service?.close()
+  })
+
+  const resend = (caller: CallerName, path: string) =>
+    service.app.inject({ method: 'POST', url: path, headers: bearer(caller), payload: {} })
+
+  it.each([
+    ['/captions/{id}/deliveries/retry', (id: string) => `/captions/${id}/deliveries/retry`],
+    ['/batches/{id}/deliveries/retry', (id: string) => `/batches/${id}/deliveries/retry`],
+  ])(
+    'when a caller asks %s a 3rd time within the minute, then 429 rate_limited, and another caller is still answered',
+    async (_, path) => {
+      const url = path(randomUUID())
+      expectErrorReply(await resend('alice', url), 404, 'not_found')
+      expectErrorReply(await resend('alice', url), 404, 'not_found')
+      const body = expectRateLimited(await resend('alice', url))
+      expect(body.message).toContain('callback resends')
+      expectErrorReply(await resend('bob', url), 404, 'not_found')
+    },
+  )
+})

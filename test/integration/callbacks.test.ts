@@ -13,6 +13,7 @@ import { authEnv, bearer, type CallerName, uniqueImageUrl } from '../helpers/cal
 import { expectErrorReply } from '../helpers/http.js'
 import {
   eventually,
+  freePort,
   manualClock,
   startTestService,
   TEST_CALLBACK_SECRETS,
@@ -495,5 +496,80 @@ describe('a callback leaves as soon as the caption finishes', () => {
     const [first, second] = h.receiver.received(name) as [ReceivedCallback, ReceivedCallback]
     expect(second.headers['webhook-id']).toBe(first.headers['webhook-id'])
     await eventually(async () => ((await h.columns(id)).callbackState === 'delivered' ? true : undefined))
+  })
+})
+
+describe('the allowlist and the delivery log at every attempt', () => {
+  const h = callbackHarness({ random: () => 0.5 })
+  beforeAll(() => h.start())
+  afterAll(() => h.stop())
+
+  it('when a host is taken off CALLBACK_ALLOWED_HOSTS after a failed attempt, then the retry and a re-send are refused, logged as such, and nothing reaches it', async () => {
+    const name = randomUUID()
+    h.receiver.answer(name, 503)
+    const id = await h.finishedCaption(h.receiver.urlFor(name))
+    await h.worker.runOnce()
+    expect(h.receiver.received(name)).toHaveLength(1)
+
+    // A replica started after the operator took 127.0.0.1 off the list, on the same database.
+    const other = await startTestService({
+      clock: h.clock,
+      databaseUrl: h.service.databaseUrl,
+      env: { CALLBACK_ALLOWED_HOSTS: 'hooks.example.com' },
+    })
+    const worker = createWorker(other.deps)
+    try {
+      const { callbackNextAt } = await h.columns(id)
+      h.moveClockTo(callbackNextAt as Date)
+      await worker.runOnce()
+      expect(await h.read(id)).toMatchObject({ callback: { state: 'failed', attempts: 2 } })
+
+      expect((await h.resend(id)).statusCode).toBe(202)
+      await worker.runOnce()
+      expect(h.receiver.received(name)).toHaveLength(1)
+      const log = await h.deliveries(id)
+      expect(
+        log.map(({ attempt, outcome, statusCode, error }) => ({ attempt, outcome, statusCode, error })),
+      ).toEqual([
+        { attempt: 1, outcome: 'failed', statusCode: 503, error: null },
+        { attempt: 2, outcome: 'refused', statusCode: null, error: 'not_allowed' },
+        { attempt: 3, outcome: 'refused', statusCode: null, error: 'not_allowed' },
+      ])
+      expect(await h.read(id)).toMatchObject({ callback: { state: 'failed', attempts: 3 } })
+      const refusals = other.logs.filter((line) => String(line.msg).startsWith('callback refused'))
+      expect(refusals).toHaveLength(2)
+      expect(refusals[0]).toMatchObject({
+        level: 40,
+        captionId: id,
+        reason: expect.stringContaining('127.0.0.1'),
+      })
+    } finally {
+      await worker.stop(1_000)
+      await other.close()
+    }
+  })
+
+  it('when the endpoint refuses the connection or speaks no TLS, then the log shows connection_failed or tls_failed and the socket detail stays in the service log', async () => {
+    const closed = `http://127.0.0.1:${await freePort()}/hook`
+    const notTls = h.receiver.urlFor(randomUUID()).replace('http://', 'https://')
+    for (const [callbackUrl, shown] of [
+      [closed, 'connection_failed'],
+      [notTls, 'tls_failed'],
+    ] as const) {
+      const id = await h.finishedCaption(callbackUrl)
+      await h.worker.runOnce()
+      const reply = await h.service.app.inject({ method: 'GET', url: `/captions/${id}/deliveries` })
+      expect(reply.body).not.toMatch(/E[A-Z]{4,}|UND_ERR|SSL/)
+      const [attempt] = (reply.json() as { items: Delivery[] }).items
+      expect(attempt).toMatchObject({ outcome: 'failed', statusCode: null, error: shown })
+      const logged = h.service.logs.find(
+        (line) => line.msg === 'callback not delivered' && line.captionId === id,
+      )
+      expect(logged).toMatchObject({
+        failure: shown,
+        detail: [expect.objectContaining({ code: expect.any(String) })],
+      })
+    }
+    expect(h.service.rawLogs()).toContain('ECONNREFUSED')
   })
 })

@@ -36,6 +36,7 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
     '413',
     '415',
     '421',
+    '429',
     '500',
     '503',
   ],
@@ -50,6 +51,7 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
     '413',
     '415',
     '421',
+    '429',
     '500',
     '503',
   ],
@@ -362,7 +364,14 @@ describe('GET /openapi.json', () => {
       'caption.failed',
       'batch.completed',
     ])
+    const deliveryFields = doc.components.schemas.Delivery.properties
+    expect(deliveryFields.outcome.enum).toEqual(['delivered', 'failed', 'gone', 'refused'])
+    expect(deliveryFields.error.anyOf ?? [deliveryFields.error]).toContainEqual(
+      expect.objectContaining({
+        enum: ['timeout', 'connection_failed', 'tls_failed', 'not_allowed', 'not_signed', 'interrupted'],
+      }),
+    )
     const retry = doc.paths['/captions/{id}/deliveries/retry'].post
-    expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409']))
+    expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409', '429']))
   })
 })

@@ -12,7 +12,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1'
 import * as appsV1 from 'kubernetes-models/apps/v1'
 import type { IJob } from 'kubernetes-models/batch/v1'
 import * as batchV1 from 'kubernetes-models/batch/v1'
-import type { IIngress, INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1'
+import type { IIngress, INetworkPolicy, INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1'
 import * as networkingV1 from 'kubernetes-models/networking.k8s.io/v1'
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1'
 import * as policyV1 from 'kubernetes-models/policy/v1'
@@ -41,7 +41,10 @@ const SECRET_VARIABLES = [
   'WEBHOOK_SECRET',
   'API_TOKENS',
   'CALLBACK_SIGNING_SECRET',
+  'METRICS_TOKEN',
 ]
+/** Credentials the service runs without (METRICS_TOKEN: /metrics is then left to the NetworkPolicy). */
+const OPTIONAL_SECRETS = ['METRICS_TOKEN']
 /** Well-formed values for the Secret, standing in for the ones an operator puts there. */
 const SECRET_STAND_INS: Record<string, string> = {
   DATABASE_URL: 'postgresql://caption:pw@db.internal:5432/captions',
@@ -49,6 +52,7 @@ const SECRET_STAND_INS: Record<string, string> = {
   WEBHOOK_SECRET: 'webhook-key-0123456789abcdef',
   API_TOKENS: 'orders:orders-token-0123456789',
   CALLBACK_SIGNING_SECRET: `whsec_${Buffer.from('callback-signing-key-0123456789').toString('base64')}`,
+  METRICS_TOKEN: 'metrics-token-0123456789',
 }
 
 // One module per API group the manifests use; a new group is added here.
@@ -471,7 +475,9 @@ describe('the ConfigMap and the Secret', () => {
   })
 
   it('when the example Secret is deployed unchanged, then the service refuses to start and names what to fill in', () => {
-    for (const value of Object.values(secret.stringData ?? {})) expect(value).toMatch(/replace me/i)
+    // An optional credential is left empty (unset); every required one is a placeholder the service refuses.
+    for (const [name, value] of Object.entries(secret.stringData ?? {}))
+      expect(value, name).toMatch(OPTIONAL_SECRETS.includes(name) ? /^$/ : /replace me/i)
     let refusal: unknown
     try {
       loadConfig({ ...configMap.data, ...secret.stringData })
@@ -498,8 +504,51 @@ describe('the Ingress', () => {
   })
 })
 
+const NAMESPACE_NAME = 'kubernetes.io/metadata.name'
+
+/** The namespaces a NetworkPolicy peer's namespaceSelector names; undefined when it names none (any). */
+function namedNamespaces(selector: INetworkPolicyPeer['namespaceSelector']): string[] | undefined {
+  const byLabel = selector?.matchLabels?.[NAMESPACE_NAME]
+  const byExpression = (selector?.matchExpressions ?? []).find(
+    (expression) => expression.key === NAMESPACE_NAME && expression.operator === 'In',
+  )?.values
+  if (byLabel !== undefined) return [byLabel]
+  return byExpression && byExpression.length > 0 ? byExpression : undefined
+}
+
+describe.each([
+  ['the base', baseObjects],
+  ['the example overlay', overlayObjects],
+])('the NetworkPolicy of %s', (_, objects) => {
+  const policy = findObject<INetworkPolicy>(objects, 'NetworkPolicy')
+  const peers = (policy.spec?.ingress ?? []).flatMap((rule) => rule.from ?? [])
+
+  it('when a peer reaches across namespaces, then it names them: a pod in any namespace cannot label itself in', () => {
+    for (const peer of peers) {
+      if (peer.namespaceSelector === undefined) continue
+      expect(namedNamespaces(peer.namespaceSelector), JSON.stringify(peer)).toBeDefined()
+    }
+  })
+
+  it("when callers elsewhere are admitted by their label, then only in named namespaces, Prometheus's among them", () => {
+    const labelled = peers.filter(
+      (peer) => peer.podSelector?.matchLabels?.['caption-service/client'] === 'true',
+    )
+    expect(labelled).toHaveLength(1)
+    expect(namedNamespaces(labelled[0]?.namespaceSelector)).toContain('monitoring')
+  })
+})
+
 describe('the example overlay', () => {
   const overlay = readKustomization(OVERLAY_DIR)
+
+  it('when its callers live in other namespaces, then its NetworkPolicy names them', () => {
+    const peers = (findObject<INetworkPolicy>(overlayObjects, 'NetworkPolicy').spec?.ingress ?? []).flatMap(
+      (rule) => rule.from ?? [],
+    )
+    const named = peers.flatMap((peer) => namedNamespaces(peer.namespaceSelector) ?? [])
+    expect(named).toEqual(expect.arrayContaining(['monitoring', 'orders', 'catalog']))
+  })
 
   it('when built, then it builds on the base and names only images and Deployments the base has', () => {
     expect(overlay.resources).toContain('../../base')

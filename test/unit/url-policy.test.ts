@@ -3,6 +3,7 @@ import {
   checkCallbackUrl,
   checkImageUrl,
   hostMatches,
+  parseAllowedHost,
   type UrlPolicy,
 } from '../../src/captions/url-policy.js'
 import { InvalidField } from '../../src/errors.js'
@@ -97,6 +98,54 @@ describe('hostMatches', () => {
     ['svc.cluster.local.evil.com', '*.svc.cluster.local', false],
   ] as const)('when host is %s and the pattern %s, then the match is %s', (host, pattern, expected) => {
     expect(hostMatches(host, pattern)).toBe(expected)
+  })
+})
+
+describe('parseAllowedHost', () => {
+  it.each([
+    ['orders.internal', { host: 'orders.internal', wildcard: false, port: undefined }],
+    ['Orders.Internal:8080', { host: 'orders.internal', wildcard: false, port: 8080 }],
+    ['*.svc.cluster.local', { host: 'svc.cluster.local', wildcard: true, port: undefined }],
+    ['*.svc.cluster.local:8080', { host: 'svc.cluster.local', wildcard: true, port: 8080 }],
+    ['10.0.0.5:9000', { host: '10.0.0.5', wildcard: false, port: 9000 }],
+    ['[fd00::1]:8443', { host: 'fd00::1', wildcard: false, port: 8443 }],
+  ] as const)('when the entry is %s, then it reads as %o', (entry, expected) => {
+    expect(parseAllowedHost(entry)).toEqual(expected)
+  })
+
+  it.each([
+    ['a bare wildcard', '*'],
+    ['a wildcard over a top-level name', '*.local'],
+    ['a wildcard in the middle', 'a.*.internal'],
+    ['a port out of range', 'orders.internal:70000'],
+    ['port 0', 'orders.internal:0'],
+    ['a port that is not a number', 'orders.internal:http'],
+    ['a scheme', 'http://orders.internal'],
+    ['a path', 'orders.internal/hooks'],
+    ['an empty entry', ''],
+  ])('when the entry is %s (%s), then it is not an entry', (_, entry) => {
+    expect(parseAllowedHost(entry)).toBeUndefined()
+  })
+})
+
+describe('callbackUrl ports', () => {
+  it('when a *.suffix entry names no port and the URL asks for another, then the refusal names the port', () => {
+    const error = refusal(() => checkCallbackUrl('http://redis.svc.cluster.local:6379/', real))
+    expect(error.message).toBe(
+      'callbackUrl: port 6379 of host redis.svc.cluster.local is not in CALLBACK_ALLOWED_HOSTS (a *.suffix entry allows 80 and 443 unless it names its port)',
+    )
+  })
+
+  it('when the same suffix is listed with and without a port, then both its web ports and that port are allowed', () => {
+    const policy: UrlPolicy = {
+      mode: 'real',
+      callbackAllowedHosts: ['*.svc.cluster.local', '*.svc.cluster.local:8080'],
+    }
+    for (const url of ['https://a.svc.cluster.local/', 'http://a.svc.cluster.local:8080/'])
+      expect(() => checkCallbackUrl(url, policy)).not.toThrow()
+    expect(refusal(() => checkCallbackUrl('http://a.svc.cluster.local:8081/', policy)).field).toBe(
+      'callbackUrl',
+    )
   })
 })
 
