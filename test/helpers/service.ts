@@ -72,6 +72,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const port = await freePort()
   const config: Config & { databaseUrl: string } = {
     ...loadConfig({
+      DATABASE_URL: databaseUrl,
       GOAPI_API_KEY: TEST_GOAPI_KEY,
       GOAPI_BASE_URL: goapiBaseUrl,
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
