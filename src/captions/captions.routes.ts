@@ -32,6 +32,7 @@ export const CREATE_ERRORS = [
   'idempotency_key_reused',
   'rate_limited',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 
@@ -41,6 +42,7 @@ export const LIST_ERRORS = [
   'invalid_cursor',
   'unauthorized',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 
@@ -56,6 +58,7 @@ export const RESEND_ERRORS = [
   'payload_too_large',
   'unsupported_media_type',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 
@@ -78,6 +81,7 @@ export const READ_ONE_ERRORS = [
   'unauthorized',
   'not_found',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 

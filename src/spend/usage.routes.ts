@@ -28,7 +28,13 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
         querystring: usageQuery,
         response: {
           200: usageResource,
-          ...errorResponses('validation_failed', 'unauthorized', 'database_unavailable', 'overloaded'),
+          ...errorResponses(
+            'validation_failed',
+            'unauthorized',
+            'database_unavailable',
+            'database_not_migrated',
+            'overloaded',
+          ),
         },
       },
     },
