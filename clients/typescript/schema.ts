@@ -167,6 +167,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -373,6 +374,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -481,6 +483,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -591,6 +594,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -750,6 +754,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -846,6 +851,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1069,6 +1075,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1177,6 +1184,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1292,6 +1300,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1413,6 +1422,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1515,6 +1525,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1625,6 +1636,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1784,6 +1796,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -1918,6 +1931,7 @@ export interface paths {
                 /**
                  * @description Service Unavailable, with one of these codes:
                  *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+                 *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
                  *     - `overloaded`: this replica is shedding load; retry after Retry-After
                  */
                 503: {
@@ -2201,6 +2215,7 @@ export interface components {
                 database: string;
                 migrations: string;
             };
+            reason?: string;
         };
         /** @description The caller's captions created in [from, to) and what they cost, and its daily budget (null when it has none) */
         Usage: {
