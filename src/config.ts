@@ -1,5 +1,18 @@
 import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
+import {
+  type ApiToken,
+  allowedHostsProblem,
+  callerBudgetsProblem,
+  parseApiTokens,
+  parseCallerBudgets,
+  signingSecretProblem,
+  splitList,
+  splitSecrets,
+} from './config-lists.js'
+import { closestName } from './lib/closest-name.js'
+
+export type { ApiToken }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
@@ -10,8 +23,6 @@ export const DEV_WEBHOOK_SECRET = 'caption-service-dev-webhook-secret'
  * so a local receiver can verify them. Never used with GOAPI_API_KEY set.
  */
 export const DEV_CALLBACK_SIGNING_SECRET = 'whsec_Y2FwdGlvbi1zZXJ2aWNlLWRldi1jYWxsYmFjay1rZXk='
-/** Standard Webhooks asks for secrets of 24 to 64 random bytes. */
-const MIN_SIGNING_SECRET_BYTES = 24
 
 // An empty variable (`FOO=` in a manifest or .env) means "unset", not "the empty string".
 const optional = <T extends z.ZodType>(schema: T) =>
@@ -29,24 +40,39 @@ const seconds = (description: string, value: number) =>
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' })
 
+const PORT_RANGE = 'must be an integer from 1 to 65535'
+const MODES = ['auto', 'real', 'zero-setup'] as const
+
 const envSchema = z
   .object({
-    PORT: withDefault(z.coerce.number().int().min(0).max(65535), 3000).describe('TCP port to listen on'),
+    PORT: withDefault(
+      z.coerce
+        .number({ error: PORT_RANGE })
+        .int({ error: PORT_RANGE })
+        .min(1, { error: PORT_RANGE })
+        .max(65535, { error: PORT_RANGE }),
+      3000,
+    ).describe('TCP port to listen on'),
+    SERVICE_MODE: withDefault(z.enum(MODES, { error: 'must be auto, real or zero-setup' }), 'auto').describe(
+      'auto: zero-setup when neither GOAPI_API_KEY nor DATABASE_URL is set, real otherwise; real: refuse to start unless real mode is fully configured; zero-setup: the GoAPI simulator answers, on DATABASE_URL or an embedded PostgreSQL, and its captions are marked simulated',
+    ),
     HOST: optional(z.string()).describe(
-      'Interface to listen on (default 0.0.0.0 with GOAPI_API_KEY set; 127.0.0.1 in zero-setup mode, whose callers are not authenticated)',
+      'Interface to listen on (default 0.0.0.0 in real mode; 127.0.0.1 in zero-setup mode, whose callers are not authenticated)',
     ),
     DATABASE_URL: optional(
       z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' }),
-    ).describe('PostgreSQL connection string; unset starts an embedded PostgreSQL with data under DATA_DIR'),
+    ).describe(
+      'PostgreSQL connection string; required in real mode. Unset in zero-setup mode starts an embedded PostgreSQL with data under DATA_DIR',
+    ),
     DATA_DIR: optional(z.string()).describe(
       'Where the zero-setup mode keeps its state, the embedded PostgreSQL in postgres/ (default .data in the project)',
     ),
     GOAPI_API_KEY: optional(z.string()).describe(
-      'GoAPI key sent as x-api-key; unset uses the built-in simulator',
+      'GoAPI key sent as x-api-key; required in real mode (empty counts as unset). Zero-setup mode uses the built-in simulator',
     ),
     GOAPI_BASE_URL: withDefault(httpUrl, 'https://api.goapi.ai').describe('GoAPI origin'),
     PUBLIC_BASE_URL: optional(httpUrl).describe(
-      'Origin GoAPI can reach; webhooks go to this + /webhooks/goapi (default http://localhost:$PORT)',
+      'Origin GoAPI can reach; webhooks go to this + /webhooks/goapi (default http://localhost:$PORT). Real mode: required, https unless the host is loopback',
     ),
     WEBHOOK_SECRET: optional(z.string()).describe(
       'Comma-separated keys for per-caption webhook secrets; the first signs new captions, all verify',
@@ -60,7 +86,7 @@ const envSchema = z
       'false',
     ).describe('true lets callers in without a token even with GOAPI_API_KEY set'),
     CALLBACK_ALLOWED_HOSTS: optional(z.string()).describe(
-      'Hosts callbackUrl may point at: exact names and *.suffix patterns, comma-separated; empty refuses callbacks with GOAPI_API_KEY set',
+      'Hosts callbackUrl may point at: exact host names and *.suffix patterns, each with an optional :port, comma-separated; empty refuses callbacks in real mode',
     ),
     CALLBACK_SIGNING_SECRET: optional(z.string()).describe(
       'Keys that sign callbacks (Standard Webhooks), whsec_<base64 of 24+ random bytes>, comma-separated; each delivery carries one signature per key. Required with GOAPI_API_KEY when CALLBACK_ALLOWED_HOSTS is set',
@@ -155,25 +181,75 @@ const envSchema = z
     if (signingProblem !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['CALLBACK_SIGNING_SECRET'], message: signingProblem })
     }
-    if (env.GOAPI_API_KEY === undefined) return
+    const hostsProblem = allowedHostsProblem(env.CALLBACK_ALLOWED_HOSTS ?? '')
+    if (hostsProblem !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['CALLBACK_ALLOWED_HOSTS'], message: hostsProblem })
+    }
+    // Without authentication every caller is the same anonymous one: a budget per caller means nothing.
+    if (env.AUTH_DISABLED === 'true' && env.CALLER_BUDGETS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CALLER_BUDGETS'],
+        message:
+          'cannot be kept with AUTH_DISABLED=true, which does not tell callers apart: unset one of the two',
+      })
+    }
+    if (env.SERVICE_MODE === 'zero-setup' && env.GOAPI_API_KEY !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GOAPI_API_KEY'],
+        message: 'must be unset with SERVICE_MODE=zero-setup, where the GoAPI simulator answers',
+      })
+    }
+    if (modeOf(env) !== 'real') return
+    const when =
+      env.GOAPI_API_KEY !== undefined
+        ? 'when GOAPI_API_KEY is set'
+        : env.DATABASE_URL !== undefined
+          ? 'when DATABASE_URL is set'
+          : 'with SERVICE_MODE=real'
+    if (env.GOAPI_API_KEY === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['GOAPI_API_KEY'],
+        message: `is required ${when} (empty counts as unset); SERVICE_MODE=zero-setup runs the GoAPI simulator instead`,
+      })
+    }
+    if (env.DATABASE_URL === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DATABASE_URL'],
+        message: `is required ${when}: only the zero-setup mode starts a database of its own`,
+      })
+    }
     if (env.CALLBACK_SIGNING_SECRET === undefined && splitList(env.CALLBACK_ALLOWED_HOSTS ?? '').length > 0) {
       ctx.addIssue({
         code: 'custom',
         path: ['CALLBACK_SIGNING_SECRET'],
-        message:
-          'is required when GOAPI_API_KEY and CALLBACK_ALLOWED_HOSTS are set: callbacks are always signed',
+        message: `is required ${when} and CALLBACK_ALLOWED_HOSTS is set: callbacks are always signed`,
       })
     }
     if (env.API_TOKENS === undefined && env.AUTH_DISABLED !== 'true') {
       ctx.addIssue({
         code: 'custom',
         path: ['API_TOKENS'],
-        message: 'is required when GOAPI_API_KEY is set (or set AUTH_DISABLED=true to let every caller in)',
+        message: `is required ${when} (or set AUTH_DISABLED=true to let every caller in)`,
       })
     }
     for (const name of ['PUBLIC_BASE_URL', 'WEBHOOK_SECRET'] as const) {
       if (env[name] === undefined) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'is required when GOAPI_API_KEY is set' })
+        ctx.addIssue({ code: 'custom', path: [name], message: `is required ${when}` })
+      }
+    }
+    // GoAPI delivers webhooks only to public HTTPS; plain http stays for local fakes on this machine.
+    if (env.PUBLIC_BASE_URL !== undefined && URL.canParse(env.PUBLIC_BASE_URL)) {
+      const url = new URL(env.PUBLIC_BASE_URL)
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PUBLIC_BASE_URL'],
+          message: `must be https in real mode (GoAPI delivers webhooks only over HTTPS); plain http is for loopback hosts only`,
+        })
       }
     }
     const keys = splitSecrets(env.WEBHOOK_SECRET ?? '')
@@ -190,6 +266,25 @@ const envSchema = z
   })
 
 export type LogLevel = (typeof LOG_LEVELS)[number]
+
+type Env = z.infer<typeof envSchema>
+
+/**
+ * Zero-setup (simulated captions, development secrets, no authentication) only when asked for by
+ * name, or when nothing points at real infrastructure: a lost GOAPI_API_KEY next to a real database
+ * must stop the service, not turn it into a demo on production data.
+ */
+function modeOf(env: Pick<Env, 'SERVICE_MODE' | 'GOAPI_API_KEY' | 'DATABASE_URL'>): Config['mode'] {
+  if (env.SERVICE_MODE !== 'auto') return env.SERVICE_MODE
+  return env.GOAPI_API_KEY === undefined && env.DATABASE_URL === undefined ? 'zero-setup' : 'real'
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1')
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+  )
+}
 
 export interface Config {
   port: number
@@ -232,11 +327,6 @@ export interface Config {
   shutdownTimeoutMs: number
 }
 
-export interface ApiToken {
-  caller: string
-  token: string
-}
-
 export interface CallbackSettings {
   /** `whsec_…` secrets; every delivery is signed with each. Empty only in real mode without callbacks. */
   signingSecrets: string[]
@@ -266,103 +356,28 @@ export class ConfigError extends Error {
   }
 }
 
-function splitSecrets(value: string): string[] {
-  return splitList(value)
-}
-
-function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((key) => key.trim())
-    .filter((key) => key.length > 0)
-}
-
-const SIGNING_SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/
-
-/** What is wrong with CALLBACK_SIGNING_SECRET, never quoting a secret; undefined when it is usable. */
-function signingSecretProblem(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined
-  const secrets = splitList(value)
-  if (secrets.length === 0) return 'holds no secret'
-  for (const [index, secret] of secrets.entries()) {
-    const base64 = SIGNING_SECRET.exec(secret)?.[1]
-    const which = secrets.length > 1 ? `secret ${index + 1}` : 'the secret'
-    // Strict base64: what other languages' Standard Webhooks libraries decode the same way.
-    if (base64 === undefined || Buffer.from(base64, 'base64').toString('base64') !== base64) {
-      return `${which} must be whsec_ followed by base64 (e.g. whsec_$(openssl rand -base64 32))`
-    }
-    if (Buffer.from(base64, 'base64').length < MIN_SIGNING_SECRET_BYTES) {
-      return `${which} must hold at least ${MIN_SIGNING_SECRET_BYTES} bytes once base64-decoded`
-    }
+/** DATABASE_URL alone, for the migration tool: it needs nothing else of the service's configuration. */
+export function loadDatabaseUrl(env: Record<string, string | undefined>): string | undefined {
+  const parsed = envSchema.shape.DATABASE_URL.safeParse(env.DATABASE_URL)
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `DATABASE_URL: ${issue.message}`))
   }
-  return undefined
-}
-
-const CALLER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-
-/** `name:token,name:token` into pairs, or a message saying what is wrong (never quoting a token). */
-function parseApiTokens(value: string): ApiToken[] | string {
-  const pairs: ApiToken[] = []
-  for (const [index, entry] of splitList(value).entries()) {
-    const colon = entry.indexOf(':')
-    const caller = entry.slice(0, colon)
-    const token = entry.slice(colon + 1)
-    if (colon < 0 || !CALLER_NAME.test(caller)) {
-      return `entry ${index + 1} must be name:token with a name of letters, digits, ".", "_" or "-"`
-    }
-    if (token.length < 16) return `the token of "${caller}" must be at least 16 characters`
-    if (pairs.some((pair) => pair.caller === caller)) return `caller "${caller}" is listed twice`
-    if (pairs.some((pair) => pair.token === token)) return `two callers share one token`
-    pairs.push({ caller, token })
-  }
-  return pairs
-}
-
-const DOLLARS = /^(\d{1,9})(?:\.(\d{1,2}))?$/
-/** caller_spend counts cents in a PostgreSQL integer. */
-const MAX_BUDGET_CENTS = 2_147_483_647
-
-/** `name:dollars,name:dollars` into cents per caller, or a message naming the entry at fault. */
-function parseCallerBudgets(value: string): Map<string, number> | string {
-  const budgets = new Map<string, number>()
-  for (const entry of splitList(value)) {
-    const colon = entry.lastIndexOf(':')
-    const caller = entry.slice(0, Math.max(colon, 0)).trim()
-    const dollars = DOLLARS.exec(entry.slice(colon + 1).trim())
-    if (colon < 0 || !CALLER_NAME.test(caller)) {
-      return `"${entry}" must be name:dollars with a name of letters, digits, ".", "_" or "-"`
-    }
-    if (dollars === null) {
-      return `"${entry}": the budget must be a number of dollars, at least 0, with at most 2 decimals (5, 0.50)`
-    }
-    const cents = Number(dollars[1]) * 100 + Number((dollars[2] ?? '').padEnd(2, '0'))
-    if (cents > MAX_BUDGET_CENTS) return `"${entry}": the budget must be at most $21474836.47`
-    if (budgets.has(caller)) return `caller "${caller}" is listed twice`
-    budgets.set(caller, cents)
-  }
-  return budgets
-}
-
-/** What is wrong with CALLER_BUDGETS: its syntax, or (when callers have tokens) a name no token has. */
-function callerBudgetsProblem(value: string, tokens: readonly ApiToken[]): string | undefined {
-  const budgets = parseCallerBudgets(value)
-  if (typeof budgets === 'string') return budgets
-  if (tokens.length === 0) return undefined
-  const unknown = [...budgets.keys()].find((caller) => !tokens.some((pair) => pair.caller === caller))
-  return unknown === undefined ? undefined : `caller "${unknown}" has no token in API_TOKENS`
+  return parsed.data
 }
 
 /** Reads the process environment once, at start; nothing else looks at `process.env`. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env)
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`),
-    )
-  }
+  const issues = [
+    ...unknownVariables(env),
+    ...(parsed.error?.issues ?? []).map(
+      (issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`,
+    ),
+  ]
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues)
   const values = parsed.data
   const port = values.PORT
-  const mode = values.GOAPI_API_KEY === undefined ? 'zero-setup' : 'real'
+  const mode = modeOf(values)
   const webhookSecrets = splitSecrets(values.WEBHOOK_SECRET ?? '')
   return {
     port,
@@ -412,6 +427,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   }
+}
+
+const KNOWN_VARIABLES = Object.keys(envSchema.shape)
+/** First words of the schema's names that other software uses too: a variable under them may be theirs. */
+const SHARED_WORDS = new Set(['API', 'AUTH', 'DATA', 'DATABASE', 'LOG', 'OTEL', 'PUBLIC'])
+/**
+ * The prefixes that are the service's own, from the schema's names (GOAPI_, CALLBACK_, CALLER_, …): a
+ * variable added to the schema brings its prefix along.
+ */
+export const OWN_PREFIXES = [
+  ...new Set(
+    KNOWN_VARIABLES.filter((name) => name.includes('_')).map((name) => name.split('_')[0] as string),
+  ),
+]
+  .filter((word) => !SHARED_WORDS.has(word))
+  .map((word) => `${word}_`)
+/** The GoAPI simulator's own settings, and the links Docker and Kubernetes add for services (`X_PORT_80_TCP`). */
+const NOT_OURS = [/^GOAPI_SIM_/, /_SERVICE_(HOST|PORT)(_\w+)?$/, /_PORT(_\d+_(TCP|UDP|SCTP)(_\w+)?)?$/]
+
+/** A misspelled variable under one of the service's prefixes would be silently ignored: name it. */
+function unknownVariables(env: Record<string, string | undefined>): string[] {
+  return Object.keys(env)
+    .filter((name) => OWN_PREFIXES.some((prefix) => name.startsWith(prefix)))
+    .filter((name) => !KNOWN_VARIABLES.includes(name) && !NOT_OURS.some((pattern) => pattern.test(name)))
+    .map((name) => {
+      const closest = closestName(name, KNOWN_VARIABLES)
+      return `${name}: is not a variable of this service${closest === undefined ? '' : ` (did you mean ${closest}?)`}`
+    })
 }
 
 /** Every variable the service reads, with its description and default: the source of `.env.example`. */

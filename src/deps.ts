@@ -44,6 +44,8 @@ export interface ServiceDeps {
   urlPolicy: UrlPolicy
   /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
   budgets: ReadonlyMap<string, number>
+  /** The GoAPI simulator makes the captions (zero-setup mode): they are marked, and never reused. */
+  simulated: boolean
 }
 
 /** `finished`: a caption ended or a callback was asked for again; `queued`: captions wait for a slot. */
@@ -86,5 +88,6 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
     workerId: input.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
     urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
     budgets: config.budgets,
+    simulated: config.mode === 'zero-setup',
   }
 }

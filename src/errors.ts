@@ -3,7 +3,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { isDatabaseDown } from './db/database-errors.js'
+import { databaseProblem, isDatabaseDown, isDatabaseNotMigrated } from './db/database-errors.js'
 
 /**
  * Every error a caller can meet, with a stable machine-readable `code`. Replies always take the shape
@@ -170,6 +170,11 @@ export const REQUEST_ERRORS = {
   },
   internal_error: { status: 500, meaning: 'something went wrong on our side (no details are given)' },
   database_unavailable: { status: 503, meaning: 'the database is unreachable; retry after Retry-After' },
+  database_not_migrated: {
+    status: 503,
+    meaning:
+      "the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After",
+  },
   overloaded: { status: 503, meaning: 'this replica is shedding load; retry after Retry-After' },
 } as const satisfies Record<string, { status: number; meaning: string }>
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS
@@ -242,7 +247,10 @@ export const captionFailures = {
 } as const
 
 /** How long a caller should wait before retrying a refusal that ends by itself (every 503: 5 s). */
-const RETRY_AFTER_SECONDS: Record<string, number> = { idempotency_key_in_progress: 1 }
+const RETRY_AFTER_SECONDS: Record<string, number> = {
+  idempotency_key_in_progress: 1,
+  database_not_migrated: 30,
+}
 
 interface ErrorBody {
   statusCode: number
@@ -328,6 +336,12 @@ function toErrorBody(error: FastifyError, bodyLimitBytes: number): ErrorBody {
     return errorBody(503, 'overloaded', 'the service is overloaded; retry shortly')
   if (isDatabaseDown(error))
     return errorBody(503, 'database_unavailable', 'the database is unavailable; retry shortly')
+  if (isDatabaseNotMigrated(error))
+    return errorBody(
+      503,
+      'database_not_migrated',
+      'the database is not migrated: an operator must run npm run db:migrate; retry later',
+    )
   const statusCode = error.statusCode ?? 500
   if (statusCode >= 500) return errorBody(statusCode, 'internal_error', 'something went wrong on our side')
   if (error instanceof SyntaxError)
@@ -368,6 +382,9 @@ export const errorHandlerPlugin = fp<{ bodyLimitBytes: number }>(
       // A route may take larger bodies than the rest (a batch of 1,000 URLs, say).
       const body = toErrorBody(error, request.routeOptions.bodyLimit ?? bodyLimitBytes)
       if (body.code === 'overloaded') request.log.warn({ code: body.code }, 'request shed: overloaded')
+      else if (body.code === 'database_unavailable' || body.code === 'database_not_migrated')
+        // The cause is logged once per outage (start-up watch, background work), not as a stack per request.
+        request.log.warn({ code: body.code, reason: databaseProblem(error) }, 'request refused: database')
       else if (body.statusCode >= 500) request.log.error({ err: error }, 'request failed')
       else request.log.info({ code: body.code, message: body.message }, 'request refused')
       const retryAfter = RETRY_AFTER_SECONDS[body.code] ?? (body.statusCode === 503 ? 5 : undefined)

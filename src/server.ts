@@ -4,6 +4,7 @@ import closeWithGrace from 'close-with-grace'
 import pino from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, DEV_CALLBACK_SIGNING_SECRET, loadConfig } from './config.js'
+import { watchDatabase } from './db/database-watch.js'
 import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/pool.js'
 import { createServiceDeps } from './deps.js'
@@ -118,6 +119,8 @@ async function main(): Promise<void> {
 
   const database = openDatabase(databaseUrl)
   cleanups.push(() => database.close())
+  const watch = watchDatabase({ sql: database.sql, databaseUrl, log })
+  cleanups.push(async () => watch.stop())
   await database.warm()
   const deps = createServiceDeps(config, { sql: database.sql, goapi, log })
   const app = await buildApp(config, deps)
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
    * steps after it leave. Close-with-grace still exits the process if a step overruns its share.
    */
   const total = config.shutdownTimeoutMs
-  const grace = closeWithGrace({ delay: total, logger: log, skip: [...STOP_SIGNALS] }, async ({ err }) => {
+  const shutDown = async ({ err }: { err?: Error }) => {
     if (err) log.error({ err }, 'stopping after an unexpected error')
     const end = Date.now() + total - EXIT_MARGIN_MS
     const databaseMs = embedded ? Math.min(2_000, total * 0.2) : 0
@@ -145,7 +148,8 @@ async function main(): Promise<void> {
     }
     await embedded?.stop(Math.max(100, end - Date.now()))
     log.info('stopped')
-  })
+  }
+  const grace = closeWithGrace({ delay: total, logger: log, skip: [...STOP_SIGNALS] }, shutDown)
   let stopRequestedAt = 0
   stop = (signal) => {
     if (stopRequestedAt === 0) {
@@ -158,14 +162,32 @@ async function main(): Promise<void> {
     }
   }
 
-  await app.listen({
-    port: config.port,
-    host: config.host,
-    listenTextResolver: (address) =>
-      isLoopback(config.host)
-        ? `listening on ${address} (this machine only: set HOST to listen on other interfaces)`
-        : `listening on ${address}`,
-  })
+  try {
+    await app.listen({
+      port: config.port,
+      host: config.host,
+      listenTextResolver: (address) =>
+        isLoopback(config.host)
+          ? `listening on ${address} (this machine only: set HOST to listen on other interfaces)`
+          : `listening on ${address}`,
+    })
+  } catch (error) {
+    const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`
+    const code = (error as { code?: unknown }).code
+    const why =
+      code === 'EADDRINUSE'
+        ? 'is already in use by another process'
+        : code === 'EADDRNOTAVAIL'
+          ? 'is not an address of this machine'
+          : code === 'EACCES'
+            ? 'needs privileges this process lacks'
+            : `cannot be listened on (${String(code ?? error)})`
+    log.fatal({ address, code }, `PORT/HOST: ${address} ${why}; set PORT (or HOST) to another`)
+    // What started (the embedded database above all) stops with the process.
+    grace.uninstall()
+    await within(shutDown({}), total)
+    process.exit(1)
+  }
   worker.start()
 }
 

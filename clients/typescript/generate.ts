@@ -24,7 +24,10 @@ const HEADER = `/**
 
 /** The document GET /openapi.json answers with, from an app that is built but never connected. */
 export async function currentOpenApiDocument(): Promise<Record<string, unknown>> {
-  const config = loadConfig({ DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused' })
+  const config = loadConfig({
+    SERVICE_MODE: 'zero-setup',
+    DATABASE_URL: 'postgresql://unused@127.0.0.1:1/unused',
+  })
   const database = openDatabase(config.databaseUrl as string)
   const goapi = createGoapiClient({ baseUrl: config.goapi.baseUrl, apiKey: 'unused' })
   const deps = createServiceDeps(config, {

@@ -458,6 +458,7 @@ export interface components {
                 database: string;
                 migrations: string;
             };
+            reason?: string;
         };
         /** @description The caller's captions created in [from, to) and what they cost, and its daily budget (null when it has none) */
         Usage: {
@@ -643,6 +644,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -857,6 +859,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -979,6 +982,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1101,6 +1105,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1270,6 +1275,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1380,6 +1386,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1611,6 +1618,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1733,6 +1741,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1860,6 +1869,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -1987,6 +1997,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -2098,6 +2109,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -2220,6 +2232,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -2389,6 +2402,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {
@@ -2504,6 +2518,7 @@ export interface operations {
             /**
              * @description Service Unavailable, with one of these codes:
              *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
              *     - `overloaded`: this replica is shedding load; retry after Retry-After
              */
             503: {

@@ -192,6 +192,7 @@ async function itemCaptions(
       reuse: input.reuse,
       // Held until the item ends; given back unless a task was made for it.
       reservedCents: source || !deps.budgets.has(caller) ? 0 : CENTS_PER_TASK,
+      simulated: deps.simulated,
       item: { batchId: batch.batchId, index, name: item.name, fileName: fileNames[index] as string },
     }
   })

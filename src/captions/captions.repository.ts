@@ -87,6 +87,8 @@ export interface NewCaption {
   reuse: boolean
   /** Cents held against the caller's daily budget. */
   reservedCents: number
+  /** Made by the GoAPI simulator: its text is never reused. */
+  simulated: boolean
   /** Its place in a batch. */
   item?: { batchId: string; index: number; name: string | undefined; fileName: string }
 }
@@ -130,6 +132,7 @@ const INSERT_COLUMNS: readonly (readonly [
   ['reused_from', 'uuid', (c) => (c.start.kind === 'reuse' ? c.start.from.id : null)],
   ['waits_for', 'uuid', (c) => (c.start.kind === 'follow' ? c.start.leader : null)],
   ['reserved_cents', 'int', (c) => c.reservedCents],
+  ['simulated', 'bool', (c) => c.simulated],
   ['batch_id', 'uuid', (c) => c.item?.batchId ?? null],
   ['item_index', 'int', (c) => c.item?.index ?? null],
   ['name', 'text', (c) => c.item?.name ?? null],
@@ -183,7 +186,8 @@ export interface SameImageQuery {
 
 /**
  * For each of the caller's image URLs (with these options): the newest caption completed since
- * `since`, whose text may be reused; else the oldest open caption sent by itself, to wait for.
+ * `since`, whose text may be reused; else the oldest open caption sent by itself, to wait for. A
+ * simulated caption is neither: its text did not come from GoAPI.
  */
 export async function findSameImageCaptions(
   sql: Queryable,
@@ -195,7 +199,7 @@ export async function findSameImageCaptions(
         SELECT image_url, id, caption, created_at, completed_at, status <> 'completed' AS open
         FROM captions
         WHERE caller = $1 AND md5(image_url) = ANY($4::text[]) AND image_url = ANY($5::text[])
-          AND prompt_style = $2 AND caption_length = $3
+          AND prompt_style = $2 AND caption_length = $3 AND NOT simulated
           AND ((status = 'completed' AND completed_at >= $6)
             OR (status IN ('queued', 'pending', 'processing') AND waits_for IS NULL))) AS same
       ORDER BY image_url, open, completed_at DESC NULLS LAST, created_at, id`,

@@ -33,6 +33,7 @@ export const CREATE_ERRORS = [
   'idempotency_key_reused',
   'rate_limited',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 
@@ -44,6 +45,7 @@ export const LIST_ERRORS = [
   'host_not_allowed',
   'rate_limited',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 
@@ -61,6 +63,7 @@ export const RESEND_ERRORS = [
   'unsupported_media_type',
   'rate_limited',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 
@@ -85,6 +88,7 @@ export const READ_ONE_ERRORS = [
   'rate_limited',
   'not_found',
   'database_unavailable',
+  'database_not_migrated',
   'overloaded',
 ] as const
 

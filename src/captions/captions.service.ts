@@ -69,6 +69,7 @@ export async function createCaption(
     start: sendNow(deps, now),
     reuse: input.reuse ?? false,
     reservedCents: 0,
+    simulated: deps.simulated,
   }
 
   if (idempotencyKey === undefined) {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process'
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import { ConfigError, loadConfig } from '../config.js'
+import { ConfigError, loadDatabaseUrl } from '../config.js'
 import {
   applyMigrations,
   diffSchemas,
@@ -18,7 +18,7 @@ const USAGE = `usage:
       working prisma/schema.prisma`
 
 async function deploy(): Promise<void> {
-  const databaseUrl = loadConfig(process.env).databaseUrl
+  const databaseUrl = loadDatabaseUrl(process.env)
   if (databaseUrl === undefined) throw new ConfigError(['DATABASE_URL: is required to migrate a database'])
   const applied = await applyMigrations(databaseUrl)
   console.log(applied.length ? `applied: ${applied.join(', ')}` : 'the database is up to date')
@@ -52,7 +52,7 @@ async function create(name: string, fromFile: string | undefined): Promise<void>
 
 /** DATABASE_URL when set, otherwise a throw-away embedded PostgreSQL: the diff only needs a connection. */
 async function withDatabase<T>(run: (url: string) => Promise<T>): Promise<T> {
-  const databaseUrl = loadConfig(process.env).databaseUrl
+  const databaseUrl = loadDatabaseUrl(process.env)
   if (databaseUrl !== undefined) return run(databaseUrl)
   const quiet = { info() {}, warn() {}, debug() {} }
   const { startEmbeddedPostgres } = await import('../db/embedded-postgres.js')

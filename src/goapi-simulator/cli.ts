@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { closestName } from '../lib/closest-name.js'
 import { type SimulatorFaults, simulatorFaultsSchema } from './faults.js'
 import { createGoapiSimulator } from './simulator.js'
 
@@ -59,33 +60,10 @@ function unknownNames(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
     .filter((name) => name.startsWith('GOAPI_SIM_') && !KNOWN_NAMES.includes(name))
     .map((name) => {
-      const closest = closestName(name)
+      const closest = closestName(name, KNOWN_NAMES, 'GOAPI_SIM_')
       const hint = closest === undefined ? '' : ` (did you mean ${closest}?)`
       return `${name}: not a setting of the GoAPI simulator${hint}`
     })
-}
-
-function closestName(name: string): string | undefined {
-  const [best] = KNOWN_NAMES.map((known) => ({ known, distance: editDistance(name, known) })).sort(
-    (a, b) => a.distance - b.distance,
-  )
-  // A quarter of the name may be wrong before a guess stops being a help.
-  const tolerance = Math.max(1, Math.floor((name.length - 'GOAPI_SIM_'.length) / 4))
-  return best && best.distance <= tolerance ? best.known : undefined
-}
-
-/** Levenshtein distance. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j)
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j += 1) {
-      const substitution = (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1)
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, substitution)
-    }
-    previous = current
-  }
-  return previous[b.length] as number
 }
 
 /** Reads the settings, or lists every bad variable by name. */

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
-import { isDatabaseDown } from '../db/database-errors.js'
+import { databaseProblem, isDatabaseNotMigrated } from '../db/database-errors.js'
 import { appliedMigrationNames } from '../db/migrations.repository.js'
 import type { Sql } from '../db/pool.js'
 
@@ -10,6 +10,8 @@ const readiness = z
   .object({
     status: z.enum(['ready', 'not_ready']),
     checks: z.object({ database: z.string(), migrations: z.string() }),
+    /** Why the database cannot be used, as PostgreSQL (or the network) said. */
+    reason: z.string().optional(),
   })
   .meta({ id: 'Readiness' })
 
@@ -58,12 +60,19 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     try {
       applied = await withTimeout(appliedMigrationNames(sql), READINESS_TIMEOUT_MS)
     } catch (error) {
-      request.log.warn({ err: error }, 'readiness: database check failed')
       // A database that answers but has never been migrated has no _prisma_migrations table.
-      const checks = isDatabaseDown(error)
-        ? { database: 'unreachable', migrations: 'unknown' }
-        : { database: 'ok', migrations: 'not applied (run npm run db:migrate)' }
-      return reply.code(503).send({ status: 'not_ready', checks })
+      if (isDatabaseNotMigrated(error)) {
+        return reply.code(503).send({
+          status: 'not_ready',
+          checks: { database: 'ok', migrations: 'not applied (run npm run db:migrate)' },
+        })
+      }
+      // Logged once per outage by the start-up watch and the background work, not once per probe.
+      const reason = databaseProblem(error)
+      request.log.debug({ reason }, 'readiness: database check failed')
+      return reply
+        .code(503)
+        .send({ status: 'not_ready', checks: { database: 'unreachable', migrations: 'unknown' }, reason })
     }
     const missing = expectedMigrations.filter((name) => !applied.has(name))
     if (missing.length > 0) {

@@ -39,6 +39,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
             'host_not_allowed',
             'rate_limited',
             'database_unavailable',
+            'database_not_migrated',
             'overloaded',
           ),
         },

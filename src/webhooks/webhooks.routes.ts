@@ -42,6 +42,7 @@ export const webhooksRoutes: FastifyPluginAsyncZod<{ deps: ServiceDeps }> = asyn
             'payload_too_large',
             'unsupported_media_type',
             'database_unavailable',
+            'database_not_migrated',
             'overloaded',
           ),
         },

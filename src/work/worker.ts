@@ -5,7 +5,7 @@ import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
 import { takeNextStep } from '../captions/next-step.js'
 import { takeFreeSlots } from '../captions/slots.repository.js'
 import { sendWithSlot } from '../captions/submit.js'
-import { isDatabaseDown } from '../db/database-errors.js'
+import { isDatabaseDown, isDatabaseNotMigrated } from '../db/database-errors.js'
 import type { ServiceDeps, WakeReason } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
 import {
@@ -142,8 +142,14 @@ export function createWorker(
       if (databaseWasDown) deps.log.info('database reachable again; background work resumes')
       databaseWasDown = false
     } catch (error) {
-      if (isDatabaseDown(error)) {
-        if (!databaseWasDown) deps.log.warn('database unreachable; background work waits for it')
+      if (isDatabaseDown(error) || isDatabaseNotMigrated(error)) {
+        if (!databaseWasDown) {
+          deps.log.warn(
+            isDatabaseDown(error)
+              ? 'database unreachable; background work waits for it'
+              : 'database not migrated (run npm run db:migrate); background work waits for it',
+          )
+        }
         databaseWasDown = true
       } else {
         deps.log.error({ err: error }, 'background work round failed')
@@ -191,7 +197,11 @@ export function createWorker(
           ...(slots ? [sendWithFreeSlots(claim)] : []),
         ])
         for (const result of results) {
-          if (result.status === 'rejected' && !isDatabaseDown(result.reason))
+          if (
+            result.status === 'rejected' &&
+            !isDatabaseDown(result.reason) &&
+            !isDatabaseNotMigrated(result.reason)
+          )
             deps.log.error({ err: result.reason }, 'background work after a wake-up failed')
         }
       } while (wokenDuringLane && !stopped)

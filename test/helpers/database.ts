@@ -26,3 +26,16 @@ async function adminQuery(serverUrl: string, sql: string): Promise<void> {
     await client.end()
   }
 }
+
+/** A database with none of the service's tables, as a real one is before `npm run db:migrate`. */
+export async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = inject('postgresUrl')
+  const name = `empty_${randomBytes(6).toString('hex')}`
+  await adminQuery(serverUrl, `CREATE DATABASE ${name}`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  }
+}

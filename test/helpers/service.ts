@@ -57,6 +57,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>
   /** Reuse a database (two replicas on one database); a fresh one otherwise. */
   databaseUrl?: string
+  /** `zero-setup`: a replica whose captions are the simulator's (SERVICE_MODE=zero-setup), marked so. */
+  mode?: Config['mode']
 }
 
 /**
@@ -72,6 +74,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const port = await freePort()
   const config: Config & { databaseUrl: string } = {
     ...loadConfig({
+      DATABASE_URL: databaseUrl,
       GOAPI_API_KEY: TEST_GOAPI_KEY,
       GOAPI_BASE_URL: goapiBaseUrl,
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -86,6 +89,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       GOAPI_MAX_CONCURRENCY: '0',
       ...options.env,
     }),
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
     databaseUrl,
   }
   const goapi =

@@ -201,6 +201,7 @@ describe('background work', () => {
     const row = await insertCaption(service.deps.sql, {
       id: crypto.randomUUID(),
       caller: '',
+      simulated: false,
       imageUrl: 'https://images.example.com/orphan.png',
       promptStyle: 'Descriptive',
       captionLength: 'any',

@@ -306,6 +306,49 @@ describe('reuse', () => {
       service.simulator.faults.failTaskRate = 0
     }
   })
+
+  it('when a zero-setup replica captioned an image in the same database, then its simulated caption is marked and a real one never reuses it, alone or in a batch', async () => {
+    const zeroSetup = await startTestService({
+      env: FAST_WORK,
+      databaseUrl: service.databaseUrl,
+      mode: 'zero-setup',
+    })
+    const zeroSetupWorker = createWorker(zeroSetup.deps)
+    zeroSetupWorker.start()
+    try {
+      const imageUrl = uniqueImageUrl('simulated')
+      const post = (on: TestService, payload: object) =>
+        on.app.inject({ method: 'POST', url: '/captions', payload })
+      const simulated = (await post(zeroSetup, { imageUrl })).json() as CaptionBody
+      await eventually(async () => {
+        const caption = (
+          await zeroSetup.app.inject({ url: `/captions/${simulated.id}` })
+        ).json() as CaptionBody
+        return caption.status === 'completed' ? caption : undefined
+      })
+      const marks = await service.deps.sql.query<{ simulated: boolean }>(
+        'SELECT simulated FROM captions WHERE id = $1',
+        [simulated.id],
+      )
+      expect(marks.rows).toEqual([{ simulated: true }])
+
+      const alone = (await post(service, { imageUrl, reuse: true })).json() as CaptionBody
+      expect(alone.reusedFrom).toBeNull()
+      expect(alone.status).not.toBe('completed')
+      const batch = (
+        await postBatch(service, { items: [{ imageUrl: uniqueImageUrl('simulated') }, { imageUrl }] })
+      ).json() as BatchBody
+      await completed(service, batch.id)
+      const items = await batchCaptions(service, batch.id)
+      expect(items.map((item) => item.reusedFrom === simulated.id)).toEqual([false, false])
+      // Not even a zero-setup replica takes a simulated text for another caption.
+      const again = (await post(zeroSetup, { imageUrl, reuse: true })).json() as CaptionBody
+      expect(again.reusedFrom).not.toBe(simulated.id)
+    } finally {
+      await zeroSetupWorker.stop(1_000)
+      await zeroSetup.close()
+    }
+  })
 })
 
 describe('batches and callers', () => {

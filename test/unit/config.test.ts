@@ -7,6 +7,7 @@ import {
   DEV_CALLBACK_SIGNING_SECRET,
   DEV_WEBHOOK_SECRET,
   loadConfig,
+  OWN_PREFIXES,
 } from '../../src/config.js'
 
 const KEY_ONE = 'first-webhook-key-0123456789'
@@ -121,7 +122,7 @@ describe('loadConfig', () => {
   })
 
   it('when a postgres:// DATABASE_URL is given, then it is accepted as well as postgresql://', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://u:p@localhost:5432/db' }).databaseUrl).toBe(
+    expect(loadConfig({ ...REAL_ENV, DATABASE_URL: 'postgres://u:p@localhost:5432/db' }).databaseUrl).toBe(
       'postgres://u:p@localhost:5432/db',
     )
   })
@@ -367,5 +368,193 @@ describe('timing rules that keep a caption from being paid twice', () => {
     })
     expect(config.goapi.timeoutMs).toBe(3_000)
     expect(config.work).toMatchObject({ leaseMs: 10_000, resubmitAfterMs: 6_000 })
+  })
+})
+
+describe('choosing the mode', () => {
+  it('when GOAPI_API_KEY is set without DATABASE_URL, then a ConfigError names DATABASE_URL instead of starting a database of its own', () => {
+    const error = configError({ ...REAL_ENV, DATABASE_URL: undefined })
+    expectNamed(error, 'DATABASE_URL')
+    expect(error.message).toContain('DATABASE_URL: is required when GOAPI_API_KEY is set')
+  })
+
+  it.each([
+    ['empty', ''],
+    ['unset', undefined],
+  ])(
+    'when DATABASE_URL is set and GOAPI_API_KEY is %s, then a ConfigError names GOAPI_API_KEY rather than running the simulator on that database',
+    (_how, key) => {
+      const error = configError({ ...REAL_ENV, GOAPI_API_KEY: key })
+      expectNamed(error, 'GOAPI_API_KEY')
+      expect(error.message).toContain('GOAPI_API_KEY: is required when DATABASE_URL is set')
+    },
+  )
+
+  it('when only DATABASE_URL is set, then the service refuses to start and names what real mode lacks', () => {
+    const error = configError({ DATABASE_URL: REAL_ENV.DATABASE_URL })
+    for (const name of ['GOAPI_API_KEY', 'PUBLIC_BASE_URL', 'WEBHOOK_SECRET', 'API_TOKENS']) {
+      expectNamed(error, name)
+    }
+  })
+
+  it('when SERVICE_MODE=zero-setup is asked for with a DATABASE_URL, then the simulator runs on that database', () => {
+    expect(loadConfig({ SERVICE_MODE: 'zero-setup', DATABASE_URL: REAL_ENV.DATABASE_URL })).toMatchObject({
+      mode: 'zero-setup',
+      databaseUrl: REAL_ENV.DATABASE_URL,
+      host: '127.0.0.1',
+    })
+  })
+
+  it('when SERVICE_MODE=zero-setup comes with a GoAPI key, then a ConfigError names GOAPI_API_KEY', () => {
+    expectNamed(configError({ ...REAL_ENV, SERVICE_MODE: 'zero-setup' }), 'GOAPI_API_KEY')
+  })
+
+  it('when SERVICE_MODE=real is set and nothing else, then a ConfigError names the key and the database', () => {
+    const error = configError({ SERVICE_MODE: 'real' })
+    expectNamed(error, 'GOAPI_API_KEY')
+    expectNamed(error, 'DATABASE_URL')
+  })
+
+  it('when SERVICE_MODE is neither auto, real nor zero-setup, then a ConfigError names it', () => {
+    expectNamed(configError({ SERVICE_MODE: 'demo' }), 'SERVICE_MODE')
+  })
+
+  it('when nothing points at real infrastructure, then the zero-setup mode is chosen', () => {
+    expect(loadConfig({}).mode).toBe('zero-setup')
+    expect(loadConfig({ SERVICE_MODE: 'auto', GOAPI_API_KEY: '', DATABASE_URL: '' }).mode).toBe('zero-setup')
+  })
+})
+
+describe('PUBLIC_BASE_URL in real mode', () => {
+  it.each(['http://captions.example.com', 'http://10.0.0.5:8080', 'http://127.0.0.1.nip.io'])(
+    'when it is plain http to %s, then a ConfigError names PUBLIC_BASE_URL',
+    (url) => {
+      const error = configError({ ...REAL_ENV, PUBLIC_BASE_URL: url })
+      expectNamed(error, 'PUBLIC_BASE_URL')
+      expect(error.message).toContain('https')
+    },
+  )
+
+  it.each([
+    'http://127.0.0.1:8080',
+    'http://localhost:3000',
+    'http://[::1]:3000',
+    'https://captions.example.com',
+  ])('when it is %s (https, or http on a loopback host for local fakes), then it is accepted', (url) => {
+    expect(loadConfig({ ...REAL_ENV, PUBLIC_BASE_URL: url }).publicBaseUrl).toBe(url)
+  })
+})
+
+describe('variables the service does not know', () => {
+  it('when a variable under a known prefix is misspelled, then a ConfigError names it and the closest known name', () => {
+    const error = configError({ ...REAL_ENV, GOAPI_MAX_CONCURENCY: '5' })
+    expect(error.issues).toContain(
+      'GOAPI_MAX_CONCURENCY: is not a variable of this service (did you mean GOAPI_MAX_CONCURRENCY?)',
+    )
+  })
+
+  it.each([
+    'CALLBACK_RETRY_WINDOW_SECOND',
+    'CALLER_BUDGET',
+    'RATE_LIMIT_PER_MINUT',
+    'REUSE_WINDOW_DAY',
+    'OVERLOAD_HEAP_USED',
+    'SHUTDOWN_TIMEOUT_SECOND',
+    'WORK_INTERVAL',
+    'CAPTION_DEADLINE_SECOND',
+    'SERVICE_MOD',
+  ])('when %s is set, then a ConfigError names it', (name) => {
+    const error = configError({ [name]: '1' })
+    expect(error.issues.some((issue) => issue.startsWith(`${name}: is not a variable of this service`))).toBe(
+      true,
+    )
+  })
+
+  it("when the prefixes are derived, then they are the schema's own ones and not words other software shares", () => {
+    expect(OWN_PREFIXES).toEqual(
+      expect.arrayContaining([
+        'GOAPI_',
+        'CALLBACK_',
+        'CALLER_',
+        'RATE_',
+        'REUSE_',
+        'OVERLOAD_',
+        'SHUTDOWN_',
+        'WORK_',
+        'CAPTION_',
+        'SERVICE_',
+      ]),
+    )
+    for (const shared of ['OTEL_', 'DATABASE_', 'DATA_', 'LOG_', 'API_', 'AUTH_', 'PUBLIC_']) {
+      expect(OWN_PREFIXES).not.toContain(shared)
+    }
+  })
+
+  it('when every variable of the schema is set, then none is taken for an unknown one', () => {
+    const everything = Object.fromEntries(configVariables.map((variable) => [variable.name, '']))
+    expect(loadConfig({ ...everything }).mode).toBe('zero-setup')
+  })
+
+  it.each([
+    ['OpenTelemetry', 'OTEL_SERVICE_NAME'],
+    ['OpenTelemetry', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    ["the GoAPI simulator's", 'GOAPI_SIM_FAIL_TASK_RATE'],
+    ['a Kubernetes service link', 'CAPTION_SERVICE_SERVICE_HOST'],
+    ['a Kubernetes service link', 'CAPTION_SERVICE_PORT_3000_TCP_ADDR'],
+    ['a Docker link', 'WORK_PORT'],
+    ['an unrelated', 'DATABASE_POOL_SIZE'],
+  ])('when %s variable %s is set, then it is left alone', (_whose, name) => {
+    expect(() => loadConfig({ [name]: 'x' })).not.toThrow()
+  })
+})
+
+describe('PORT', () => {
+  it.each(['abc', '0', '65536', '1.5', '-1'])(
+    'when PORT is %j, then the ConfigError says what a port is',
+    (port) => {
+      expect(configError({ PORT: port }).issues).toEqual(['PORT: must be an integer from 1 to 65535'])
+    },
+  )
+})
+
+describe('CALLBACK_ALLOWED_HOSTS entries', () => {
+  it.each([
+    'http://x/y',
+    '*.',
+    '*',
+    'orders..internal',
+    '-bad.example',
+    'host:0',
+    'host:65536',
+    'host:',
+    'a b',
+  ])('when an entry is %j, then a ConfigError names CALLBACK_ALLOWED_HOSTS', (entry) => {
+    const error = configError({ ...REAL_ENV, CALLBACK_ALLOWED_HOSTS: `orders.internal,${entry}` })
+    expectNamed(error, 'CALLBACK_ALLOWED_HOSTS')
+  })
+
+  it('when entries are host names, *.suffix patterns and addresses, each with an optional port, then they are accepted', () => {
+    const hosts =
+      'orders.internal, *.svc.cluster.local:8080, billing:8080, 127.0.0.1, [::1]:9000, *.example.com'
+    expect(loadConfig({ ...REAL_ENV, CALLBACK_ALLOWED_HOSTS: hosts }).callbackAllowedHosts).toEqual([
+      'orders.internal',
+      '*.svc.cluster.local:8080',
+      'billing:8080',
+      '127.0.0.1',
+      '[::1]:9000',
+      '*.example.com',
+    ])
+  })
+})
+
+describe('AUTH_DISABLED', () => {
+  it('when AUTH_DISABLED=true comes with CALLER_BUDGETS, then a ConfigError names CALLER_BUDGETS instead of dropping the budgets', () => {
+    const error = configError({ ...REAL_ENV, AUTH_DISABLED: 'true', CALLER_BUDGETS: 'orders:5' })
+    expectNamed(error, 'CALLER_BUDGETS')
+    expect(error.message).toContain('AUTH_DISABLED')
+  })
+
+  it('when AUTH_DISABLED=true comes without CALLER_BUDGETS, then the config loads', () => {
+    expect(loadConfig({ ...REAL_ENV, AUTH_DISABLED: 'true', CALLER_BUDGETS: '' }).apiTokens).toEqual([])
   })
 })
