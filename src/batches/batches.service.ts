@@ -13,6 +13,7 @@ import {
   decodeCursor,
   encodeCursor,
   IDEMPOTENCY_KEY_TTL_MS,
+  MAX_CURSOR_LENGTH,
   toCaptionResource,
 } from '../captions/captions.service.js'
 import { claimKey, saveKeyAnswer } from '../captions/idempotency.repository.js'
@@ -272,6 +273,7 @@ export async function listBatchCaptionPage(
 const encodeItemCursor = (index: number) => Buffer.from(JSON.stringify(['item', index])).toString('base64url')
 
 function decodeItemCursor(cursor: string): number {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursor()
   try {
     const [kind, index] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
     if (kind === 'item' && Number.isInteger(index) && (index as number) >= 0 && (index as number) < 1_000_000)

@@ -136,7 +136,8 @@ export const listCaptionsQuery = z.strictObject({
     .min(1, { error: 'must be a whole number from 1 to 100' })
     .max(100, { error: 'must be a whole number from 1 to 100' })
     .default(20),
-  cursor: z.string().max(512, { error: 'is not a cursor this service issued' }).optional(),
+  // Any string: one this service did not issue (too long, say) is refused as invalid_cursor when decoded.
+  cursor: z.string().optional().meta({ description: "A page's `nextCursor`, passed back as it was given" }),
 })
 
 export const captionResource = z

@@ -290,7 +290,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const EARLIEST_CURSOR = Date.parse('0001-01-01T00:00:00.000Z')
 const LATEST_CURSOR = Date.parse('9999-12-31T23:59:59.999Z')
 
+/** Far longer than any cursor this service issues: a longer one is refused before it is decoded. */
+export const MAX_CURSOR_LENGTH = 512
+
 export function decodeCursor(cursor: string): ListPosition {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursor()
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
     const date = typeof createdAt === 'string' ? new Date(createdAt) : undefined
