@@ -33,9 +33,19 @@ export class InvalidField extends Error {
 export class InvalidFields extends Error {
   readonly statusCode = 400
   constructor(readonly fields: readonly InvalidField[]) {
-    super(fields.map((field) => field.message).join('; '))
+    super(fieldsMessage(fields.map(({ field, reason }) => ({ field, message: reason }))))
     this.name = 'InvalidFields'
   }
+}
+
+/** How many fields at fault a message names; `details` lists them all. */
+export const MAX_FIELDS_IN_MESSAGE = 20
+
+/** `a: why; b: why`, the first MAX_FIELDS_IN_MESSAGE of them, then `; and N more`. */
+export function fieldsMessage(details: readonly { field: string; message: string }[]): string {
+  const named = details.slice(0, MAX_FIELDS_IN_MESSAGE).map((detail) => `${detail.field}: ${detail.message}`)
+  const more = details.length - named.length
+  return more > 0 ? `${named.join('; ')}; and ${more} more` : named.join('; ')
 }
 
 /** The request's path itself is malformed (bad percent-encoding, an over-long parameter). */
@@ -283,23 +293,26 @@ function fieldPath(pointer: string): string {
     )
 }
 
+/** The fields a schema refused, each named; undefined for an error that is not a schema's. */
+export function validationDetails(error: unknown): ErrorBody['details'] | undefined {
+  if (!hasZodFastifySchemaValidationErrors(error)) return undefined
+  const where = (error as { validationContext?: string }).validationContext ?? 'request'
+  return error.validation.flatMap((issue) => {
+    const path = fieldPath(issue.instancePath)
+    // One detail per unknown key, named as the field it would have been.
+    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
+      return issue.params.keys.map((key) => ({
+        field: path ? `${path}.${String(key)}` : String(key),
+        message: 'is not a known field',
+      }))
+    }
+    return [{ field: path || where, message: issue.message ?? 'is invalid' }]
+  })
+}
+
 function toErrorBody(error: FastifyError, bodyLimitBytes: number): ErrorBody {
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = error.validationContext ?? 'request'
-    const details = error.validation.flatMap((issue) => {
-      const path = fieldPath(issue.instancePath)
-      // One detail per unknown key, named as the field it would have been.
-      if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
-        return issue.params.keys.map((key) => ({
-          field: path ? `${path}.${String(key)}` : String(key),
-          message: 'is not a known field',
-        }))
-      }
-      return [{ field: path || where, message: issue.message ?? 'is invalid' }]
-    })
-    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ')
-    return errorBody(400, 'validation_failed', message, details)
-  }
+  const details = validationDetails(error)
+  if (details !== undefined) return errorBody(400, 'validation_failed', fieldsMessage(details), details)
   if ((error as unknown) instanceof InvalidFields) {
     const { fields } = error as unknown as InvalidFields
     const details = fields.map(({ field, reason }) => ({ field, message: reason }))

@@ -167,6 +167,53 @@ describe('POST /batches', () => {
     expect(await service.db.batch.count()).toBe(1)
   })
 
+  it('when items break the schema and the URL rules at once, then the message names every bad item in index order', async () => {
+    const reply = await postBatch(service, {
+      items: [
+        { imageUrl: uniqueImageUrl('ok') },
+        { imageUrl: 'http://127.0.0.1/a.png' },
+        { imageUrl: uniqueImageUrl('ok') },
+        { imageUrl: 'not a url' },
+        { imageUrl: 'http://localhost/b.png', colour: 'red' },
+      ],
+    })
+    const body = expectErrorReply(reply, 400, 'validation_failed')
+    expect(body.details.map((detail) => detail.field)).toEqual([
+      'items[1].imageUrl',
+      'items[3].imageUrl',
+      'items[4].colour',
+      'items[4].imageUrl',
+    ])
+    expect(body.message).toMatch(
+      /^items\[1\]\.imageUrl: must not point at .+; items\[3\]\.imageUrl: .+; items\[4\]\.colour: is not a known field; items\[4\]\.imageUrl: must not point at localhost/,
+    )
+    expect(await service.db.batch.count()).toBe(1)
+  })
+
+  it.each([
+    ['the schema', (index: number) => `bad url ${index}`],
+    ['the URL rules', (index: number) => `http://10.0.0.${index}/a.png`],
+  ])(
+    'when more than 20 items break %s, then the message names 20 and counts the rest, and details lists all',
+    async (_, badUrl) => {
+      const items = Array.from({ length: 30 }, (_, index) => ({
+        imageUrl: index % 6 === 5 ? uniqueImageUrl('ok') : badUrl(index),
+      }))
+      const body = expectErrorReply(await postBatch(service, { items }), 400, 'validation_failed')
+      const bad = items.flatMap((item, index) => (item.imageUrl.includes('/ok') ? [] : [index]))
+      expect(bad).toHaveLength(25)
+      expect(body.details.map((detail) => detail.field)).toEqual(
+        bad.map((index) => `items[${index}].imageUrl`),
+      )
+      const named = body.message.split('; ')
+      expect(named).toHaveLength(21)
+      expect(named.slice(0, 20).map((part) => part.split(':')[0])).toEqual(
+        bad.slice(0, 20).map((index) => `items[${index}].imageUrl`),
+      )
+      expect(named[20]).toBe('and 5 more')
+    },
+  )
+
   it.each([
     ['no items', []],
     [
