@@ -258,6 +258,24 @@ describe('POST /batches', () => {
     })
     expectErrorReply(caption, 422, 'idempotency_key_reused')
   })
+
+  it('when a batch has a callbackUrl, then its callback is pending while it runs, and none only without one', async () => {
+    const withCallback = await postBatch(service, {
+      items: [{ imageUrl: uniqueImageUrl('callback') }, { imageUrl: uniqueImageUrl('callback') }],
+      callbackUrl: 'http://127.0.0.1:9/batch-done',
+    })
+    expect(withCallback.statusCode).toBe(202)
+    expect(withCallback.json()).toMatchObject({
+      status: 'running',
+      callback: { state: 'pending', attempts: 0 },
+    })
+    const running = await service.db.batch.findUniqueOrThrow({ where: { id: withCallback.json().id } })
+    // Pending, but not due: the event is sent once the batch completes.
+    expect(running).toMatchObject({ callbackState: 'pending', callbackNextAt: null, completedAt: null })
+
+    const without = await postBatch(service, { items: [{ imageUrl: uniqueImageUrl('callback') }] })
+    expect(without.json()).toMatchObject({ status: 'running', callback: { state: 'none', attempts: 0 } })
+  })
 })
 
 describe('reuse', () => {
