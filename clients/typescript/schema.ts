@@ -104,6 +104,7 @@ export interface paths {
                 query?: {
                     status?: "queued" | "pending" | "processing" | "completed" | "failed";
                     limit?: number;
+                    /** @description A page's `nextCursor`, passed back as it was given */
                     cursor?: string;
                 };
                 header?: never;
@@ -633,11 +634,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": Record<string, never> | null;
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description The caption; its callback is pending again */
                 202: {
@@ -783,6 +780,7 @@ export interface paths {
             parameters: {
                 query?: {
                     limit?: number;
+                    /** @description A page's `nextCursor`, passed back as it was given */
                     cursor?: string;
                 };
                 header?: never;
@@ -1213,6 +1211,7 @@ export interface paths {
                 query?: {
                     status?: "queued" | "pending" | "processing" | "completed" | "failed";
                     limit?: number;
+                    /** @description A page's `nextCursor`, passed back as it was given */
                     cursor?: string;
                 };
                 header?: never;
@@ -1667,11 +1666,7 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody: {
-                content: {
-                    "application/json": Record<string, never> | null;
-                };
-            };
+            requestBody?: never;
             responses: {
                 /** @description The batch; its callback is pending again */
                 202: {

@@ -1,7 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, READ_ONE_ERRORS, RESEND_ERRORS } from '../captions/captions.routes.js'
-import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
+import {
+  type CallerRoutesOptions,
+  READ_ONE_ERRORS,
+  RESEND_ERRORS,
+  refuseBody,
+} from '../captions/captions.routes.js'
+import { deliveryList } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks
@@ -43,14 +48,15 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
         summary: "Send the completed batch's batch.completed event again now, with the same webhook-id",
         tags: ['batches'],
         params: batchParams,
-        body: retryDeliveryBody,
         response: {
           202: batchResource.meta({ description: 'The batch; its callback is pending again' }),
           ...errorResponses(...RESEND_ERRORS),
         },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await resendBatchCallback(deps, request.params.id, request.caller)),
+    async (request, reply) => {
+      refuseBody(request.body)
+      return reply.code(202).send(await resendBatchCallback(deps, request.params.id, request.caller))
+    },
   )
 }
