@@ -115,6 +115,8 @@ export async function createBatch(
   if ('batch' in outcome) {
     const { batch, reused } = outcome
     deps.metrics.captionsCreated.inc(batch.total)
+    // Items reused at once are finished as they are created.
+    if (reused > 0) deps.metrics.captionsFinished.inc({ status: 'completed', code: '' }, reused)
     // Its items are sent by background work, which need not wait for its next round.
     deps.wake('queued')
     const body = toBatchResource(batch, {

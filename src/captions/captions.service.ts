@@ -73,7 +73,7 @@ export async function createCaption(
 
   if (idempotencyKey === undefined) {
     const row = await acceptCaption(deps, caption)
-    deps.metrics.captionsCreated.inc()
+    countAccepted(deps, row)
     return { statusCode: 202, body: await submitAndRead(deps, row), replayed: false }
   }
 
@@ -87,7 +87,7 @@ export async function createCaption(
   }
   const outcome = await acceptCaption(deps, caption, claim)
   if (!('taken' in outcome)) {
-    deps.metrics.captionsCreated.inc()
+    countAccepted(deps, outcome)
     const body = await submitAndRead(deps, outcome)
     await saveKeyAnswer(deps.sql, caller, idempotencyKey, { status: 202, body: body as JsonValue })
     return { statusCode: 202, body, replayed: false }
@@ -121,6 +121,15 @@ export function sendNow(deps: Pick<ServiceDeps, 'work' | 'workerId'>, now: Date)
     lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
     deadlineAt: addMs(now, deps.work.deadlineMs),
   }
+}
+
+/**
+ * A caption accepted is counted created; one reused at once is finished as it is created, and counted
+ * so, so that at rest created = finished + open.
+ */
+function countAccepted(deps: Pick<ServiceDeps, 'metrics'>, row: Pick<CaptionRow, 'status'>): void {
+  deps.metrics.captionsCreated.inc()
+  if (row.status === 'completed') deps.metrics.captionsFinished.inc({ status: 'completed', code: '' })
 }
 
 /**

@@ -373,6 +373,65 @@ describe('reuse', () => {
   })
 })
 
+describe('caption counters of a batch', () => {
+  let service: TestService
+  let worker: Worker
+  beforeAll(async () => {
+    service = await startTestService({ env: FAST_WORK })
+    worker = createWorker(service.deps)
+    worker.start()
+  })
+  afterAll(async () => {
+    await worker.stop(1_000)
+    await service.close()
+  })
+
+  const counted = async () => {
+    const created = (await service.deps.metrics.captionsCreated.get()).values
+    const finished = (await service.deps.metrics.captionsFinished.get()).values
+    const { rows } = await service.deps.sql.query<{ open: number }>(
+      `SELECT count(*)::int AS open FROM captions WHERE status IN ('queued', 'pending', 'processing')`,
+    )
+    return {
+      created: created.reduce((sum, value) => sum + value.value, 0),
+      finished: finished.reduce((sum, value) => sum + value.value, 0),
+      open: rows[0]?.open ?? -1,
+    }
+  }
+
+  it('when a batch has repeats and reused items, then at rest created = finished (reuse included) + open', async () => {
+    const known = [uniqueImageUrl('counters'), uniqueImageUrl('counters')]
+    const earlier = (await postBatch(service, { items: known.map((imageUrl) => ({ imageUrl })) })).json()
+    await completed(service, earlier.id)
+    // A caption posted alone with reuse, completed at once.
+    const alone = await service.app.inject({
+      method: 'POST',
+      url: '/captions',
+      payload: { imageUrl: known[0], reuse: true },
+    })
+    expect(alone.json()).toMatchObject({ status: 'completed', reusedFrom: expect.any(String) })
+    const before = await counted()
+    expect(before).toEqual({ created: 3, finished: 3, open: 0 })
+
+    // 26 items: the 2 known images (reused), 20 new ones, and 4 repeats of new ones (waiting for them).
+    const fresh = Array.from({ length: 20 }, () => uniqueImageUrl('counters'))
+    const items = [...known, ...fresh, ...fresh.slice(0, 4)].map((imageUrl) => ({ imageUrl }))
+    const batch = (await postBatch(service, { items })).json() as BatchBody
+    expect(batch).toMatchObject({ total: 26, reused: 2 })
+    const running = await counted()
+    expect(running.created).toBe(before.created + 26)
+    // The reused items are finished as they are created.
+    expect(running.finished).toBeGreaterThanOrEqual(before.finished + 2)
+
+    const done = await completed(service, batch.id, 30_000)
+    expect(done).toMatchObject({ counts: { completed: 26 }, reused: 6 })
+    const after = await counted()
+    expect(after).toEqual({ created: 29, finished: 29, open: 0 })
+    const byStatus = (await service.deps.metrics.captionsFinished.get()).values
+    expect(byStatus.every((value) => value.labels.status === 'completed')).toBe(true)
+  })
+})
+
 describe('batches and callers', () => {
   let service: TestService
   beforeAll(async () => {
