@@ -132,7 +132,11 @@ export const REQUEST_ERRORS = {
   },
   invalid_json: { status: 400, meaning: 'the body is not valid JSON' },
   invalid_url: { status: 400, meaning: 'the request path is malformed (bad percent-encoding)' },
-  invalid_request: { status: 400, meaning: 'the request cannot be read (a wrong Content-Length, say)' },
+  invalid_request: {
+    status: 400,
+    meaning:
+      'the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)',
+  },
   invalid_cursor: { status: 400, meaning: 'the cursor was not issued by this service' },
   invalid_idempotency_key: { status: 400, meaning: 'Idempotency-Key is malformed or sent twice' },
   invalid_webhook_payload: { status: 400, meaning: 'the body is not a GoAPI task delivery' },
@@ -157,9 +161,11 @@ export const REQUEST_ERRORS = {
     status: 409,
     meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
+  request_timeout: { status: 408, meaning: 'the request did not arrive in full within 30 seconds' },
   payload_too_large: { status: 413, meaning: 'the body is larger than 1 MiB (4 MiB on POST /batches)' },
   unsupported_media_type: { status: 415, meaning: 'the body is not application/json' },
   idempotency_key_reused: { status: 422, meaning: 'this Idempotency-Key came with a different body' },
+  headers_too_large: { status: 431, meaning: "the request's headers are larger than the server takes" },
   rate_limited: {
     status: 429,
     meaning: "the caller's per-minute allowance is spent; retry after Retry-After",
@@ -167,6 +173,10 @@ export const REQUEST_ERRORS = {
   internal_error: { status: 500, meaning: 'something went wrong on our side (no details are given)' },
   database_unavailable: { status: 503, meaning: 'the database is unreachable; retry after Retry-After' },
   overloaded: { status: 503, meaning: 'this replica is shedding load; retry after Retry-After' },
+  shutting_down: {
+    status: 503,
+    meaning: 'this replica is stopping and takes no new requests; retry (another replica answers)',
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS
 
@@ -263,11 +273,13 @@ const STATUS_NAMES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }
@@ -363,6 +375,11 @@ export const errorHandlerPlugin = fp<{ bodyLimitBytes: number }>(
   async (app: FastifyInstance, { bodyLimitBytes }) => {
     const routes = routeTable(app)
     app.setErrorHandler((error: FastifyError, request, reply) => {
+      // The client closed its connection in the middle of its body: its doing, and nobody to answer.
+      if (error.code === 'ECONNRESET' && request.raw.destroyed) {
+        request.log.info({ code: 'client_aborted' }, 'client went away before its body arrived')
+        return reply.code(400).send(errorBody(400, 'invalid_request', 'the request ended before its body'))
+      }
       // A route may take larger bodies than the rest (a batch of 1,000 URLs, say).
       const body = toErrorBody(error, request.routeOptions.bodyLimit ?? bodyLimitBytes)
       if (body.code === 'overloaded') request.log.warn({ code: body.code }, 'request shed: overloaded')
