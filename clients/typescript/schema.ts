@@ -249,7 +249,7 @@ export interface paths {
                  * @description Bad Request, with one of these codes:
                  *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
                  *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+                 *     - `invalid_request`: the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)
                  *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
                  */
                 400: {
@@ -942,7 +942,7 @@ export interface paths {
                  * @description Bad Request, with one of these codes:
                  *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
                  *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+                 *     - `invalid_request`: the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)
                  *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
                  */
                 400: {
@@ -1845,7 +1845,7 @@ export interface paths {
                  * @description Bad Request, with one of these codes:
                  *     - `invalid_webhook_payload`: the body is not a GoAPI task delivery
                  *     - `invalid_json`: the body is not valid JSON
-                 *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+                 *     - `invalid_request`: the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)
                  */
                 400: {
                     headers: {

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { REQUEST_ERRORS } from '../../src/errors.js'
 import { expectErrorReply, type ReplyLike } from '../helpers/http.js'
-import { eventually, startTestService, type TestService } from '../helpers/service.js'
+import { startTestService, type TestService } from '../helpers/service.js'
 
 /**
  * Faults `inject` cannot make: bytes written straight to a socket, as a broken client, proxy or
