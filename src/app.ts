@@ -9,6 +9,7 @@ import { batchDeliveriesRoutes } from './batches/batch-deliveries.routes.js'
 import { batchesRoutes } from './batches/batches.routes.js'
 import { exportRoutes } from './batches/export.routes.js'
 import { captionsRoutes, perCallerRateLimit } from './captions/captions.routes.js'
+import { clientErrorHandler } from './client-errors.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
 import type { ServiceDeps } from './deps.js'
@@ -45,6 +46,9 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
         .header('x-request-id', request.id)
         .send(errorBody(400, INVALID_URL, error.message))
     },
+    // Node's own refusals and the 503 of a closing server in the one error shape (see below).
+    clientErrorHandler: clientErrorHandler(deps.log),
+    return503OnClosing: false,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
     keepAliveTimeout: 72_000,
@@ -55,6 +59,12 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   // Fastify's JSON parser, but a prototype key is refused by name rather than as "not valid JSON".
   const parseJson = app.getDefaultJsonParser('ignore', 'ignore')
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // A route that takes no body (a re-send) takes an empty one too: `curl -X POST -H 'content-type:
+    // application/json'` sends the header with nothing after it.
+    if (body === '' && request.routeOptions.schema?.body === undefined) {
+      done(null, undefined)
+      return
+    }
     parseJson(request, body as string, (error, value) => {
       const key = error ? undefined : prototypeKey(value)
       if (key !== undefined) done(new InvalidField('body', `must not contain the key ${key}`), undefined)
@@ -69,6 +79,16 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+  })
+  // A request that arrives once the server is closing is refused before any other hook runs: the load
+  // balancer sends it to another replica.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return
+    request.log.info({ code: 'shutting_down' }, 'request refused: stopping')
+    return reply
+      .code(503)
+      .header('retry-after', '5')
+      .send(errorBody(503, 'shutting_down', 'this replica is stopping; retry shortly'))
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)

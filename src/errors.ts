@@ -33,7 +33,7 @@ export class InvalidField extends Error {
 export class InvalidFields extends Error {
   readonly statusCode = 400
   constructor(readonly fields: readonly InvalidField[]) {
-    super(fields.map((field) => field.message).join('; '))
+    super(fieldsMessage(fields.map(({ field, reason }) => ({ field, message: reason }))))
     this.name = 'InvalidFields'
   }
 }
@@ -44,6 +44,17 @@ export const HostNotAllowed = createError<[string]>(
   'caller authentication is off, so this API answers only requests to localhost, 127.0.0.1 or [::1], not to the Host "%s"',
   421,
 )
+
+/** How many fields at fault a message names; `details` lists them all. */
+export const MAX_FIELDS_IN_MESSAGE = 20
+
+/** `a: why; b: why`, the first MAX_FIELDS_IN_MESSAGE of them, then `; and N more`. */
+export function fieldsMessage(details: readonly { field: string; message: string }[]): string {
+  const named = details.slice(0, MAX_FIELDS_IN_MESSAGE).map((detail) => `${detail.field}: ${detail.message}`)
+  const more = details.length - named.length
+  return more > 0 ? `${named.join('; ')}; and ${more} more` : named.join('; ')
+}
+
 /** The request's path itself is malformed (bad percent-encoding, an over-long parameter). */
 export const InvalidUrl = createError<[string]>('invalid_url', '%s', 400)
 export const CaptionNotFound = createError<[string]>('not_found', 'caption %s was not found', 404)
@@ -128,7 +139,11 @@ export const REQUEST_ERRORS = {
   },
   invalid_json: { status: 400, meaning: 'the body is not valid JSON' },
   invalid_url: { status: 400, meaning: 'the request path is malformed (bad percent-encoding)' },
-  invalid_request: { status: 400, meaning: 'the request cannot be read (a wrong Content-Length, say)' },
+  invalid_request: {
+    status: 400,
+    meaning:
+      'the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)',
+  },
   invalid_cursor: { status: 400, meaning: 'the cursor was not issued by this service' },
   invalid_idempotency_key: { status: 400, meaning: 'Idempotency-Key is malformed or sent twice' },
   invalid_webhook_payload: { status: 400, meaning: 'the body is not a GoAPI task delivery' },
@@ -153,6 +168,7 @@ export const REQUEST_ERRORS = {
     status: 409,
     meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
+  request_timeout: { status: 408, meaning: 'the request did not arrive in full within 30 seconds' },
   payload_too_large: {
     status: 413,
     meaning: 'the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)',
@@ -164,6 +180,7 @@ export const REQUEST_ERRORS = {
       'caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding',
   },
   idempotency_key_reused: { status: 422, meaning: 'this Idempotency-Key came with a different body' },
+  headers_too_large: { status: 431, meaning: "the request's headers are larger than the server takes" },
   rate_limited: {
     status: 429,
     meaning: "the caller's per-minute allowance is spent; retry after Retry-After",
@@ -176,6 +193,10 @@ export const REQUEST_ERRORS = {
       "the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After",
   },
   overloaded: { status: 503, meaning: 'this replica is shedding load; retry after Retry-After' },
+  shutting_down: {
+    status: 503,
+    meaning: 'this replica is stopping and takes no new requests; retry (another replica answers)',
+  },
 } as const satisfies Record<string, { status: number; meaning: string }>
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS
 
@@ -275,12 +296,14 @@ const STATUS_NAMES: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   421: 'Misdirected Request',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 }
@@ -306,23 +329,26 @@ function fieldPath(pointer: string): string {
     )
 }
 
+/** The fields a schema refused, each named; undefined for an error that is not a schema's. */
+export function validationDetails(error: unknown): ErrorBody['details'] | undefined {
+  if (!hasZodFastifySchemaValidationErrors(error)) return undefined
+  const where = (error as { validationContext?: string }).validationContext ?? 'request'
+  return error.validation.flatMap((issue) => {
+    const path = fieldPath(issue.instancePath)
+    // One detail per unknown key, named as the field it would have been.
+    if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
+      return issue.params.keys.map((key) => ({
+        field: path ? `${path}.${String(key)}` : String(key),
+        message: 'is not a known field',
+      }))
+    }
+    return [{ field: path || where, message: issue.message ?? 'is invalid' }]
+  })
+}
+
 function toErrorBody(error: FastifyError, bodyLimitBytes: number): ErrorBody {
-  if (hasZodFastifySchemaValidationErrors(error)) {
-    const where = error.validationContext ?? 'request'
-    const details = error.validation.flatMap((issue) => {
-      const path = fieldPath(issue.instancePath)
-      // One detail per unknown key, named as the field it would have been.
-      if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
-        return issue.params.keys.map((key) => ({
-          field: path ? `${path}.${String(key)}` : String(key),
-          message: 'is not a known field',
-        }))
-      }
-      return [{ field: path || where, message: issue.message ?? 'is invalid' }]
-    })
-    const message = details.map((detail) => `${detail.field}: ${detail.message}`).join('; ')
-    return errorBody(400, 'validation_failed', message, details)
-  }
+  const details = validationDetails(error)
+  if (details !== undefined) return errorBody(400, 'validation_failed', fieldsMessage(details), details)
   if ((error as unknown) instanceof InvalidFields) {
     const { fields } = error as unknown as InvalidFields
     const details = fields.map(({ field, reason }) => ({ field, message: reason }))
@@ -379,6 +405,11 @@ export const errorHandlerPlugin = fp<{ bodyLimitBytes: number }>(
   async (app: FastifyInstance, { bodyLimitBytes }) => {
     const routes = routeTable(app)
     app.setErrorHandler((error: FastifyError, request, reply) => {
+      // The client closed its connection in the middle of its body: its doing, and nobody to answer.
+      if (error.code === 'ECONNRESET' && request.raw.destroyed) {
+        request.log.info({ code: 'client_aborted' }, 'client went away before its body arrived')
+        return reply.code(400).send(errorBody(400, 'invalid_request', 'the request ended before its body'))
+      }
       // A route may take larger bodies than the rest (a batch of 1,000 URLs, say).
       const body = toErrorBody(error, request.routeOptions.bodyLimit ?? bodyLimitBytes)
       if (body.code === 'overloaded') request.log.warn({ code: body.code }, 'request shed: overloaded')

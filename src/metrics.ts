@@ -86,7 +86,7 @@ export function createMetrics(): Metrics {
     }),
     captionsFinished: new Counter({
       name: 'caption_captions_finished_total',
-      help: 'Captions that reached a final status, by status and error code (empty when completed)',
+      help: 'Captions that reached a final status, by status and error code (empty when completed), reused ones included: at rest, created = finished + open',
       labelNames: ['status', 'code'] as const,
       registers,
     }),

@@ -553,6 +553,7 @@ export interface operations {
             query?: {
                 status?: "queued" | "pending" | "processing" | "completed" | "failed";
                 limit?: number;
+                /** @description A page's `nextCursor`, passed back as it was given */
                 cursor?: string;
             };
             header?: never;
@@ -721,7 +722,7 @@ export interface operations {
              * @description Bad Request, with one of these codes:
              *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
              *     - `invalid_json`: the body is not valid JSON
-             *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+             *     - `invalid_request`: the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)
              *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
              */
             400: {
@@ -1130,11 +1131,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": Record<string, never> | null;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The caption; its callback is pending again */
             202: {
@@ -1295,6 +1292,7 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
+                /** @description A page's `nextCursor`, passed back as it was given */
                 cursor?: string;
             };
             header?: never;
@@ -1480,7 +1478,7 @@ export interface operations {
              * @description Bad Request, with one of these codes:
              *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
              *     - `invalid_json`: the body is not valid JSON
-             *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+             *     - `invalid_request`: the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)
              *     - `invalid_idempotency_key`: Idempotency-Key is malformed or sent twice
              */
             400: {
@@ -1762,6 +1760,7 @@ export interface operations {
             query?: {
                 status?: "queued" | "pending" | "processing" | "completed" | "failed";
                 limit?: number;
+                /** @description A page's `nextCursor`, passed back as it was given */
                 cursor?: string;
             };
             header?: never;
@@ -2257,11 +2256,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
-            content: {
-                "application/json": Record<string, never> | null;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description The batch; its callback is pending again */
             202: {
@@ -2450,7 +2445,7 @@ export interface operations {
              * @description Bad Request, with one of these codes:
              *     - `invalid_webhook_payload`: the body is not a GoAPI task delivery
              *     - `invalid_json`: the body is not valid JSON
-             *     - `invalid_request`: the request cannot be read (a wrong Content-Length, say)
+             *     - `invalid_request`: the request cannot be read (a malformed request, two different Content-Lengths, Content-Length with Transfer-Encoding, a body shorter than its Content-Length)
              */
             400: {
                 headers: {

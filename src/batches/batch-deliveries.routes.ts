@@ -5,8 +5,9 @@ import {
   READ_ONE_ERRORS,
   RESEND_ERRORS,
   type ResendRoutesOptions,
+  refuseBody,
 } from '../captions/captions.routes.js'
-import { deliveryList, retryDeliveryBody } from '../captions/captions.schemas.js'
+import { deliveryList } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks
@@ -52,14 +53,15 @@ export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesO
         operationId: 'retryBatchDeliveries',
         tags: ['batches'],
         params: batchParams,
-        body: retryDeliveryBody,
         response: {
           202: batchResource.meta({ description: 'The batch; its callback is pending again' }),
           ...errorResponses(...RESEND_ERRORS),
         },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await resendBatchCallback(deps, request.params.id, request.caller)),
+    async (request, reply) => {
+      refuseBody(request.body)
+      return reply.code(202).send(await resendBatchCallback(deps, request.params.id, request.caller))
+    },
   )
 }

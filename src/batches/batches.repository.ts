@@ -128,7 +128,10 @@ export interface NewBatch {
   now: Date
 }
 
-/** A batch that is completed at once (every item reused) has its callback due at once. */
+/**
+ * A batch with a callbackUrl has its callback `pending` from the start (`none` means no callbackUrl);
+ * it is due once the batch completes, at once for a batch completed at creation (every item reused).
+ */
 export async function insertBatch(sql: Queryable, batch: NewBatch): Promise<BatchRow> {
   const done = batch.openItems === 0
   const { rows } = await sql.query<BatchRow>({
@@ -152,7 +155,7 @@ export async function insertBatch(sql: Queryable, batch: NewBatch): Promise<Batc
       batch.reuse,
       batch.now,
       done ? batch.now : null,
-      done && batch.callbackUrl ? 'pending' : 'none',
+      batch.callbackUrl ? 'pending' : 'none',
     ],
   })
   return rows[0] as BatchRow

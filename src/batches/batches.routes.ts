@@ -21,7 +21,13 @@ import {
   listBatchesQuery,
   MAX_BATCH_ITEMS,
 } from './batches.schemas.js'
-import { createBatch, getBatch, listBatchCaptionPage, listBatchPage } from './batches.service.js'
+import {
+  createBatch,
+  getBatch,
+  listBatchCaptionPage,
+  listBatchPage,
+  refusedBatchBody,
+} from './batches.service.js'
 
 export type BatchesRoutesOptions = CreateRoutesOptions
 
@@ -38,6 +44,8 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
       config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
       // 1,000 items of URLs up to 2,048 characters and names up to 1,000 do not fit the usual 1 MiB.
       bodyLimit: BATCH_BODY_LIMIT_BYTES,
+      // A refused body is answered by the handler, which names the URLs the rules refuse as well.
+      attachValidation: true,
       schema: {
         summary: 'Caption a dataset',
         operationId: 'createBatch',
@@ -60,6 +68,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
       },
     },
     async (request, reply) => {
+      if (request.validationError) throw refusedBatchBody(deps, request.validationError, request.body)
       const result = await createBatch(
         { ...deps, log: request.log },
         { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },

@@ -7,12 +7,14 @@ import {
   type NewCaption,
   type ReuseSource,
 } from '../captions/captions.repository.js'
+import { httpUrl } from '../captions/captions.schemas.js'
 import {
   canonicalJson,
   checkIdempotencyKey,
   decodeCursor,
   encodeCursor,
   IDEMPOTENCY_KEY_TTL_MS,
+  MAX_CURSOR_LENGTH,
   toCaptionResource,
 } from '../captions/captions.service.js'
 import { claimKey, saveKeyAnswer } from '../captions/idempotency.repository.js'
@@ -27,6 +29,7 @@ import {
   InvalidCursor,
   InvalidField,
   InvalidFields,
+  validationDetails,
 } from '../errors.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
@@ -112,6 +115,8 @@ export async function createBatch(
   if ('batch' in outcome) {
     const { batch, reused } = outcome
     deps.metrics.captionsCreated.inc(batch.total)
+    // Items reused at once are finished as they are created.
+    if (reused > 0) deps.metrics.captionsFinished.inc({ status: 'completed', code: '' }, reused)
     // Its items are sent by background work, which need not wait for its next round.
     deps.wake('queued')
     const body = toBatchResource(batch, {
@@ -132,22 +137,64 @@ export async function createBatch(
 
 /** Every item's URL is checked before anything is written; all faults are named at once. */
 function checkUrls(deps: ServiceDeps, input: CreateBatchInput): void {
+  const faults = urlFaults(
+    deps,
+    input.items.map((item) => item.imageUrl),
+    input.callbackUrl,
+  )
+  if (faults.length === 1) throw faults[0]
+  if (faults.length > 1) throw new InvalidFields(faults)
+}
+
+/** The URL rules of the deployment broken by each image URL (by item index) and the callback URL. */
+function urlFaults(
+  deps: Pick<ServiceDeps, 'urlPolicy'>,
+  imageUrls: readonly (string | undefined)[],
+  callbackUrl: string | undefined,
+): InvalidField[] {
   const faults: InvalidField[] = []
-  const check = (field: string, run: () => void) => {
+  const check = (field: string, value: string | undefined, rule: typeof checkImageUrl) => {
+    if (value === undefined) return
     try {
-      run()
+      rule(value, deps.urlPolicy)
     } catch (error) {
       if (!(error instanceof InvalidField)) throw error
       faults.push(new InvalidField(field, error.reason))
     }
   }
-  input.items.forEach((item, index) => {
-    check(`items[${index}].imageUrl`, () => checkImageUrl(item.imageUrl, deps.urlPolicy))
+  imageUrls.forEach((imageUrl, index) => {
+    check(`items[${index}].imageUrl`, imageUrl, checkImageUrl)
   })
-  const { callbackUrl } = input
-  if (callbackUrl !== undefined) check('callbackUrl', () => checkCallbackUrl(callbackUrl, deps.urlPolicy))
-  if (faults.length === 1) throw faults[0]
-  if (faults.length > 1) throw new InvalidFields(faults)
+  check('callbackUrl', callbackUrl, checkCallbackUrl)
+  return faults
+}
+
+/**
+ * A batch body its schema refused, as the one error that names every bad item: the URL rules of the
+ * deployment are run on the URLs the schema let through, so that an item refused by the schema does not
+ * hide another refused by a rule. Items come in index order, then the batch's own fields.
+ */
+export function refusedBatchBody(deps: Pick<ServiceDeps, 'urlPolicy'>, error: Error, body: unknown): Error {
+  const details = validationDetails(error)
+  if (details === undefined) return error
+  const named = new Set(details.map((detail) => detail.field))
+  const raw = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>
+  const wellFormed = (field: string, value: unknown) =>
+    named.has(field) ? undefined : httpUrl.safeParse(value).data
+  const items = Array.isArray(raw.items) && !named.has('items') ? (raw.items as unknown[]) : []
+  const faults = [
+    ...details.map((detail) => new InvalidField(detail.field, detail.message)),
+    ...urlFaults(
+      deps,
+      items.map((item, index) =>
+        wellFormed(`items[${index}].imageUrl`, (item as { imageUrl?: unknown } | null)?.imageUrl),
+      ),
+      wellFormed('callbackUrl', raw.callbackUrl),
+    ),
+  ]
+  const order = (field: string) => Number(/^items\[(\d+)\]/.exec(field)?.[1] ?? Number.MAX_SAFE_INTEGER)
+  faults.sort((a, b) => order(a.field) - order(b.field))
+  return faults.length === 1 ? (faults[0] as InvalidField) : new InvalidFields(faults)
 }
 
 /** The batch's items as captions, each starting from a caption of the same image where reuse allows. */
@@ -273,6 +320,7 @@ export async function listBatchCaptionPage(
 const encodeItemCursor = (index: number) => Buffer.from(JSON.stringify(['item', index])).toString('base64url')
 
 function decodeItemCursor(cursor: string): number {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursor()
   try {
     const [kind, index] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
     if (kind === 'item' && Number.isInteger(index) && (index as number) >= 0 && (index as number) < 1_000_000)

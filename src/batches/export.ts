@@ -120,8 +120,17 @@ export function toExportRecord(row: ExportRow, frame: ExportFrame): ExportRecord
   }
 }
 
-/** One CSV field as RFC 4180 writes it: quoted, quotes doubled, when it holds a comma, quote or line break. */
+/** What a spreadsheet reads as the start of a formula (OWASP's CSV injection list). */
+const FORMULA_START = /^[=+\-@\t\r]/
+
+/**
+ * One CSV field as RFC 4180 writes it: quoted, quotes doubled, when it holds a comma, quote or line
+ * break. A field a spreadsheet would run as a formula (`=HYPERLINK(…)`, `+1+1`, `-2`, `@SUM(…)`, or
+ * one starting with a tab or carriage return) is neutralized as OWASP describes: a single quote is put
+ * in front and the field is quoted, so it opens as text.
+ */
 export function csvField(value: string): string {
+  if (FORMULA_START.test(value)) return `"'${value.replaceAll('"', '""')}"`
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value
 }
 

@@ -30,18 +30,32 @@ export function urlStem(imageUrl: string): string | undefined {
 }
 
 /**
- * `/`, `\`, control characters, leading dots and every run of two dots or more become `_`, so that no
- * name can leave the folder it is written to; then at most MAX_NAME_BYTES bytes of UTF-8, never cutting
- * a character in two. Trailing dots become `_` too (`a.` would give `a..txt`), and so does the colon of
- * a leading drive letter (`C:x`), which zip tools read as an absolute Windows path.
+ * Device names Windows reserves whatever the extension (`CON.txt`, `nul.txt.txt` open the device, not
+ * a file), matched case-insensitively on the part before the first dot, trailing spaces ignored.
+ */
+const WINDOWS_DEVICE =
+  /^(con|prn|aux|nul|com[0-9\u00b9\u00b2\u00b3]|lpt[0-9\u00b9\u00b2\u00b3]|conin\$|conout\$) *(\.|$)/i
+
+/**
+ * A name safe to unzip on Linux, macOS and Windows:
+ * - Unicode format characters (category Cf: bidirectional overrides such as U+202E, zero-width
+ *   characters) are removed, so a name cannot show one extension and be another;
+ * - `/`, `\`, control characters, the characters Windows refuses (`* ? < > | " :`), leading dots and
+ *   every run of two dots or more become `_`, so that no name can leave the folder it is written to;
+ * - a Windows device name (`CON`, `PRN`, `AUX`, `NUL`, `COM0`-`COM9`, `LPT0`-`LPT9`, with any extension
+ *   and in any case) is prefixed with `_`;
+ * - then at most MAX_NAME_BYTES bytes of UTF-8, never cutting a character in two. Trailing dots become
+ *   `_` too (`a.` would give `a..txt`).
+ * What is left may be empty: the caller then falls back to the item's index.
  */
 export function sanitizeName(name: string): string {
   const replaced = name
-    .replace(/[/\\\p{Cc}]/gu, '_')
+    .replace(/\p{Cf}/gu, '')
+    .replace(/[/\\\p{Cc}*?<>|":]/gu, '_')
     .replace(/\.{2,}/g, (dots) => '_'.repeat(dots.length))
     .replace(/^\.+/, (dots) => '_'.repeat(dots.length))
-    .replace(/^([A-Za-z]):/, '$1_')
-  return truncateUtf8(replaced, MAX_NAME_BYTES).replace(/\.+$/, (dots) => '_'.repeat(dots.length))
+  const safe = WINDOWS_DEVICE.test(replaced) ? `_${replaced}` : replaced
+  return truncateUtf8(safe, MAX_NAME_BYTES).replace(/\.+$/, (dots) => '_'.repeat(dots.length))
 }
 
 function truncateUtf8(text: string, maxBytes: number): string {

@@ -333,17 +333,25 @@ const ADVANCE_CAPTIONS = `UPDATE captions c SET
     AND (CASE c.status WHEN 'queued' THEN 0 WHEN 'pending' THEN 1 WHEN 'processing' THEN 2 ELSE 3 END) < u.new_rank
     AND (c.goapi_task_id IS NULL OR c.goapi_task_id = u.new_task_id)
     AND NOT EXISTS (SELECT 1 FROM captions o WHERE o.goapi_task_id = u.new_task_id AND o.id <> c.id)
-  RETURNING ${CAPTION_COLUMNS}`
+  RETURNING ${CAPTION_COLUMNS},
+    (SELECT count(*) FROM captions w WHERE w.waits_for = c.id AND w.status = 'queued')::int AS "followers"`
 
 const RANK: Record<CaptionStatus, number> = { queued: 0, pending: 1, processing: 2, completed: 3, failed: 3 }
+
+/**
+ * A caption as an advance wrote it, with the captions of the same image that were waiting for it
+ * (`followers`): read before the statement's trigger ran, they are the ones it completed with this
+ * caption's text when this caption completed.
+ */
+export type AdvancedCaption = CaptionRow & { followers: number }
 
 /** Applies each advance that is a step forward; returns the captions that moved, as written. */
 export async function advanceCaptions(
   sql: Sql,
   advances: readonly CaptionAdvance[],
-): Promise<Map<string, CaptionRow>> {
+): Promise<Map<string, AdvancedCaption>> {
   const column = <T>(pick: (advance: CaptionAdvance) => T) => advances.map(pick)
-  const { rows } = await sql.query<CaptionRow>({
+  const { rows } = await sql.query<AdvancedCaption>({
     name: 'advance-captions',
     text: ADVANCE_CAPTIONS,
     values: [
@@ -365,7 +373,7 @@ export async function advanceCaptions(
 
 export interface AdvanceQueue {
   /** Resolves once the advance is committed: the caption as written when it moved, else undefined. */
-  advance(advance: CaptionAdvance): Promise<CaptionRow | undefined>
+  advance(advance: CaptionAdvance): Promise<AdvancedCaption | undefined>
 }
 
 const MAX_GROUP = 100
@@ -380,7 +388,7 @@ const MAX_GROUP = 100
 export function createAdvanceQueue(sql: Sql): AdvanceQueue {
   interface Waiting {
     advance: CaptionAdvance
-    resolve: (moved: CaptionRow | undefined) => void
+    resolve: (moved: AdvancedCaption | undefined) => void
     reject: (error: unknown) => void
   }
   let waiting: Waiting[] = []

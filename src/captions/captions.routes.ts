@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponses, InvalidIdempotencyKey, RateLimited } from '../errors.js'
+import { errorResponses, InvalidField, InvalidIdempotencyKey, RateLimited } from '../errors.js'
 import { bindCaptionToRequest } from './caption-log.js'
 import {
   captionList,
@@ -12,8 +12,8 @@ import {
   createCaptionBody,
   createCaptionHeaders,
   deliveryList,
+  isNoBody,
   listCaptionsQuery,
-  retryDeliveryBody,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 import { listCaptionDeliveries, resendCallback } from './deliveries.service.js'
@@ -222,15 +222,16 @@ export const captionsRoutes: FastifyPluginAsyncZod<CaptionsRoutesOptions> = asyn
         operationId: 'retryCaptionDeliveries',
         tags: ['captions'],
         params: captionParams,
-        body: retryDeliveryBody,
         response: {
           202: captionResource.meta({ description: 'The caption; its callback is pending again' }),
           ...errorResponses(...RESEND_ERRORS),
         },
       },
     },
-    async (request, reply) =>
-      reply.code(202).send(await resendCallback(deps, request.params.id, request.caller)),
+    async (request, reply) => {
+      refuseBody(request.body)
+      return reply.code(202).send(await resendCallback(deps, request.params.id, request.caller))
+    },
   )
 }
 
@@ -259,4 +260,9 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   if (sent > 1) throw new InvalidIdempotencyKey('send the header once')
   const key = request.headers['idempotency-key']
   return Array.isArray(key) ? key[0] : key
+}
+
+/** A route that takes no body refuses one that is not empty, rather than ignoring what it says. */
+export function refuseBody(body: unknown): void {
+  if (!isNoBody(body)) throw new InvalidField('body', 'must be empty: this route takes no body')
 }

@@ -137,7 +137,8 @@ export const listCaptionsQuery = z.strictObject({
     .min(1, { error: 'must be a whole number from 1 to 100' })
     .max(100, { error: 'must be a whole number from 1 to 100' })
     .default(20),
-  cursor: z.string().max(512, { error: 'is not a cursor this service issued' }).optional(),
+  // Any string: one this service did not issue (too long, say) is refused as invalid_cursor when decoded.
+  cursor: z.string().optional().meta({ description: "A page's `nextCursor`, passed back as it was given" }),
 })
 
 export const captionResource = z
@@ -282,5 +283,11 @@ export const deliveryList = z.object({ items: z.array(deliveryResource) }).meta(
   description: "A caption's or batch's callback delivery attempts, oldest first",
 })
 
-/** The retry routes (a caption's, a batch's) take no body; an empty JSON object is accepted as none. */
-export const retryDeliveryBody = z.strictObject({}).nullish()
+/**
+ * The retry routes (a caption's, a batch's) take no body, and the OpenAPI document describes none: no
+ * body, an empty one, `{}` and `null` (what earlier clients sent) all count as none.
+ */
+export function isNoBody(body: unknown): boolean {
+  if (body === undefined || body === null) return true
+  return typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0
+}

@@ -74,7 +74,7 @@ export async function createCaption(
 
   if (idempotencyKey === undefined) {
     const row = await acceptCaption(deps, caption)
-    deps.metrics.captionsCreated.inc()
+    countAccepted(deps, row)
     return { statusCode: 202, body: await submitAndRead(deps, row), replayed: false }
   }
 
@@ -88,7 +88,7 @@ export async function createCaption(
   }
   const outcome = await acceptCaption(deps, caption, claim)
   if (!('taken' in outcome)) {
-    deps.metrics.captionsCreated.inc()
+    countAccepted(deps, outcome)
     const body = await submitAndRead(deps, outcome)
     await saveKeyAnswer(deps.sql, caller, idempotencyKey, { status: 202, body: body as JsonValue })
     return { statusCode: 202, body, replayed: false }
@@ -122,6 +122,15 @@ export function sendNow(deps: Pick<ServiceDeps, 'work' | 'workerId'>, now: Date)
     lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
     deadlineAt: addMs(now, deps.work.deadlineMs),
   }
+}
+
+/**
+ * A caption accepted is counted created; one reused at once is finished as it is created, and counted
+ * so, so that at rest created = finished + open.
+ */
+function countAccepted(deps: Pick<ServiceDeps, 'metrics'>, row: Pick<CaptionRow, 'status'>): void {
+  deps.metrics.captionsCreated.inc()
+  if (row.status === 'completed') deps.metrics.captionsFinished.inc({ status: 'completed', code: '' })
 }
 
 /**
@@ -291,7 +300,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const EARLIEST_CURSOR = Date.parse('0001-01-01T00:00:00.000Z')
 const LATEST_CURSOR = Date.parse('9999-12-31T23:59:59.999Z')
 
+/** Far longer than any cursor this service issues: a longer one is refused before it is decoded. */
+export const MAX_CURSOR_LENGTH = 512
+
 export function decodeCursor(cursor: string): ListPosition {
+  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursor()
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
     const date = typeof createdAt === 'string' ? new Date(createdAt) : undefined

@@ -33,7 +33,12 @@ export async function applyTaskUpdate(
   const caption = await deps.advances.advance({ captionId, update, ...options })
   if (caption === undefined) return { outcome: 'unchanged' }
   captionLog(deps.log, caption).info({ status: update.status }, 'caption moved forward')
-  if (isTerminal(update.status)) finished(deps, update.status, update.error?.code)
+  if (isTerminal(update.status)) {
+    finished(deps, update.status, update.error?.code)
+    // The captions of the same image waiting for it took its text in the same statement.
+    if (update.status === 'completed' && caption.followers > 0)
+      deps.metrics.captionsFinished.inc({ status: 'completed', code: '' }, caption.followers)
+  }
   return { outcome: 'applied', caption }
 }
 

@@ -287,6 +287,19 @@ describe('the delivery log of a batch belongs to its owner', () => {
   beforeAll(() => h.start())
   afterAll(() => h.stop())
 
+  it('when a re-send of a batch comes with content-type application/json and no body, then it is accepted', async () => {
+    const batch = await h.seed(randomUUID(), 1)
+    await h.finish(batch.itemIds)
+    await h.worker.runOnce()
+    const reply = await h.service.app.inject({
+      method: 'POST',
+      url: `/batches/${batch.id}/deliveries/retry`,
+      headers: { ...bearer('alice'), 'content-type': 'application/json', 'content-length': '0' },
+    })
+    expect(reply.statusCode).toBe(202)
+    expect(reply.json()).toMatchObject({ id: batch.id, callback: { state: 'pending' } })
+  })
+
   it("when another caller reads or re-sends a batch's deliveries, then it gets 404 and nothing is sent", async () => {
     const name = randomUUID()
     const batch = await h.seed(name, 1)

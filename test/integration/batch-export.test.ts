@@ -179,6 +179,51 @@ describe('GET /batches/:id/export', () => {
     )
   })
 
+  it('when a cell would run as a spreadsheet formula, then the csv prefixes it with a single quote and quotes it', async () => {
+    const hostile = await seedBatch(service.deps.sql, {
+      caller: 'alice',
+      items: [
+        { name: '=HYPERLINK("https://evil.example","x")', caption: '=1+1' },
+        { name: '+1+1', caption: '+cmd' },
+        { name: '-2', caption: '-2+3' },
+        { name: '@SUM(A1)', caption: '@SUM(1,2)' },
+        { name: 'plain', caption: '\t=tab first' },
+        { name: 'a=b', caption: 'x\r=1' },
+      ],
+    })
+    const body = (await download(hostile.id, 'csv')).body
+    const rows = parseCsv(body).slice(1)
+    expect(rows.map(([name]) => name)).toEqual([
+      "'=HYPERLINK(_https___evil.example_,_x_)",
+      "'+1+1",
+      "'-2",
+      "'@SUM(A1)",
+      'plain',
+      'a=b',
+    ])
+    // Exported text is trimmed of surrounding whitespace, so the tab is gone, and the = after it is caught.
+    expect(rows.map((row) => row[3])).toEqual([
+      "'=1+1",
+      "'+cmd",
+      "'-2+3",
+      "'@SUM(1,2)",
+      "'=tab first",
+      'x\r=1',
+    ])
+    expect(body).toContain(`"'=1+1"`)
+    expect(body).toContain(`"'@SUM(1,2)"`)
+    // jsonl is not for spreadsheets: it keeps the text as it is.
+    const records = jsonLines((await download(hostile.id, 'jsonl')).body)
+    expect(records.map((record) => record.caption)).toEqual([
+      '=1+1',
+      '+cmd',
+      '-2+3',
+      '@SUM(1,2)',
+      '=tab first',
+      'x\r=1',
+    ])
+  })
+
   it('when zip is asked for, then each completed item is a .txt with prepend and append, and batch.jsonl closes it', async () => {
     const reply = await download(batch.id, 'zip')
     expect(reply.statusCode).toBe(200)

@@ -167,6 +167,53 @@ describe('POST /batches', () => {
     expect(await service.db.batch.count()).toBe(1)
   })
 
+  it('when items break the schema and the URL rules at once, then the message names every bad item in index order', async () => {
+    const reply = await postBatch(service, {
+      items: [
+        { imageUrl: uniqueImageUrl('ok') },
+        { imageUrl: 'http://127.0.0.1/a.png' },
+        { imageUrl: uniqueImageUrl('ok') },
+        { imageUrl: 'not a url' },
+        { imageUrl: 'http://localhost/b.png', colour: 'red' },
+      ],
+    })
+    const body = expectErrorReply(reply, 400, 'validation_failed')
+    expect(body.details.map((detail) => detail.field)).toEqual([
+      'items[1].imageUrl',
+      'items[3].imageUrl',
+      'items[4].colour',
+      'items[4].imageUrl',
+    ])
+    expect(body.message).toMatch(
+      /^items\[1\]\.imageUrl: must not point at .+; items\[3\]\.imageUrl: .+; items\[4\]\.colour: is not a known field; items\[4\]\.imageUrl: must not point at localhost/,
+    )
+    expect(await service.db.batch.count()).toBe(1)
+  })
+
+  it.each([
+    ['the schema', (index: number) => `bad url ${index}`],
+    ['the URL rules', (index: number) => `http://10.0.0.${index}/a.png`],
+  ])(
+    'when more than 20 items break %s, then the message names 20 and counts the rest, and details lists all',
+    async (_, badUrl) => {
+      const items = Array.from({ length: 30 }, (_, index) => ({
+        imageUrl: index % 6 === 5 ? uniqueImageUrl('ok') : badUrl(index),
+      }))
+      const body = expectErrorReply(await postBatch(service, { items }), 400, 'validation_failed')
+      const bad = items.flatMap((item, index) => (item.imageUrl.includes('/ok') ? [] : [index]))
+      expect(bad).toHaveLength(25)
+      expect(body.details.map((detail) => detail.field)).toEqual(
+        bad.map((index) => `items[${index}].imageUrl`),
+      )
+      const named = body.message.split('; ')
+      expect(named).toHaveLength(21)
+      expect(named.slice(0, 20).map((part) => part.split(':')[0])).toEqual(
+        bad.slice(0, 20).map((index) => `items[${index}].imageUrl`),
+      )
+      expect(named[20]).toBe('and 5 more')
+    },
+  )
+
   it.each([
     ['no items', []],
     [
@@ -210,6 +257,24 @@ describe('POST /batches', () => {
       headers,
     })
     expectErrorReply(caption, 422, 'idempotency_key_reused')
+  })
+
+  it('when a batch has a callbackUrl, then its callback is pending while it runs, and none only without one', async () => {
+    const withCallback = await postBatch(service, {
+      items: [{ imageUrl: uniqueImageUrl('callback') }, { imageUrl: uniqueImageUrl('callback') }],
+      callbackUrl: 'http://127.0.0.1:9/batch-done',
+    })
+    expect(withCallback.statusCode).toBe(202)
+    expect(withCallback.json()).toMatchObject({
+      status: 'running',
+      callback: { state: 'pending', attempts: 0 },
+    })
+    const running = await service.db.batch.findUniqueOrThrow({ where: { id: withCallback.json().id } })
+    // Pending, but not due: the event is sent once the batch completes.
+    expect(running).toMatchObject({ callbackState: 'pending', callbackNextAt: null, completedAt: null })
+
+    const without = await postBatch(service, { items: [{ imageUrl: uniqueImageUrl('callback') }] })
+    expect(without.json()).toMatchObject({ status: 'running', callback: { state: 'none', attempts: 0 } })
   })
 })
 
@@ -348,6 +413,65 @@ describe('reuse', () => {
       await zeroSetupWorker.stop(1_000)
       await zeroSetup.close()
     }
+  })
+})
+
+describe('caption counters of a batch', () => {
+  let service: TestService
+  let worker: Worker
+  beforeAll(async () => {
+    service = await startTestService({ env: FAST_WORK })
+    worker = createWorker(service.deps)
+    worker.start()
+  })
+  afterAll(async () => {
+    await worker.stop(1_000)
+    await service.close()
+  })
+
+  const counted = async () => {
+    const created = (await service.deps.metrics.captionsCreated.get()).values
+    const finished = (await service.deps.metrics.captionsFinished.get()).values
+    const { rows } = await service.deps.sql.query<{ open: number }>(
+      `SELECT count(*)::int AS open FROM captions WHERE status IN ('queued', 'pending', 'processing')`,
+    )
+    return {
+      created: created.reduce((sum, value) => sum + value.value, 0),
+      finished: finished.reduce((sum, value) => sum + value.value, 0),
+      open: rows[0]?.open ?? -1,
+    }
+  }
+
+  it('when a batch has repeats and reused items, then at rest created = finished (reuse included) + open', async () => {
+    const known = [uniqueImageUrl('counters'), uniqueImageUrl('counters')]
+    const earlier = (await postBatch(service, { items: known.map((imageUrl) => ({ imageUrl })) })).json()
+    await completed(service, earlier.id)
+    // A caption posted alone with reuse, completed at once.
+    const alone = await service.app.inject({
+      method: 'POST',
+      url: '/captions',
+      payload: { imageUrl: known[0], reuse: true },
+    })
+    expect(alone.json()).toMatchObject({ status: 'completed', reusedFrom: expect.any(String) })
+    const before = await counted()
+    expect(before).toEqual({ created: 3, finished: 3, open: 0 })
+
+    // 26 items: the 2 known images (reused), 20 new ones, and 4 repeats of new ones (waiting for them).
+    const fresh = Array.from({ length: 20 }, () => uniqueImageUrl('counters'))
+    const items = [...known, ...fresh, ...fresh.slice(0, 4)].map((imageUrl) => ({ imageUrl }))
+    const batch = (await postBatch(service, { items })).json() as BatchBody
+    expect(batch).toMatchObject({ total: 26, reused: 2 })
+    const running = await counted()
+    expect(running.created).toBe(before.created + 26)
+    // The reused items are finished as they are created.
+    expect(running.finished).toBeGreaterThanOrEqual(before.finished + 2)
+
+    const done = await completed(service, batch.id, 30_000)
+    expect(done).toMatchObject({ counts: { completed: 26 }, reused: 6 })
+    const after = await counted()
+    expect(after).toEqual({ created: 29, finished: 29, open: 0 })
+    const byStatus = (await service.deps.metrics.captionsFinished.get()).values
+    expect(byStatus.every((value) => value.labels.status === 'completed')).toBe(true)
   })
 })
 

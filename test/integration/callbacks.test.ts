@@ -10,7 +10,7 @@ import {
   startCallbackReceiver,
 } from '../helpers/callback-receiver.js'
 import { authEnv, bearer, type CallerName, uniqueImageUrl } from '../helpers/callers.js'
-import { expectErrorReply } from '../helpers/http.js'
+import { expectErrorReply, expectValidationError } from '../helpers/http.js'
 import {
   eventually,
   freePort,
@@ -311,6 +311,32 @@ describe('callbacks to the caller when a caption finishes', () => {
       [1, 'gone'],
       [2, 'delivered'],
     ])
+  })
+
+  it('when a re-send comes with content-type application/json and no body, as curl sends it, then it is accepted; a body that says something is refused', async () => {
+    const name = randomUUID()
+    const id = await h.finishedCaption(h.receiver.urlFor(name))
+    await h.worker.runOnce()
+    const send = (payload?: string) =>
+      h.service.app.inject({
+        method: 'POST',
+        url: `/captions/${id}/deliveries/retry`,
+        headers: {
+          'content-type': 'application/json',
+          ...(payload === undefined ? { 'content-length': '0' } : {}),
+        },
+        ...(payload === undefined ? {} : { payload }),
+      })
+    for (const payload of [undefined, '', '{}', 'null']) {
+      const reply = await send(payload)
+      expect(reply.statusCode, String(payload)).toBe(202)
+      expect(reply.json()).toMatchObject({ id, callback: { state: 'pending' } })
+    }
+    for (const payload of ['{"force":true}', '[]', '1']) {
+      const error = expectValidationError(await send(payload), 'body')
+      expect(error.message).toContain('takes no body')
+    }
+    expectErrorReply(await send('{'), 400, 'invalid_json')
   })
 
   it('when a re-send is asked for while a retry is scheduled, then it leaves at once rather than at the scheduled time', async () => {

@@ -305,9 +305,26 @@ describe('GET /captions refusals', () => {
     expect(error.message).toContain('cursor')
   })
 
-  it('when the cursor is absurdly long, then 400 names cursor', async () => {
-    const reply = await service.app.inject({ method: 'GET', url: `/captions?cursor=${'A'.repeat(2000)}` })
-    expectValidationError(reply, 'cursor')
+  it.each([
+    ['10,000 characters long', 'A'.repeat(10_000)],
+    ['513 characters long', 'A'.repeat(513)],
+    ['empty', ''],
+    ['not base64url', '%E2%9C%93%21%21'],
+    ['JSON of a number', Buffer.from('42').toString('base64url')],
+    ['JSON null', Buffer.from('null').toString('base64url')],
+  ])('when the cursor is %s, then every paged route answers 400 invalid_cursor', async (_, cursor) => {
+    const created = await service.app.inject({
+      method: 'POST',
+      url: '/batches',
+      payload: { items: [{ imageUrl: 'https://images.example.com/cursor/1.png' }] },
+    })
+    expect(created.statusCode).toBe(202)
+    const batchId = created.json<{ id: string }>().id
+    for (const path of ['/captions', '/batches', `/batches/${batchId}/captions`]) {
+      const reply = await service.app.inject({ method: 'GET', url: `${path}?cursor=${cursor}` })
+      const error = expectErrorReply(reply, 400, 'invalid_cursor')
+      expect(error.message, path).toContain('cursor')
+    }
   })
 
   it('when the query has a parameter the API does not know, then 400 names it', async () => {

@@ -373,5 +373,8 @@ describe('GET /openapi.json', () => {
     )
     const retry = doc.paths['/captions/{id}/deliveries/retry'].post
     expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '400', '404', '409', '429']))
+    // A re-send takes no body: the document describes none, so a typed client sends none.
+    expect(retry.requestBody).toBeUndefined()
+    expect(doc.paths['/batches/{id}/deliveries/retry'].post.requestBody).toBeUndefined()
   })
 })

@@ -29,6 +29,11 @@ describe('the typed TypeScript client', () => {
     const page = await captions.GET('/captions', { params: { query: { limit: 1 } } })
     expect(page.data?.items.map((item) => item.id)).toEqual([id])
 
+    // A re-send takes no body: the client sends none (this caption has no callbackUrl, so 400 says so).
+    const resend = await captions.POST('/captions/{id}/deliveries/retry', { params: { path: { id } } })
+    expect(resend.response.status).toBe(400)
+    expect(resend.error?.code).toBe('no_callback_url')
+
     const stranger = captionClient({ baseUrl: service.baseUrl })
     const refused = await stranger.GET('/captions/{id}', { params: { path: { id } } })
     expect(refused.response.status).toBe(401)

@@ -56,7 +56,7 @@ describe('sanitizeName', () => {
     ['trailing.', 'trailing_'],
     ['C:\\Windows\\win.ini', 'C__Windows_win.ini'],
     ['c:x', 'c_x'],
-    ['12:30', '12:30'],
+    ['12:30', '12_30'],
     ['tab\there', 'tab_here'],
     ['line\nbreak\r', 'line_break_'],
     ['nul\u0000del\u007fc1\u0085', 'nul_del_c1_'],
@@ -64,6 +64,47 @@ describe('sanitizeName', () => {
     ['café ✓', 'café ✓'],
   ])('when the name is %j, then it becomes %j', (name, expected) => {
     expect(sanitizeName(name)).toBe(expected)
+  })
+
+  it.each([
+    ['CON', '_CON'],
+    ['CON.txt', '_CON.txt'],
+    ['con', '_con'],
+    ['COM1.txt', '_COM1.txt'],
+    ['lpt9', '_lpt9'],
+    ['nul.txt', '_nul.txt'],
+    ['Aux.tar.gz', '_Aux.tar.gz'],
+    ['prn .png', '_prn .png'],
+    ['com\u00b9', '_com\u00b9'],
+    ['CONSOLE', 'CONSOLE'],
+    ['com10', 'com10'],
+    ['my-con', 'my-con'],
+  ])('when the name is the Windows device name %j, then it is prefixed: %j', (name, expected) => {
+    expect(sanitizeName(name)).toBe(expected)
+  })
+
+  it.each([
+    ['a*b?c', 'a_b_c'],
+    ['<tag>', '_tag_'],
+    ['a|b', 'a_b'],
+    ['say "hi"', 'say _hi_'],
+    ['time 12:30', 'time 12_30'],
+  ])('when the name holds characters Windows refuses (%j), then they become _: %j', (name, expected) => {
+    expect(sanitizeName(name)).toBe(expected)
+  })
+
+  it.each([
+    ['invoice\u202egpj.exe', 'invoicegpj.exe'],
+    ['a\u200bb\u200dc\ufeffd', 'abcd'],
+    ['\u2066x\u2069\u200e\u200f', 'x'],
+    ['\u00adsoft', 'soft'],
+  ])('when the name holds Unicode format characters (%j), then they are removed: %j', (name, expected) => {
+    expect(sanitizeName(name)).toBe(expected)
+  })
+
+  it('when a name holds only format characters, then the item falls back to its index', () => {
+    expect(baseName({ name: '\u202e\u200b', imageUrl: url('/x/') }, 4)).toBe('4')
+    expect(fileNamesFor([{ name: 'nul.txt', imageUrl: url('/a.png') }])).toEqual(['_nul.txt.txt'])
   })
 
   it('when the name is longer than 200 bytes, then it is cut to 200 without splitting a character', () => {
