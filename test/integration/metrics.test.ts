@@ -70,10 +70,9 @@ describe('GET /metrics', () => {
       goapiDelivery({ captionId: caption.id, taskId: caption.goapiTaskId, secret: 'forged' }),
     )
     expect(forged.statusCode).toBe(401)
+    // Malformed with the caption's own secret: a forged one is refused before its body is read.
     const malformed = await service.app.inject({
-      method: 'POST',
-      url: '/webhooks/goapi',
-      headers: { 'content-type': 'application/json' },
+      ...goapiDelivery({ captionId: caption.id, taskId: caption.goapiTaskId }),
       payload: '{"data":',
     })
     expect(malformed.statusCode).toBe(400)

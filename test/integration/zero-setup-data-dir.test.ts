@@ -48,10 +48,14 @@ describe('the zero-setup data directory', () => {
     expect(service.output()).toContain('DATA_DIR: /proc/nope cannot be created')
   })
 
-  it('when DATABASE_URL is set in zero-setup mode, then the start banner names it and no embedded PostgreSQL', async () => {
+  it('when the zero-setup mode is asked for by name with DATABASE_URL set, then the start banner names it and no embedded PostgreSQL', async () => {
     const database = await createTestDatabase()
     try {
-      const service = await start({ DATABASE_URL: database.url, DATA_DIR: scratch.path })
+      const service = await start({
+        SERVICE_MODE: 'zero-setup',
+        DATABASE_URL: database.url,
+        DATA_DIR: scratch.path,
+      })
       await service.ready()
 
       const banner = service.logs().find((line) => String(line.msg).includes('zero-setup mode'))
