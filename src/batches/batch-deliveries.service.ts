@@ -1,7 +1,8 @@
-import type { DeliveryResource } from '../captions/captions.schemas.js'
-import { listSubjectDeliveries, resendSubjectCallback } from '../captions/deliveries.service.js'
+import type { DeliveryResource } from '../callbacks/callbacks.schemas.js'
+import { listSubjectDeliveries, resendSubjectCallback } from '../callbacks/deliveries.service.js'
 import type { ServiceDeps } from '../deps.js'
 import { BatchNoCallbackUrl, BatchNotCompleted } from '../errors.js'
+import { BATCH_CALLBACK_KIND } from './batch-callback-kind.js'
 import type { BatchResource } from './batches.schemas.js'
 import { findOwnBatch, getBatch } from './batches.service.js'
 
@@ -12,7 +13,7 @@ export async function listBatchDeliveries(
   caller: string,
 ): Promise<DeliveryResource[]> {
   await findOwnBatch(deps, batchId, caller) // another caller's batch does not exist for this one
-  return listSubjectDeliveries(deps, { kind: 'batch', id: batchId })
+  return listSubjectDeliveries(deps, { kind: BATCH_CALLBACK_KIND, id: batchId })
 }
 
 /**
@@ -25,7 +26,7 @@ export async function resendBatchCallback(
   batchId: string,
   caller: string,
 ): Promise<BatchResource> {
-  return resendSubjectCallback(deps, { kind: 'batch', id: batchId }, caller, {
+  return resendSubjectCallback(deps, { kind: BATCH_CALLBACK_KIND, id: batchId }, caller, {
     read: () => getBatch(deps, batchId, caller),
     refusal: (batch) =>
       !batch.callbackUrl
