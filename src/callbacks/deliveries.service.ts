@@ -2,33 +2,50 @@ import type { ServiceDeps } from '../deps.js'
 import type { DeliveryResource } from './callbacks.schemas.js'
 import { type DeliveryRow, listDeliveries, requestResend } from './deliveries.repository.js'
 import { shownDeliveryError } from './delivery-failures.js'
-import type { SubjectRef } from './subjects.js'
+import type { CallbackSubjectKind } from './subjects.js'
 
-/** Every finished attempt to deliver a caption's or batch's event, as the API shows them. */
-export async function listSubjectDeliveries(
+/**
+ * What the caller-facing routes of a subject's deliveries need of its feature: the subject as GET shows
+ * it to its caller (refusing another caller's as not found), a cheaper check of that alone, and why a
+ * re-send is refused when nothing was asked (no callbackUrl, not finished).
+ */
+export interface CallbackOwnerView<Resource> {
+  kind: CallbackSubjectKind
+  checkOwned(deps: Pick<ServiceDeps, 'sql'>, id: string, caller: string): Promise<unknown>
+  read(deps: Pick<ServiceDeps, 'sql'>, id: string, caller: string): Promise<Resource>
+  resendRefusal(resource: Resource, id: string): Error | undefined
+}
+
+/** GET …/{id}/deliveries: every finished attempt to deliver the subject's event, oldest first. */
+export async function listOwnDeliveries(
   deps: Pick<ServiceDeps, 'sql'>,
-  subject: SubjectRef,
+  view: CallbackOwnerView<unknown>,
+  id: string,
+  caller: string,
 ): Promise<DeliveryResource[]> {
-  return (await listDeliveries(deps.sql, subject)).map(toDeliveryResource)
+  await view.checkOwned(deps, id, caller) // another caller's subject does not exist for this one
+  return (await listDeliveries(deps.sql, { kind: view.kind, id })).map(toDeliveryResource)
 }
 
 /**
- * A caller's request to send a caption's or batch's event again now, recorded, and background work
- * woken to send it. Answers with the subject as `read` finds it (which refuses another caller's);
- * when nothing was asked, throws what `refusal` makes of it (no callbackUrl, not finished).
+ * POST …/{id}/deliveries/retry: the finished subject's event is sent again now, with the same
+ * `webhook-id` and body, whatever came of it before (delivered, failed for good, gone). The request is
+ * recorded and background work woken to send it; the subject is answered as it stands then. When
+ * nothing was asked, throws what `resendRefusal` makes of it.
  */
-export async function resendSubjectCallback<Read>(
+export async function resendOwnCallback<Resource>(
   deps: Pick<ServiceDeps, 'sql' | 'clock' | 'wake'>,
-  subject: SubjectRef,
+  view: CallbackOwnerView<Resource>,
+  id: string,
   caller: string,
-  answer: { read: () => Promise<Read>; refusal: (read: Read) => Error | undefined },
-): Promise<Read> {
+): Promise<Resource> {
+  const subject = { kind: view.kind, id }
   const asked = await requestResend(deps.sql, { subject, caller, now: deps.clock.now() })
-  const read = await answer.read()
-  const refused = asked ? undefined : answer.refusal(read)
+  const resource = await view.read(deps, id, caller)
+  const refused = asked ? undefined : view.resendRefusal(resource, id)
   if (refused) throw refused
   deps.wake()
-  return read
+  return resource
 }
 
 function toDeliveryResource(row: DeliveryRow): DeliveryResource {

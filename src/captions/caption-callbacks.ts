@@ -1,5 +1,8 @@
-import type { DeliveryResource } from '../callbacks/callbacks.schemas.js'
-import { listSubjectDeliveries, resendSubjectCallback } from '../callbacks/deliveries.service.js'
+import {
+  type CallbackOwnerView,
+  listOwnDeliveries,
+  resendOwnCallback,
+} from '../callbacks/deliveries.service.js'
 import type { CallbackSubjectAdapter } from '../callbacks/subjects.js'
 import type { ServiceDeps } from '../deps.js'
 import { CaptionNotFinished, NoCallbackUrl } from '../errors.js'
@@ -33,34 +36,26 @@ export const captionCallbacks: CallbackSubjectAdapter<CaptionRow> = {
   }),
 }
 
-/** GET /captions/{id}/deliveries: every attempt to deliver the caption's event, oldest first. */
-export async function listCaptionDeliveries(
-  deps: Pick<ServiceDeps, 'sql'>,
-  captionId: string,
-  caller: string,
-): Promise<DeliveryResource[]> {
-  await getCaption(deps, captionId, caller) // another caller's caption does not exist for this one
-  return listSubjectDeliveries(deps, { kind: CAPTION_CALLBACK_KIND, id: captionId })
+/** A caption as its caller sees it, for the routes of its deliveries. */
+const captionOwnerView: CallbackOwnerView<CaptionResource> = {
+  kind: CAPTION_CALLBACK_KIND,
+  checkOwned: getCaption,
+  read: async (deps, id, caller) => toCaptionResource(await getCaption(deps, id, caller)),
+  resendRefusal: (caption, id) =>
+    !caption.callbackUrl
+      ? new NoCallbackUrl(id)
+      : !isTerminal(caption.status)
+        ? new CaptionNotFinished(id)
+        : undefined,
 }
 
-/**
- * POST /captions/{id}/deliveries/retry: the caption's event is sent again now, with the same
- * `webhook-id`, whatever came of it before (delivered, failed for good, gone). Background work sends
- * it, woken at once; the caption is answered as it stands once the request is recorded.
- */
-export async function resendCallback(
+/** GET /captions/{id}/deliveries: every attempt to deliver the caption's event, oldest first. */
+export const listCaptionDeliveries = (deps: Pick<ServiceDeps, 'sql'>, id: string, caller: string) =>
+  listOwnDeliveries(deps, captionOwnerView, id, caller)
+
+/** POST /captions/{id}/deliveries/retry: the finished caption's event is sent again now. */
+export const resendCallback = (
   deps: Pick<ServiceDeps, 'sql' | 'clock' | 'wake'>,
-  captionId: string,
+  id: string,
   caller: string,
-): Promise<CaptionResource> {
-  const caption = await resendSubjectCallback(deps, { kind: CAPTION_CALLBACK_KIND, id: captionId }, caller, {
-    read: () => getCaption(deps, captionId, caller),
-    refusal: (read) =>
-      !read.callbackUrl
-        ? new NoCallbackUrl(captionId)
-        : !isTerminal(read.status)
-          ? new CaptionNotFinished(captionId)
-          : undefined,
-  })
-  return toCaptionResource(caption)
-}
+) => resendOwnCallback(deps, captionOwnerView, id, caller)
