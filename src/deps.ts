@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
-import { type CallbackSigner, createCallbackSigner } from './captions/callback-signing.js'
+import { type CallbackSigner, createCallbackSigner } from './callbacks/signing.js'
 import { type AdvanceQueue, createAdvanceQueue } from './captions/captions.repository.js'
 import type { Config, WorkSettings } from './config.js'
 import type { Sql } from './db/pool.js'

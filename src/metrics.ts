@@ -2,6 +2,9 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { BATCH_CALLBACK_KIND } from './batches/batch-callback-kind.js'
+import { countDueCallbacks } from './callbacks/due-callbacks.repository.js'
+import { CAPTION_CALLBACK_KIND } from './captions/caption-callback-kind.js'
 import { type CaptionGauges, readCaptionGauges } from './captions/gauges.repository.js'
 import { OPEN_STATUSES } from './captions/statuses.js'
 import type { Sql } from './db/pool.js'
@@ -112,7 +115,7 @@ export interface MetricsPluginOptions {
 export const metricsPlugin = fp(
   async (app: FastifyInstance, options: MetricsPluginOptions) => {
     const { metrics, sql, deadlineMs } = options
-    const gauges = cachedReading(() => readCaptionGauges(sql), options)
+    const gauges = cachedReading(() => readGauges(sql), options)
     new Gauge({
       name: 'caption_captions_open',
       help: 'Captions not finished yet, by status (read from the database at most every METRICS_REFRESH_SECONDS)',
@@ -179,16 +182,30 @@ export const metricsPlugin = fp(
   { name: 'metrics' },
 )
 
+/** Every kind of subject a callback tells of, for the count of those due. */
+const CALLBACK_KINDS = [CAPTION_CALLBACK_KIND, BATCH_CALLBACK_KIND]
+
+type Gauges = CaptionGauges & { due: { callbacks: number } }
+
+/** What /metrics reads from the database: the captions' gauges and the callbacks due, side by side. */
+async function readGauges(sql: Sql): Promise<Gauges> {
+  const [captions, callbacks] = await Promise.all([
+    readCaptionGauges(sql),
+    countDueCallbacks(sql, CALLBACK_KINDS),
+  ])
+  return { ...captions, due: { ...captions.due, callbacks } }
+}
+
 /**
  * `read` at most once per `refreshMs`, one reading at a time: callers within the interval get the last
  * value, and callers while a reading is under way wait for that one. A failed reading is not kept.
  */
 export function cachedReading(
-  read: () => Promise<CaptionGauges>,
+  read: () => Promise<Gauges>,
   options: { clock: Clock; refreshMs: number },
-): () => Promise<CaptionGauges> {
-  let last: { value: CaptionGauges; at: number } | undefined
-  let reading: Promise<CaptionGauges> | undefined
+): () => Promise<Gauges> {
+  let last: { value: Gauges; at: number } | undefined
+  let reading: Promise<Gauges> | undefined
   return () => {
     if (last && options.clock.now().getTime() - last.at < options.refreshMs)
       return Promise.resolve(last.value)

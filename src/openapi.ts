@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod'
 import type { OpenAPIV3_1 } from 'openapi-types'
-import { callbackWebhooks } from './captions/captions.schemas.js'
+import { batchWebhooks } from './batches/batch-deliveries.schemas.js'
+import { captionWebhooks } from './captions/captions.schemas.js'
 
 /** Where the interactive reference is served; its assets come from the package, not from a CDN. */
 export const DOCS_PREFIX = '/docs'
@@ -68,7 +69,7 @@ export const openApiPlugin = fp(
         },
         security: [{ callerToken: [] }],
         // What this service sends to a caption's callbackUrl.
-        webhooks: withOperationIds(callbackWebhooks),
+        webhooks: withOperationIds({ ...captionWebhooks, ...batchWebhooks }),
         tags: [
           { name: 'captions', description: "Callers' API: create, read and list captions" },
           { name: 'batches', description: 'Datasets: many images captioned together, exported for trainers' },

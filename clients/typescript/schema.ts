@@ -318,6 +318,30 @@ export interface components {
                 message: string;
             }[];
         };
+        Delivery: {
+            /** Format: uuid */
+            id: string;
+            eventId: string;
+            /** @enum {string} */
+            eventType: "caption.completed" | "caption.failed" | "batch.completed";
+            attempt: number;
+            /** Format: date-time */
+            attemptedAt: string;
+            url: string;
+            statusCode: number | null;
+            /** @description Why an attempt got no HTTP answer (null when the endpoint answered: see statusCode): timeout, connection_failed, tls_failed; not_allowed (outcome refused: CALLBACK_ALLOWED_HOSTS no longer allows the URL), not_signed (no CALLBACK_SIGNING_SECRET), interrupted (the service stopped first) */
+            error: ("timeout" | "connection_failed" | "tls_failed" | "not_allowed" | "not_signed" | "interrupted") | null;
+            durationMs: number | null;
+            /**
+             * @description delivered (2xx), failed (retried on the schedule while the retry window lasts), gone (410: not retried), refused (not sent: the URL is no longer allowed; not retried)
+             * @enum {string}
+             */
+            outcome: "delivered" | "failed" | "gone" | "refused";
+        };
+        /** @description A caption's or batch's callback delivery attempts, oldest first */
+        DeliveryList: {
+            items: components["schemas"]["Delivery"][];
+        };
         Caption: {
             /** Format: uuid */
             id: string;
@@ -364,30 +388,6 @@ export interface components {
             /** Format: date-time */
             timestamp: string;
             data: components["schemas"]["Caption"];
-        };
-        Delivery: {
-            /** Format: uuid */
-            id: string;
-            eventId: string;
-            /** @enum {string} */
-            eventType: "caption.completed" | "caption.failed" | "batch.completed";
-            attempt: number;
-            /** Format: date-time */
-            attemptedAt: string;
-            url: string;
-            statusCode: number | null;
-            /** @description Why an attempt got no HTTP answer (null when the endpoint answered: see statusCode): timeout, connection_failed, tls_failed; not_allowed (outcome refused: CALLBACK_ALLOWED_HOSTS no longer allows the URL), not_signed (no CALLBACK_SIGNING_SECRET), interrupted (the service stopped first) */
-            error: ("timeout" | "connection_failed" | "tls_failed" | "not_allowed" | "not_signed" | "interrupted") | null;
-            durationMs: number | null;
-            /**
-             * @description delivered (2xx), failed (retried on the schedule while the retry window lasts), gone (410: not retried), refused (not sent: the URL is no longer allowed; not retried)
-             * @enum {string}
-             */
-            outcome: "delivered" | "failed" | "gone" | "refused";
-        };
-        /** @description A caption's or batch's callback delivery attempts, oldest first */
-        DeliveryList: {
-            items: components["schemas"]["Delivery"][];
         };
         Batch: {
             /** Format: uuid */

@@ -1,21 +1,17 @@
-import { type CallbackDeps, deliverCallback } from '../captions/callbacks.js'
+import type { CallbackSubjectAdapter } from '../callbacks/subjects.js'
+import { BATCH_CALLBACK_KIND } from './batch-callback-kind.js'
 import { toBatchResource } from './batch-resource.js'
 import { type BatchItemCounts, type BatchRow, countBatchItems, findBatch } from './batches.repository.js'
 
 /**
- * A batch's one `batch.completed` event, due once every item has finished, delivered like a caption's
- * (see deliverCallback): its data is the batch as GET /batches/{id} shows it when the event is made.
+ * A batch's one `batch.completed` event, due once every item has finished, delivered like a caption's:
+ * its data is the batch as GET /batches/{id} shows it when the event is made.
  */
-export async function deliverBatchCallback(
-  deps: CallbackDeps,
-  batchId: string,
-  /** The batch as the claim that leased it returned it, to save reading it again. */
-  claimed?: BatchRow,
-): Promise<void> {
-  const batch = claimed ?? (await findBatch(deps.sql, batchId))
-  if (!batch) return // deleted meanwhile: no lease left to give back
-  await deliverCallback(deps, {
-    kind: 'batch',
+export const batchCallbacks: CallbackSubjectAdapter<BatchRow> = {
+  kind: BATCH_CALLBACK_KIND,
+  load: findBatch,
+  toSubject: (deps, batch) => ({
+    kind: BATCH_CALLBACK_KIND,
     id: batch.id,
     callbackUrl: batch.callbackUrl,
     callbackState: batch.callbackState,
@@ -30,5 +26,5 @@ export async function deliverBatchCallback(
         data: toBatchResource(batch, counts.get(batch.id) as BatchItemCounts),
       }
     },
-  })
+  }),
 }

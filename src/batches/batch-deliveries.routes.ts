@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
+import { deliveryList } from '../callbacks/callbacks.schemas.js'
 import {
   perCallerRateLimit,
   READ_ONE_ERRORS,
@@ -7,7 +8,6 @@ import {
   type ResendRoutesOptions,
   refuseBody,
 } from '../captions/captions.routes.js'
-import { deliveryList } from '../captions/captions.schemas.js'
 import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks

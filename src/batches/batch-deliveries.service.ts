@@ -1,37 +1,34 @@
-import type { DeliveryResource } from '../captions/captions.schemas.js'
-import { listSubjectDeliveries, resendSubjectCallback } from '../captions/deliveries.service.js'
+import {
+  type CallbackOwnerView,
+  listOwnDeliveries,
+  resendOwnCallback,
+} from '../callbacks/deliveries.service.js'
 import type { ServiceDeps } from '../deps.js'
 import { BatchNoCallbackUrl, BatchNotCompleted } from '../errors.js'
+import { BATCH_CALLBACK_KIND } from './batch-callback-kind.js'
 import type { BatchResource } from './batches.schemas.js'
 import { findOwnBatch, getBatch } from './batches.service.js'
 
-/** GET /batches/{id}/deliveries: every attempt to deliver the batch's event, oldest first. */
-export async function listBatchDeliveries(
-  deps: Pick<ServiceDeps, 'sql'>,
-  batchId: string,
-  caller: string,
-): Promise<DeliveryResource[]> {
-  await findOwnBatch(deps, batchId, caller) // another caller's batch does not exist for this one
-  return listSubjectDeliveries(deps, { kind: 'batch', id: batchId })
+/** A batch as its caller sees it, for the routes of its deliveries. */
+const batchOwnerView: CallbackOwnerView<BatchResource> = {
+  kind: BATCH_CALLBACK_KIND,
+  checkOwned: findOwnBatch,
+  read: getBatch,
+  resendRefusal: (batch, id) =>
+    !batch.callbackUrl
+      ? new BatchNoCallbackUrl(id)
+      : batch.status !== 'completed'
+        ? new BatchNotCompleted(id)
+        : undefined,
 }
 
-/**
- * POST /batches/{id}/deliveries/retry: the completed batch's event is sent again now, with the same
- * `webhook-id` and body, whatever came of it before. Background work sends it, woken at once; the
- * batch is answered as it stands once the request is recorded.
- */
-export async function resendBatchCallback(
+/** GET /batches/{id}/deliveries: every attempt to deliver the batch's event, oldest first. */
+export const listBatchDeliveries = (deps: Pick<ServiceDeps, 'sql'>, id: string, caller: string) =>
+  listOwnDeliveries(deps, batchOwnerView, id, caller)
+
+/** POST /batches/{id}/deliveries/retry: the completed batch's event is sent again now. */
+export const resendBatchCallback = (
   deps: Pick<ServiceDeps, 'sql' | 'clock' | 'wake'>,
-  batchId: string,
+  id: string,
   caller: string,
-): Promise<BatchResource> {
-  return resendSubjectCallback(deps, { kind: 'batch', id: batchId }, caller, {
-    read: () => getBatch(deps, batchId, caller),
-    refusal: (batch) =>
-      !batch.callbackUrl
-        ? new BatchNoCallbackUrl(batchId)
-        : batch.status !== 'completed'
-          ? new BatchNotCompleted(batchId)
-          : undefined,
-  })
-}
+) => resendOwnCallback(deps, batchOwnerView, id, caller)

@@ -1,6 +1,6 @@
 import { z } from 'zod'
+import { CALLBACK_STATES } from '../callbacks/callbacks.schemas.js'
 import {
-  CALLBACK_STATES,
   captionLengthSchema,
   captionResource,
   httpUrl,

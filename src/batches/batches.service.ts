@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { checkCallbackUrl, checkImageUrl } from '../callbacks/url-policy.js'
 import {
   type CaptionView,
   findSameImageCaptions,
@@ -19,7 +20,6 @@ import {
 } from '../captions/captions.service.js'
 import { claimKey, saveKeyAnswer } from '../captions/idempotency.repository.js'
 import type { CaptionStatus } from '../captions/statuses.js'
-import { checkCallbackUrl, checkImageUrl } from '../captions/url-policy.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
 import {

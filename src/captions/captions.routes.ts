@@ -1,9 +1,11 @@
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { authenticateCaller } from '../auth/caller-auth.js'
+import { deliveryList, isNoBody } from '../callbacks/callbacks.schemas.js'
 import type { ApiToken } from '../config.js'
 import type { ServiceDeps } from '../deps.js'
 import { errorResponses, InvalidField, InvalidIdempotencyKey, RateLimited } from '../errors.js'
+import { listCaptionDeliveries, resendCallback } from './caption-callbacks.js'
 import { bindCaptionToRequest } from './caption-log.js'
 import {
   captionList,
@@ -11,12 +13,9 @@ import {
   captionResource,
   createCaptionBody,
   createCaptionHeaders,
-  deliveryList,
-  isNoBody,
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
-import { listCaptionDeliveries, resendCallback } from './deliveries.service.js'
 
 /** What a POST that creates (a caption, a batch) can answer besides 202. */
 export const CREATE_ERRORS = [

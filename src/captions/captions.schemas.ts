@@ -1,14 +1,10 @@
 import { z } from 'zod'
+import { CALLBACK_STATES, callbackWebhook } from '../callbacks/callbacks.schemas.js'
 import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { hasUnstorableText, nestingDepth } from '../lib/storable-text.js'
-import { DELIVERY_ERRORS } from './delivery-failures.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
-export const CALLBACK_STATES = ['none', 'pending', 'delivered', 'failed', 'gone'] as const
 export const CAPTION_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
-/** Every event a callback carries: a caption's, or a batch's once every item of it has finished. */
-export const CALLBACK_EVENT_TYPES = [...CAPTION_EVENT_TYPES, 'batch.completed'] as const
-export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone', 'refused'] as const
 
 export const MAX_URL_LENGTH = 2048
 export const MAX_METADATA_BYTES = 16 * 1024
@@ -201,93 +197,10 @@ export const callbackEvent = z
   })
   .meta({ id: 'CallbackEvent' })
 
-const signatureHeader = (name: string, description: string) => ({
-  name,
-  in: 'header' as const,
-  required: true,
-  schema: { type: 'string' as const },
-  description,
-})
-
-/** One kind of request this service sends to a callbackUrl, signed per Standard Webhooks. */
-const callbackWebhook = (summary: string, eventSchema: string) => ({
-  post: {
-    summary,
-    description:
-      'At least once: retried at once, then after about 1 s, 5 s, 30 s, 2 min, 10 min, 1 h and every 3 h (±20%) ' +
-      'until CALLBACK_RETRY_WINDOW_SECONDS after the event, 10 s per attempt. A 2xx ends it, 410 stops it. ' +
-      'Receivers verify the signature and de-duplicate by webhook-id.',
-    parameters: [
-      signatureHeader('webhook-id', "The event's id: the same on every attempt and re-send"),
-      signatureHeader('webhook-timestamp', 'Unix seconds of this attempt'),
-      signatureHeader(
-        'webhook-signature',
-        'v1,<base64 HMAC-SHA256 of id.timestamp.body>, one per CALLBACK_SIGNING_SECRET key, space-separated',
-      ),
-    ],
-    requestBody: {
-      required: true,
-      content: { 'application/json': { schema: { $ref: `#/components/schemas/${eventSchema}` } } },
-    },
-    responses: {
-      '200': { description: 'Any 2xx: delivered' },
-      '410': { description: 'Gone: nothing more is sent unless the caller asks for a re-send' },
-    },
-  },
-})
-
-/** OpenAPI 3.1 `webhooks`: the requests this service sends to a caption's or a batch's callbackUrl. */
-export const callbackWebhooks = {
+/** OpenAPI 3.1 `webhooks`: the request this service sends to a caption's callbackUrl. */
+export const captionWebhooks = {
   captionFinished: callbackWebhook(
     'A caption finished: its event, POSTed to its callbackUrl and signed per Standard Webhooks',
     'CallbackEvent',
   ),
-  // BatchCompletedEvent is defined beside the batch resource (batches/batch-deliveries.schemas.ts).
-  batchCompleted: callbackWebhook(
-    "Every item of a batch finished: the batch's one event, POSTed to its callbackUrl and signed the same way",
-    'BatchCompletedEvent',
-  ),
-}
-
-/** One attempt to deliver a caption's or batch's callback event; `eventId` is the `webhook-id` the caller saw. */
-export const deliveryResource = z
-  .object({
-    id: z.uuid(),
-    eventId: z.string(),
-    eventType: z.enum(CALLBACK_EVENT_TYPES),
-    attempt: z.number().int(),
-    attemptedAt: z.iso.datetime(),
-    url: z.string(),
-    statusCode: z.number().int().nullable(),
-    error: z
-      .enum(DELIVERY_ERRORS)
-      .nullable()
-      .meta({
-        description:
-          'Why an attempt got no HTTP answer (null when the endpoint answered: see statusCode): timeout, ' +
-          'connection_failed, tls_failed; not_allowed (outcome refused: CALLBACK_ALLOWED_HOSTS no longer ' +
-          'allows the URL), not_signed (no CALLBACK_SIGNING_SECRET), interrupted (the service stopped first)',
-      }),
-    durationMs: z.number().int().nullable(),
-    outcome: z.enum(DELIVERY_OUTCOMES).meta({
-      description:
-        'delivered (2xx), failed (retried on the schedule while the retry window lasts), gone (410: not ' +
-        'retried), refused (not sent: the URL is no longer allowed; not retried)',
-    }),
-  })
-  .meta({ id: 'Delivery' })
-export type DeliveryResource = z.infer<typeof deliveryResource>
-
-export const deliveryList = z.object({ items: z.array(deliveryResource) }).meta({
-  id: 'DeliveryList',
-  description: "A caption's or batch's callback delivery attempts, oldest first",
-})
-
-/**
- * The retry routes (a caption's, a batch's) take no body, and the OpenAPI document describes none: no
- * body, an empty one, `{}` and `null` (what earlier clients sent) all count as none.
- */
-export function isNoBody(body: unknown): boolean {
-  if (body === undefined || body === null) return true
-  return typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { checkCallbackUrl, checkImageUrl } from '../callbacks/url-policy.js'
 import { inTransaction, type Queryable } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
 import {
@@ -30,7 +31,6 @@ import { claimKey, type KeyClaim, saveKeyAnswer } from './idempotency.repository
 import { lockSlotsAndCount } from './slots.repository.js'
 import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
-import { checkCallbackUrl, checkImageUrl } from './url-policy.js'
 
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
 const IDEMPOTENCY_KEY = /^[\x20-\x7e]{1,255}$/

@@ -11,14 +11,14 @@ export interface CaptionGauges {
   /** Seconds since the earliest deadline_at among open captions (null when none has one). */
   sinceOldestDeadline: number | null
   /** Background work due now that no replica holds (see readCaptionGauges). */
-  due: { steps: number; slots: number; callbacks: number }
+  due: { steps: number; slots: number }
 }
 
 /**
  * Everything /metrics reads from the database, in one statement: open captions by status and the
  * oldest one's deadline (from the partial index on open captions, whatever the size of the history),
  * and background work due now that no replica holds: steps (a create with no clear answer yet, a poll),
- * captions waiting for a free GoAPI task slot, and callbacks (of captions and of batches).
+ * and captions waiting for a free GoAPI task slot (due callbacks are counted by callbacks/).
  */
 export const CAPTION_GAUGES_STATEMENT = `WITH open AS (
     SELECT status, count(*)::int AS count, min(deadline_at) AS oldest_deadline FROM captions
@@ -26,17 +26,14 @@ export const CAPTION_GAUGES_STATEMENT = `WITH open AS (
   ), due AS (
     SELECT
       count(*) FILTER (WHERE ${IS_OPEN} AND next_attempt_at <= now() AND NOT (${WAITS_FOR_SLOT}))::int AS steps,
-      count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND waits_for IS NULL AND next_attempt_at <= now())::int AS slots,
-      count(*) FILTER (WHERE callback_state = 'pending' AND callback_next_at <= now())::int
-        + (SELECT count(*) FROM batches WHERE callback_state = 'pending' AND callback_next_at <= now()
-            AND (lease_expires_at IS NULL OR lease_expires_at < now()))::int AS callbacks
+      count(*) FILTER (WHERE ${WAITS_FOR_SLOT} AND waits_for IS NULL AND next_attempt_at <= now())::int AS slots
     FROM captions
-    WHERE (next_attempt_at <= now() OR callback_next_at <= now())
+    WHERE next_attempt_at <= now()
       AND (lease_expires_at IS NULL OR lease_expires_at < now())
   )
   SELECT (SELECT coalesce(json_object_agg(status, count), '{}') FROM open) AS open,
     (SELECT extract(epoch FROM now() - min(oldest_deadline))::float8 FROM open) AS "sinceOldestDeadline",
-    due.steps, due.slots, due.callbacks
+    due.steps, due.slots
   FROM due`
 
 export async function readCaptionGauges(sql: Sql): Promise<CaptionGauges> {
@@ -45,7 +42,6 @@ export async function readCaptionGauges(sql: Sql): Promise<CaptionGauges> {
     sinceOldestDeadline: number | null
     steps: number
     slots: number
-    callbacks: number
   }>({ name: 'caption-gauges', text: CAPTION_GAUGES_STATEMENT })
   const row = rows[0]
   const open = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 }
@@ -53,6 +49,6 @@ export async function readCaptionGauges(sql: Sql): Promise<CaptionGauges> {
   return {
     open,
     sinceOldestDeadline: row?.sinceOldestDeadline ?? null,
-    due: { steps: row?.steps ?? 0, slots: row?.slots ?? 0, callbacks: row?.callbacks ?? 0 },
+    due: { steps: row?.steps ?? 0, slots: row?.slots ?? 0 },
   }
 }

@@ -1,6 +1,4 @@
-import { BATCH_COLUMNS, type BatchRow } from '../batches/batches.repository.js'
-import { CAPTION_COLUMNS, type CaptionRow, WAITS_FOR_SLOT } from '../captions/captions.repository.js'
-import { CALLBACK_SUBJECTS, type CallbackSubjectKind } from '../captions/deliveries.repository.js'
+import { WAITS_FOR_SLOT } from '../captions/captions.repository.js'
 import type { Sql } from '../db/pool.js'
 
 /**
@@ -35,47 +33,6 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
     values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
   })
   return rows.map((row) => row.id)
-}
-
-/**
- * Leases the captions or batches whose callback is due, oldest due first: those with an event to tell
- * (a caption finished, a batch completed).
- */
-const claimDueCallbackRows = (kind: CallbackSubjectKind, columns: string) => {
-  const { table, finished } = CALLBACK_SUBJECTS[kind]
-  return `UPDATE ${table} SET lease_owner = $1, lease_expires_at = $2
-      WHERE id IN (
-        SELECT id FROM ${table}
-        WHERE ${finished}
-          AND callback_state = 'pending'
-          AND callback_next_at <= $3
-          AND (lease_expires_at IS NULL OR lease_expires_at < $3)
-        ORDER BY callback_next_at
-        LIMIT $4
-        FOR UPDATE SKIP LOCKED)
-      RETURNING ${columns}`
-}
-const CLAIM_DUE_CAPTION_CALLBACKS = claimDueCallbackRows('caption', CAPTION_COLUMNS)
-const CLAIM_DUE_BATCH_CALLBACKS = claimDueCallbackRows('batch', BATCH_COLUMNS)
-
-/** Finished captions whose caller is still to be told at its callbackUrl, as leased. */
-export async function claimDueCallbacks(sql: Sql, claim: Claim): Promise<CaptionRow[]> {
-  const { rows } = await sql.query<CaptionRow>({
-    name: 'claim-due-callbacks',
-    text: CLAIM_DUE_CAPTION_CALLBACKS,
-    values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
-  })
-  return rows
-}
-
-/** Completed batches whose caller is still to be told at its callbackUrl, as leased. */
-export async function claimDueBatchCallbacks(sql: Sql, claim: Claim): Promise<BatchRow[]> {
-  const { rows } = await sql.query<BatchRow>({
-    name: 'claim-due-batch-callbacks',
-    text: CLAIM_DUE_BATCH_CALLBACKS,
-    values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
-  })
-  return rows
 }
 
 /**

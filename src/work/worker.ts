@@ -1,6 +1,8 @@
 import { Agent, type Dispatcher } from 'undici'
-import { deliverBatchCallback } from '../batches/batch-callbacks.js'
-import { type CallbackDeps, deliverCaptionCallback } from '../captions/callbacks.js'
+import { batchCallbacks } from '../batches/batch-callbacks.js'
+import { type CallbackDeps, deliverCallbackOf } from '../callbacks/deliver.js'
+import { claimDueCallbacks } from '../callbacks/due-callbacks.repository.js'
+import { captionCallbacks } from '../captions/caption-callbacks.js'
 import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
 import { takeNextStep } from '../captions/next-step.js'
 import { takeFreeSlots } from '../captions/slots.repository.js'
@@ -8,13 +10,7 @@ import { sendWithSlot } from '../captions/submit.js'
 import { isDatabaseDown, isDatabaseNotMigrated } from '../db/database-errors.js'
 import type { ServiceDeps, WakeReason } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
-import {
-  type Claim,
-  claimDueBatchCallbacks,
-  claimDueCallbacks,
-  claimDueCaptions,
-  releaseAllLeases,
-} from './work.repository.js'
+import { type Claim, claimDueCaptions, releaseAllLeases } from './work.repository.js'
 
 const BATCH_SIZE = 20
 /** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */
@@ -95,11 +91,11 @@ export function createWorker(
   async function deliverDueCallbacks(claim: Claim): Promise<number> {
     const callbackDeps: CallbackDeps = { ...deps, callbackDispatcher, signal: cutShort.signal }
     const [captions, batches] = await Promise.all([
-      deliverEach(claimDueCallbacks(deps.sql, claim), (caption) =>
-        guarded(caption.id, () => deliverCaptionCallback(callbackDeps, caption.id, caption)),
+      deliverEach(claimDueCallbacks(deps.sql, captionCallbacks, claim), (caption) =>
+        guarded(caption.id, () => deliverCallbackOf(callbackDeps, captionCallbacks, caption.id, caption)),
       ),
-      deliverEach(claimDueBatchCallbacks(deps.sql, claim), (batch) =>
-        guarded(batch.id, () => deliverBatchCallback(callbackDeps, batch.id, batch), 'batch'),
+      deliverEach(claimDueCallbacks(deps.sql, batchCallbacks, claim), (batch) =>
+        guarded(batch.id, () => deliverCallbackOf(callbackDeps, batchCallbacks, batch.id, batch), 'batch'),
       ),
     ])
     return captions + batches

@@ -1,6 +1,6 @@
 /**
  * The URL forms the service must refuse or accept in real mode (GOAPI_API_KEY set), shared by the unit
- * tests of src/captions/url-policy.ts and the HTTP tests of POST /captions. Each row: [what it is, URL].
+ * tests of src/callbacks/url-policy.ts and the HTTP tests of POST /captions. Each row: [what it is, URL].
  */
 
 export const REFUSED_IMAGE_URLS: [string, string][] = [

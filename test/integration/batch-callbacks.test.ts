@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CALLBACK_RETRY_DELAYS_MS } from '../../src/captions/callback-schedule.js'
+import { CALLBACK_RETRY_DELAYS_MS } from '../../src/callbacks/schedule.js'
 import { releaseAllLeases } from '../../src/work/work.repository.js'
 import { createWorker, type Worker } from '../../src/work/worker.js'
 import {

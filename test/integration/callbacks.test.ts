@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { CALLBACK_RETRY_DELAYS_MS, CALLBACK_RETRY_EVERY_MS } from '../../src/captions/callback-schedule.js'
+import { CALLBACK_RETRY_DELAYS_MS, CALLBACK_RETRY_EVERY_MS } from '../../src/callbacks/schedule.js'
 import { startCallbacksReceiver } from '../../src/cli/callbacks-receiver.js'
 import { createWorker, type Worker } from '../../src/work/worker.js'
 import {

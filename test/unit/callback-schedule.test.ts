@@ -3,7 +3,7 @@ import {
   CALLBACK_RETRY_DELAYS_MS,
   CALLBACK_RETRY_EVERY_MS,
   nextCallbackAttempt,
-} from '../../src/captions/callback-schedule.js'
+} from '../../src/callbacks/schedule.js'
 
 const eventAt = new Date('2026-03-01T12:00:00.000Z')
 const DAY_MS = 86_400_000

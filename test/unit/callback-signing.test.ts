@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { Webhook } from 'standardwebhooks'
 import { describe, expect, it } from 'vitest'
-import { createCallbackSigner } from '../../src/captions/callback-signing.js'
+import { createCallbackSigner } from '../../src/callbacks/signing.js'
 
 const keyBytes = (fill: string) => Buffer.from(fill.repeat(32))
 const secretOf = (bytes: Buffer) => `whsec_${bytes.toString('base64')}`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createCallbackSigner } from '../../src/captions/callback-signing.js'
+import { createCallbackSigner } from '../../src/callbacks/signing.js'
 import { startCallbacksReceiver } from '../../src/cli/callbacks-receiver.js'
 import { TEST_CALLBACK_SECRETS } from '../helpers/service.js'
 

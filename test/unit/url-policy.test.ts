@@ -5,7 +5,7 @@ import {
   hostMatches,
   parseAllowedHost,
   type UrlPolicy,
-} from '../../src/captions/url-policy.js'
+} from '../../src/callbacks/url-policy.js'
 import { InvalidField } from '../../src/errors.js'
 import {
   ACCEPTED_CALLBACK_URLS,

@@ -2,74 +2,41 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
-import { CALLBACK_ATTEMPT_TIMEOUT_MS, nextCallbackAttempt } from './callback-schedule.js'
-import { captionLog } from './caption-log.js'
-import { type CaptionRow, findCaption } from './captions.repository.js'
-import { toCaptionResource } from './captions.service.js'
 import {
   type AttemptResult,
   type CallbackEventRow,
-  type CallbackEventType,
   type CallbackStateAfter,
-  type CallbackSubjectKind,
   closeAbandonedAttempts,
   findCallbackEvent,
   finishAttempt,
   insertCallbackEvent,
   releaseCallback,
   type StartedAttempt,
-  type SubjectRef,
   startAttempt,
   startFirstAttempt,
 } from './deliveries.repository.js'
 import { type DeliveryError, deliveryErrorOf, failureDetail } from './delivery-failures.js'
-import { isTerminal } from './statuses.js'
+import { CALLBACK_ATTEMPT_TIMEOUT_MS, nextCallbackAttempt } from './schedule.js'
+import type { CallbackSubject, CallbackSubjectAdapter, SubjectRef } from './subjects.js'
 import { checkCallbackUrl } from './url-policy.js'
 
 const ABANDONED: DeliveryError = 'interrupted'
 
 export type CallbackDeps = ServiceDeps & { callbackDispatcher: Dispatcher; signal?: AbortSignal }
 
-/** What a callback tells of, as the delivery flow needs it: a caption, or a batch. */
-export interface CallbackSubject extends SubjectRef {
-  callbackUrl: string | null
-  callbackState: string
-  callbackAttempts: number
-  callbackNextAt: Date | null
-  /** Finished (a batch: completed), so that it has an event to tell. */
-  finished: boolean
-  /** The logger for lines about it, naming it. */
-  log: FastifyBaseLogger
-  /** Its event's type and data, as GET shows it now. */
-  describe(): Promise<{ type: CallbackEventType; data: unknown }>
-}
-
-/** The header that names the subject to the caller too, for its logs (the signature does not cover it). */
-const SUBJECT_HEADERS: Record<CallbackSubjectKind, string> = { caption: 'x-caption-id', batch: 'x-batch-id' }
-
-/** A caption's callback: see deliverCallback. */
-export async function deliverCaptionCallback(
+/**
+ * The callback of one subject of the adapter's kind, holding its lease (see deliverCallback). `claimed`
+ * is the row as the claim that leased it returned it, to save reading it again.
+ */
+export async function deliverCallbackOf<Row extends { id: string }>(
   deps: CallbackDeps,
-  captionId: string,
-  /** The caption as the claim that leased it returned it, to save reading it again. */
-  claimed?: CaptionRow,
+  adapter: CallbackSubjectAdapter<Row>,
+  id: string,
+  claimed?: Row,
 ): Promise<void> {
-  const caption = claimed ?? (await findCaption(deps.sql, captionId))
-  if (!caption) return releaseCallback(deps.sql, { kind: 'caption', id: captionId }, deps.workerId)
-  await deliverCallback(deps, {
-    kind: 'caption',
-    id: caption.id,
-    callbackUrl: caption.callbackUrl,
-    callbackState: caption.callbackState,
-    callbackAttempts: caption.callbackAttempts,
-    callbackNextAt: caption.callbackNextAt,
-    finished: isTerminal(caption.status),
-    log: captionLog(deps.log, caption),
-    describe: async () => ({
-      type: caption.status === 'completed' ? 'caption.completed' : 'caption.failed',
-      data: toCaptionResource(caption),
-    }),
-  })
+  const row = claimed ?? (await adapter.load(deps.sql, id))
+  if (!row) return // deleted meanwhile: no lease left to give back
+  await deliverCallback(deps, adapter.toSubject(deps, row))
 }
 
 /**
@@ -80,7 +47,7 @@ export async function deliverCaptionCallback(
  * after: a 2xx delivers it, 410 Gone stops it, anything else leaves it to the retry schedule until the
  * retry window has passed. `signal` cuts a request short (the service is stopping); it still counts.
  */
-export async function deliverCallback(deps: CallbackDeps, subject: CallbackSubject): Promise<void> {
+async function deliverCallback(deps: CallbackDeps, subject: CallbackSubject): Promise<void> {
   const { sql, workerId: owner } = deps
   if (
     !subject.callbackUrl ||
@@ -233,7 +200,7 @@ async function send(
   const sign = deps.callbacks.sign
   if (!sign) {
     deps.log.error(
-      { [`${subject.kind}Id`]: subject.id },
+      { [`${subject.kind.name}Id`]: subject.id },
       'CALLBACK_SIGNING_SECRET is not set: callbacks are not sent',
     )
     return {
@@ -251,7 +218,7 @@ async function send(
       headers: {
         'content-type': 'application/json',
         'user-agent': 'caption-service',
-        [SUBJECT_HEADERS[subject.kind]]: subject.id,
+        [subject.kind.idHeader]: subject.id,
         ...sign(event.id, at, event.body),
       },
       body: event.body,

@@ -1,4 +1,6 @@
 import type { Sql } from '../db/pool.js'
+import type { CallbackEventType } from './callbacks.schemas.js'
+import type { CallbackSubjectKind, SubjectRef } from './subjects.js'
 
 /**
  * Callback events and their delivery attempts, in plain SQL. An event tells of one subject: a caption,
@@ -7,38 +9,10 @@ import type { Sql } from '../db/pool.js'
  * in flight per event; every write below is fenced on that lease.
  */
 
-export type CallbackSubjectKind = 'caption' | 'batch'
-/** A caption or a batch, by id. */
-export interface SubjectRef {
-  kind: CallbackSubjectKind
-  id: string
-}
-
-export type CallbackEventType = 'caption.completed' | 'caption.failed' | 'batch.completed'
 /** `refused`: not sent, since CALLBACK_ALLOWED_HOSTS no longer allows the URL; it ends the delivery. */
 export type DeliveryOutcome = 'delivered' | 'failed' | 'gone' | 'refused'
 /** What the subject's `callback.state` becomes once an attempt has its outcome. */
 export type CallbackStateAfter = 'pending' | 'delivered' | 'failed' | 'gone'
-
-/**
- * Where each kind of subject keeps its callback columns, and the column of callback_events that names
- * it: a fixed map, so no table or column name in a statement below ever comes from input. `finished`
- * is when a subject has an event to send; `prefix` keeps each kind's prepared statements apart.
- */
-export const CALLBACK_SUBJECTS = {
-  caption: {
-    table: 'captions',
-    eventColumn: 'caption_id',
-    finished: "status IN ('completed', 'failed')",
-    prefix: '',
-  },
-  batch: {
-    table: 'batches',
-    eventColumn: 'batch_id',
-    finished: 'completed_at IS NOT NULL',
-    prefix: 'batch-',
-  },
-} as const satisfies Record<CallbackSubjectKind, unknown>
 
 export interface CallbackEventRow {
   id: string
@@ -64,11 +38,20 @@ export interface DeliveryRow {
   outcome: DeliveryOutcome
 }
 
-/** Each kind's statements, made once from the fixed map above. */
-const STATEMENTS = { caption: statementsFor('caption'), batch: statementsFor('batch') }
+/** Each kind's statements, made once from the constants its feature registered. */
+const STATEMENTS = new Map<CallbackSubjectKind, ReturnType<typeof statementsFor>>()
+
+function statementsOf(kind: CallbackSubjectKind) {
+  let statements = STATEMENTS.get(kind)
+  if (!statements) {
+    statements = statementsFor(kind)
+    STATEMENTS.set(kind, statements)
+  }
+  return statements
+}
 
 function statementsFor(kind: CallbackSubjectKind) {
-  const { table, eventColumn, finished, prefix } = CALLBACK_SUBJECTS[kind]
+  const { table, eventColumn, finished, prefix } = kind
   const eventColumns = `id, ${eventColumn} AS "subjectId", type, body, created_at AS "createdAt",
   resend_requested_at AS "resendRequestedAt"`
   return {
@@ -162,7 +145,7 @@ function statementsFor(kind: CallbackSubjectKind) {
 
 export async function findCallbackEvent(sql: Sql, subject: SubjectRef): Promise<CallbackEventRow | null> {
   const { rows } = await sql.query<CallbackEventRow>({
-    ...STATEMENTS[subject.kind].findEvent,
+    ...statementsOf(subject.kind).findEvent,
     values: [subject.id],
   })
   return rows[0] ?? null
@@ -175,7 +158,7 @@ export async function insertCallbackEvent(
   event: Omit<CallbackEventRow, 'resendRequestedAt'>,
 ): Promise<CallbackEventRow> {
   const { rows } = await sql.query<CallbackEventRow>({
-    ...STATEMENTS[kind].insertEvent,
+    ...statementsOf(kind).insertEvent,
     values: [event.id, event.subjectId, event.type, event.body, event.createdAt],
   })
   return rows[0] ?? ((await findCallbackEvent(sql, { kind, id: event.subjectId })) as CallbackEventRow)
@@ -215,7 +198,7 @@ export interface StartedAttempt {
  */
 export async function startAttempt(sql: Sql, attempt: StartedAttempt): Promise<boolean> {
   const { rowCount } = await sql.query({
-    ...STATEMENTS[attempt.subject.kind].startAttempt,
+    ...statementsOf(attempt.subject.kind).startAttempt,
     values: attemptValues(attempt),
   })
   return rowCount === 1
@@ -233,7 +216,7 @@ export async function startFirstAttempt(
   event: Omit<CallbackEventRow, 'resendRequestedAt' | 'id' | 'subjectId'>,
 ): Promise<'started' | 'event_exists' | 'not_leased'> {
   const { rows } = await sql.query<{ leased: number; made: number; counted: number }>({
-    ...STATEMENTS[attempt.subject.kind].startFirstAttempt,
+    ...statementsOf(attempt.subject.kind).startFirstAttempt,
     values: [...attemptValues(attempt), event.type, event.body, event.createdAt],
   })
   const row = rows[0]
@@ -274,7 +257,7 @@ export async function finishAttempt(
   state: CallbackStateAfter,
 ): Promise<boolean> {
   const { rowCount } = await sql.query({
-    ...STATEMENTS[attempt.subject.kind].finishAttempt,
+    ...statementsOf(attempt.subject.kind).finishAttempt,
     values: [
       attempt.id,
       result.outcome,
@@ -301,7 +284,7 @@ export async function releaseCallback(
   change?: { state: CallbackStateAfter; seenNextAt: Date | null },
 ): Promise<void> {
   await sql.query({
-    ...STATEMENTS[subject.kind].release,
+    ...statementsOf(subject.kind).release,
     values: [subject.id, owner, change?.state ?? null, change?.seenNextAt ?? null],
   })
 }
@@ -317,7 +300,7 @@ export async function requestResend(
   request: { subject: SubjectRef; caller: string; now: Date },
 ): Promise<boolean> {
   const { rows } = await sql.query<{ asked: number }>({
-    ...STATEMENTS[request.subject.kind].requestResend,
+    ...statementsOf(request.subject.kind).requestResend,
     values: [request.subject.id, request.caller, request.now],
   })
   return rows[0]?.asked === 1
@@ -326,7 +309,7 @@ export async function requestResend(
 /** Every finished attempt of a subject's event, oldest first (one in flight shows once it ends). */
 export async function listDeliveries(sql: Sql, subject: SubjectRef): Promise<DeliveryRow[]> {
   const { rows } = await sql.query<DeliveryRow>({
-    ...STATEMENTS[subject.kind].listDeliveries,
+    ...statementsOf(subject.kind).listDeliveries,
     values: [subject.id],
   })
   return rows
