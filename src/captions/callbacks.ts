@@ -4,7 +4,7 @@ import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
 import { CALLBACK_ATTEMPT_TIMEOUT_MS, nextCallbackAttempt } from './callback-schedule.js'
 import { captionLog } from './caption-log.js'
-import { type CaptionRow, findCaption } from './captions.repository.js'
+import { type CaptionRow, findCaption } from './caption-rows.repository.js'
 import { toCaptionResource } from './captions.service.js'
 import {
   type AttemptResult,
