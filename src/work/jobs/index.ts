@@ -1,6 +1,5 @@
 import type { AnyJob } from '../job.js'
-import { batchCallbacks } from './batch-callbacks.js'
-import { captionCallbacks } from './caption-callbacks.js'
+import { batchCallbacks, captionCallbacks } from './callbacks.js'
 import { captionSteps } from './caption-steps.js'
 import { expiredIdempotencyKeys } from './expired-idempotency-keys.js'
 import { taskSlots } from './task-slots.js'
