@@ -17,7 +17,7 @@ import { errorBody, errorHandlerPlugin, InvalidField, InvalidUrl } from './error
 import { healthRoutes } from './health/health.routes.js'
 import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
-import { metricsPlugin } from './metrics.js'
+import { metricsPlugin } from './metrics-endpoint.js'
 import { openApiPlugin } from './openapi.js'
 import { usageRoutes } from './spend/usage.routes.js'
 import { webhooksRoutes } from './webhooks/webhooks.routes.js'

@@ -1,13 +1,15 @@
-import { EventEmitter } from 'node:events'
-import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
-import { type CallbackSigner, createCallbackSigner } from './callbacks/signing.js'
-import { type AdvanceQueue, createAdvanceQueue } from './captions/captions.repository.js'
 import type { Config, WorkSettings } from './config.js'
 import type { Sql } from './db/pool.js'
 import type { GoapiClient } from './goapi/client.js'
-import { type Clock, randomId, systemClock } from './lib/clock.js'
-import { countGoapiCalls, createMetrics, type Metrics } from './metrics.js'
+import type { Clock } from './lib/clock.js'
+import type { Metrics } from './metrics.js'
+
+/*
+ * The type of what everything is handed, and only types from below (db, goapi, lib, config, the metric
+ * definitions): any folder may import it without a loop. It is built by createServiceDeps
+ * (service-deps.ts), which the process entry and tests import.
+ */
 
 /** Where a URL given by a caller may point, which depends on how the service is run. */
 export type UrlPolicy = Pick<Config, 'mode' | 'callbackAllowedHosts'>
@@ -23,8 +25,6 @@ export interface ServiceDeps {
   goapi: GoapiClient
   log: FastifyBaseLogger
   metrics: Metrics
-  /** Caption status changes, group-committed (see createAdvanceQueue). */
-  advances: AdvanceQueue
   /**
    * Tells this replica's background work that something is due now: a caption finished (its callback,
    * its task slot), or, with `queued`, captions were queued for a task slot.
@@ -48,46 +48,12 @@ export interface ServiceDeps {
   simulated: boolean
 }
 
+/** Signs one callback delivery attempt: its Standard Webhooks headers (see callbacks/signing.ts). */
+export type CallbackSigner = (
+  eventId: string,
+  at: Date,
+  body: string,
+) => { 'webhook-id': string; 'webhook-timestamp': string; 'webhook-signature': string }
+
 /** `finished`: a caption ended or a callback was asked for again; `queued`: captions wait for a slot. */
 export type WakeReason = 'finished' | 'queued'
-
-export interface ServiceDepsInput {
-  sql: Sql
-  goapi: GoapiClient
-  log: FastifyBaseLogger
-  clock?: Clock | undefined
-  newId?: (() => string) | undefined
-  random?: (() => number) | undefined
-  /** Host, pid and a random part by default. */
-  workerId?: string | undefined
-}
-
-export function createServiceDeps(config: Config, input: ServiceDepsInput): ServiceDeps {
-  const metrics = createMetrics()
-  const wakeSignal = new EventEmitter()
-  return {
-    sql: input.sql,
-    goapi: countGoapiCalls(input.goapi, metrics),
-    log: input.log,
-    metrics,
-    advances: createAdvanceQueue(input.sql),
-    wake: (what = 'finished') => wakeSignal.emit('wake', what),
-    onWake: (listener) => {
-      wakeSignal.on('wake', listener)
-      return () => wakeSignal.off('wake', listener)
-    },
-    clock: input.clock ?? systemClock,
-    newId: input.newId ?? randomId,
-    random: input.random ?? Math.random,
-    webhook: { endpoint: `${config.publicBaseUrl}/webhooks/goapi`, keys: config.webhookSecrets },
-    work: config.work,
-    callbacks: {
-      sign: createCallbackSigner(config.callbacks.signingSecrets),
-      retryWindowMs: config.callbacks.retryWindowMs,
-    },
-    workerId: input.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
-    urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
-    budgets: config.budgets,
-    simulated: config.mode === 'zero-setup',
-  }
-}

@@ -7,11 +7,11 @@ import { ConfigError, DEV_CALLBACK_SIGNING_SECRET, loadConfig } from './config.j
 import { watchDatabase } from './db/database-watch.js'
 import type { EmbeddedDatabase } from './db/embedded-postgres.js'
 import { openDatabase } from './db/pool.js'
-import { createServiceDeps } from './deps.js'
 import { createGoapiClient } from './goapi/client.js'
 import { makeDirectory } from './lib/directories.js'
 import { freePort } from './lib/net.js'
 import { loggerOptions } from './logger.js'
+import { createServiceDeps } from './service-deps.js'
 import { createWorker } from './work/worker.js'
 
 const SIMULATOR_API_KEY = 'simulator'

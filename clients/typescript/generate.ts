@@ -10,8 +10,8 @@ import pino from 'pino'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { openDatabase } from '../../src/db/pool.js'
-import { createServiceDeps } from '../../src/deps.js'
 import { createGoapiClient } from '../../src/goapi/client.js'
+import { createServiceDeps } from '../../src/service-deps.js'
 
 export const SCHEMA_FILE = fileURLToPath(new URL('./schema.ts', import.meta.url))
 

@@ -1,4 +1,4 @@
-import { type CaptionView, type ListPosition, VIEW_COLUMNS } from '../captions/captions.repository.js'
+import { type CaptionView, type ListPosition, VIEW_COLUMNS } from '../captions/caption-rows.repository.js'
 import type { CaptionStatus } from '../captions/statuses.js'
 import type { Queryable, Sql } from '../db/pool.js'
 import type { Batch } from '../generated/prisma/client.js'

@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto'
 import { checkCallbackUrl, checkImageUrl } from '../callbacks/url-policy.js'
 import {
   type CaptionView,
-  findSameImageCaptions,
   insertCaptions,
   type JsonValue,
   type NewCaption,
-  type ReuseSource,
-} from '../captions/captions.repository.js'
+} from '../captions/caption-rows.repository.js'
 import { httpUrl } from '../captions/captions.schemas.js'
 import {
   canonicalJson,
@@ -19,6 +17,7 @@ import {
   toCaptionResource,
 } from '../captions/captions.service.js'
 import { claimKey, saveKeyAnswer } from '../captions/idempotency.repository.js'
+import { findSameImageCaptions, type SameImageCaptions, sameImageStart } from '../captions/reuse.js'
 import type { CaptionStatus } from '../captions/statuses.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
@@ -33,8 +32,7 @@ import {
 } from '../errors.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
-import { CENTS_PER_TASK } from '../spend/money.js'
-import { holdFor } from '../spend/spend.service.js'
+import { centsToHold, holdFor } from '../spend/spend.service.js'
 import { toBatchResource } from './batch-resource.js'
 import {
   type BatchItemCounts,
@@ -205,23 +203,21 @@ async function itemCaptions(
 ): Promise<NewCaption[]> {
   const { input, caller, now } = batch
   const fileNames = fileNamesFor(input.items)
-  let sources = new Map<string, ReuseSource>()
-  let leaders = new Map<string, string>()
-  if (input.reuse) {
-    ;({ sources, leaders } = await findSameImageCaptions(client, {
-      caller,
-      promptStyle: input.promptStyle,
-      captionLength: input.captionLength,
-      imageUrls: [...new Set(input.items.map((item) => item.imageUrl))],
-      since: new Date(now.getTime() - deps.work.reuseWindowMs),
-    }))
-  }
+  const found: SameImageCaptions = input.reuse
+    ? await findSameImageCaptions(client, {
+        caller,
+        promptStyle: input.promptStyle,
+        captionLength: input.captionLength,
+        imageUrls: [...new Set(input.items.map((item) => item.imageUrl))],
+        now,
+        reuseWindowMs: deps.work.reuseWindowMs,
+      })
+    : { reusable: new Map(), inProgress: new Map() }
   return input.items.map((item, index): NewCaption => {
     const id = deps.newId()
-    const source = sources.get(item.imageUrl)
-    const leader = leaders.get(item.imageUrl)
+    const start = sameImageStart(found, item.imageUrl) ?? { kind: 'wait' }
     // The first item of an image nobody is captioning yet is sent; later ones of it wait for that one.
-    if (input.reuse && source === undefined && leader === undefined) leaders.set(item.imageUrl, id)
+    if (input.reuse && start.kind === 'wait') found.inProgress.set(item.imageUrl, id)
     return {
       id,
       caller,
@@ -231,14 +227,9 @@ async function itemCaptions(
       callbackUrl: undefined,
       metadata: {},
       now,
-      start: source
-        ? { kind: 'reuse', from: source }
-        : leader
-          ? { kind: 'follow', leader }
-          : { kind: 'wait' },
+      start,
       reuse: input.reuse,
-      // Held until the item ends; given back unless a task was made for it.
-      reservedCents: source || !deps.budgets.has(caller) ? 0 : CENTS_PER_TASK,
+      reservedCents: centsToHold(deps, caller, { reused: start.kind === 'reuse' }),
       simulated: deps.simulated,
       item: { batchId: batch.batchId, index, name: item.name, fileName: fileNames[index] as string },
     }

@@ -3,8 +3,8 @@ import { authenticateCaller } from '../auth/caller-auth.js'
 import { type CallerRoutesOptions, perCallerRateLimit, READ_ONE_ERRORS } from '../captions/captions.routes.js'
 import { errorResponses } from '../errors.js'
 import { batchParams } from './batches.schemas.js'
-import { openBatchExport } from './export.js'
 import { exportQuery, exportResponse } from './export.schemas.js'
+import { openBatchExport } from './export.service.js'
 
 export type ExportRoutesOptions = CallerRoutesOptions
 

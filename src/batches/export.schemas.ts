@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { CAPTION_STATUSES } from '../captions/statuses.js'
-import { EXPORT_FORMATS } from './export.js'
+import { EXPORT_FORMATS } from './export.service.js'
 
 export const exportQuery = z.strictObject({
   format: z

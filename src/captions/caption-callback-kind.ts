@@ -1,5 +1,5 @@
 import type { CallbackSubjectKind } from '../callbacks/subjects.js'
-import { CAPTION_COLUMNS } from './captions.repository.js'
+import { captionColumns } from './caption-rows.repository.js'
 import { TERMINAL_STATUSES } from './statuses.js'
 
 /**
@@ -14,5 +14,5 @@ export const CAPTION_CALLBACK_KIND: CallbackSubjectKind = {
   finished: `status IN (${TERMINAL_STATUSES.map((status) => `'${status}'`).join(', ')})`,
   prefix: '',
   idHeader: 'x-caption-id',
-  columns: CAPTION_COLUMNS,
+  columns: captionColumns(),
 }

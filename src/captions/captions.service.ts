@@ -12,22 +12,22 @@ import {
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
-import { holdFor } from '../spend/spend.service.js'
+import { centsToHold, holdFor } from '../spend/spend.service.js'
 import {
   type CaptionRow,
   type CaptionStart,
   type CaptionView,
   findCallerCaption,
   findCaption,
-  findSameImageCaptions,
   insertCaption,
   type JsonValue,
   type ListPosition,
   listCaptions,
   type NewCaption,
-} from './captions.repository.js'
+} from './caption-rows.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
 import { claimKey, type KeyClaim, saveKeyAnswer } from './idempotency.repository.js'
+import { findSameImageCaptions, sameImageStart } from './reuse.js'
 import { lockSlotsAndCount } from './slots.repository.js'
 import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
@@ -66,7 +66,7 @@ export async function createCaption(
     callbackUrl: input.callbackUrl,
     metadata: input.metadata ?? {},
     now,
-    start: sendNow(deps, now),
+    start: startSendingNow(deps, now),
     reuse: input.reuse ?? false,
     reservedCents: 0,
     simulated: deps.simulated,
@@ -115,8 +115,8 @@ export async function createCaption(
   }
 }
 
-/** Sent at once by this replica, which holds the caption meanwhile. */
-export function sendNow(deps: Pick<ServiceDeps, 'work' | 'workerId'>, now: Date): CaptionStart {
+/** The start of a caption sent at once by this replica, which holds the caption meanwhile. */
+export function startSendingNow(deps: Pick<ServiceDeps, 'work' | 'workerId'>, now: Date): CaptionStart {
   return {
     kind: 'send',
     lease: { owner: deps.workerId, until: addMs(now, deps.work.leaseMs) },
@@ -157,8 +157,7 @@ async function acceptCaption(
     const taken = key && (await claimKey(client, key, { captionId: caption.id }))
     if (taken) return { taken }
     const start = await startOf(client, deps, caption)
-    // Held until the caption ends; given back unless a task was made for it.
-    const reservedCents = start.kind === 'reuse' || !budgeted ? 0 : CENTS_PER_TASK
+    const reservedCents = centsToHold(deps, caption.caller, { reused: start.kind === 'reuse' })
     await holdFor(deps, client, caption.caller, reservedCents, caption.now)
     return insertCaption(client, { ...caption, start: await withSlot(client, deps, start), reservedCents })
   })
@@ -167,17 +166,16 @@ async function acceptCaption(
 /** How a caption accepted now starts: from a caption of the same image where reuse allows, else sent. */
 async function startOf(client: Queryable, deps: ServiceDeps, caption: NewCaption): Promise<CaptionStart> {
   if (caption.reuse) {
-    const { sources, leaders } = await findSameImageCaptions(client, {
+    const found = await findSameImageCaptions(client, {
       caller: caption.caller,
       promptStyle: caption.promptStyle,
       captionLength: caption.captionLength,
       imageUrls: [caption.imageUrl],
-      since: new Date(caption.now.getTime() - deps.work.reuseWindowMs),
+      now: caption.now,
+      reuseWindowMs: deps.work.reuseWindowMs,
     })
-    const source = sources.get(caption.imageUrl)
-    if (source) return { kind: 'reuse', from: source }
-    const leader = leaders.get(caption.imageUrl)
-    if (leader) return { kind: 'follow', leader }
+    const start = sameImageStart(found, caption.imageUrl)
+    if (start) return start
   }
   return caption.start
 }

@@ -1,9 +1,13 @@
 import type { Sql } from '../db/pool.js'
-import { WAITS_FOR_SLOT } from './captions.repository.js'
-import { type CaptionStatus, OPEN_STATUSES } from './statuses.js'
+import { QUEUED, waitsForSlot } from './slots.repository.js'
+import { type CaptionStatus, IS_OPEN_LITERAL, OPEN_STATUSES } from './statuses.js'
 
-/** The open statuses written into the statement, so that even a generic plan can use the partial index. */
-const IS_OPEN = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(', ')})`
+/*
+ * The statement takes no parameters: the open statuses (and the queued one) are written into it, from
+ * statuses.ts, so that even a generic plan (and EXPLAIN) use the partial index on open captions.
+ */
+const IS_OPEN = IS_OPEN_LITERAL
+const WAITS_FOR_SLOT = waitsForSlot(`'${QUEUED}'`)
 
 export interface CaptionGauges {
   /** Captions not finished yet, by status. */

@@ -1,6 +1,6 @@
 import type { Queryable, Sql } from '../db/pool.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
-import type { JsonValue } from './captions.repository.js'
+import type { JsonValue } from './caption-rows.repository.js'
 
 export interface KeyClaim {
   caller: string

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from '../deps.js'
-import { findCaptionStatus } from './captions.repository.js'
+import { findCaptionStatus } from './caption-rows.repository.js'
 import { pollCaption } from './poll.js'
 import { submitCaption } from './submit.js'
 

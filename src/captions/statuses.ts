@@ -7,8 +7,28 @@ export const OPEN_STATUSES: readonly CaptionStatus[] = ['queued', 'pending', 'pr
 
 export const isTerminal = (status: CaptionStatus): boolean => TERMINAL_STATUSES.includes(status)
 
+/** How far along a status is: a move is a step forward only to a higher rank; both final ones rank last. */
+export const RANK: Record<CaptionStatus, number> = {
+  queued: 0,
+  pending: 1,
+  processing: 2,
+  completed: 3,
+  failed: 3,
+}
+/** The rank of a final status. */
+export const FINAL_RANK = RANK.completed
+/** Each status's rank, in the order of CAPTION_STATUSES: a statement's rank of a row's status. */
+export const RANKS_IN_ORDER: readonly number[] = CAPTION_STATUSES.map((status) => RANK[status])
+
 /** Statuses a caption may be in for a move to `next` to be a step forward. */
 export function statusesBefore(next: CaptionStatus): CaptionStatus[] {
   if (isTerminal(next)) return [...OPEN_STATUSES]
   return CAPTION_STATUSES.slice(0, CAPTION_STATUSES.indexOf(next))
 }
+
+/**
+ * `status IN ('queued', 'pending', 'processing')` written out: the one place status words stand in SQL
+ * text, because the partial index on open captions (captions_open_status_deadline_idx) is only used when
+ * a statement repeats its predicate literally, even under a generic plan.
+ */
+export const IS_OPEN_LITERAL = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(', ')})`

@@ -1,8 +1,10 @@
 import type { ServiceDeps } from '../deps.js'
 import { captionFailures } from '../errors.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
+import { advanceQueueOf, type TaskUpdate } from './caption-advance.repository.js'
 import { captionLog } from './caption-log.js'
-import { type CaptionRow, failCaption, type TaskUpdate } from './captions.repository.js'
+import type { CaptionRow } from './caption-rows.repository.js'
+import { failCaption } from './leased-steps.repository.js'
 import { type CaptionStatus, isTerminal } from './statuses.js'
 
 /** Whether the caption moved, and when it did, the caption as written. */
@@ -14,7 +16,7 @@ export type TaskUpdateResult = { outcome: 'applied'; caption: CaptionRow } | { o
  * duplicates, stale and unknown statuses change nothing.
  */
 export async function applyTaskUpdate(
-  deps: Pick<ServiceDeps, 'advances' | 'log' | 'clock' | 'work' | 'wake' | 'metrics'>,
+  deps: Pick<ServiceDeps, 'sql' | 'log' | 'clock' | 'work' | 'wake' | 'metrics'>,
   captionId: string,
   task: GoapiTask,
   options: { acceptsSubmission?: boolean } = {},
@@ -30,7 +32,7 @@ export async function applyTaskUpdate(
   }
   const now = deps.clock.now()
   const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
-  const caption = await deps.advances.advance({ captionId, update, ...options })
+  const caption = await advanceQueueOf(deps.sql).advance({ captionId, update, ...options })
   if (caption === undefined) return { outcome: 'unchanged' }
   captionLog(deps.log, caption).info({ status: update.status }, 'caption moved forward')
   if (isTerminal(update.status)) {

@@ -7,6 +7,19 @@ import type { UsageQuery, UsageResource } from './usage.schemas.js'
 import { startOfNextUtcDay, startOfUtcDay, utcDay } from './utc-days.js'
 
 /**
+ * The budget rule: how many cents a new caption holds of its caller's daily budget until it ends (given
+ * back unless a task was made for it). One that takes a finished caption's text costs nothing; a caller
+ * without a budget holds nothing.
+ */
+export function centsToHold(
+  deps: Pick<ServiceDeps, 'budgets'>,
+  caller: string,
+  caption: { reused: boolean },
+): number {
+  return caption.reused || !deps.budgets.has(caller) ? 0 : CENTS_PER_TASK
+}
+
+/**
  * Holds `cents` of the caller's budget for the UTC day of `now`, in the transaction `tx` that records
  * the work they pay for; throws `budget_exceeded` when they do not fit. Callers without a budget, and
  * work that costs nothing, hold nothing.

@@ -1,5 +1,5 @@
 import { captionLog } from '../captions/caption-log.js'
-import { findTaskOwnership } from '../captions/captions.repository.js'
+import { findTaskOwnership } from '../captions/caption-rows.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
 import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'

@@ -1,4 +1,5 @@
-import { WAITS_FOR_SLOT } from '../captions/captions.repository.js'
+import { QUEUED, waitsForSlot } from '../captions/slots.repository.js'
+import { OPEN_STATUSES } from '../captions/statuses.js'
 import type { Sql } from '../db/pool.js'
 
 /**
@@ -21,16 +22,16 @@ export async function claimDueCaptions(sql: Sql, claim: Claim): Promise<string[]
     text: `UPDATE captions SET lease_owner = $1, lease_expires_at = $2
       WHERE id IN (
         SELECT id FROM captions
-        WHERE status IN ('queued', 'pending', 'processing')
+        WHERE status = ANY($5::caption_status[])
           -- A queued caption not sent yet waits for a GoAPI task slot instead (slots.repository.ts).
-          AND NOT (${WAITS_FOR_SLOT})
+          AND NOT (${waitsForSlot('$6::caption_status')})
           AND next_attempt_at <= $3
           AND (lease_expires_at IS NULL OR lease_expires_at < $3)
         ORDER BY next_attempt_at
         LIMIT $4
         FOR UPDATE SKIP LOCKED)
       RETURNING id`,
-    values: [claim.owner, claim.leaseUntil, claim.now, claim.limit],
+    values: [claim.owner, claim.leaseUntil, claim.now, claim.limit, OPEN_STATUSES, QUEUED],
   })
   return rows.map((row) => row.id)
 }

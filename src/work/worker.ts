@@ -1,20 +1,14 @@
 import { Agent, type Dispatcher } from 'undici'
-import { batchCallbacks } from '../batches/batch-callbacks.js'
-import { type CallbackDeps, deliverCallbackOf } from '../callbacks/deliver.js'
-import { claimDueCallbacks } from '../callbacks/due-callbacks.repository.js'
-import { captionCallbacks } from '../captions/caption-callbacks.js'
-import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
-import { takeNextStep } from '../captions/next-step.js'
-import { takeFreeSlots } from '../captions/slots.repository.js'
-import { sendWithSlot } from '../captions/submit.js'
 import { isDatabaseDown, isDatabaseNotMigrated } from '../db/database-errors.js'
 import type { ServiceDeps, WakeReason } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
-import { type Claim, claimDueCaptions, releaseAllLeases } from './work.repository.js'
+import type { AnyJob, JobDeps } from './job.js'
+import { createJobRuns } from './job-runs.js'
+import { JOBS } from './jobs/index.js'
+import { createWakeLane } from './wake-lane.js'
+import { type Claim, releaseAllLeases } from './work.repository.js'
 
 const BATCH_SIZE = 20
-/** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */
-const KEY_CLEANUP_INTERVAL_MS = 60_000
 /** The end of a stop's time, kept for recording what was cut short and giving the leases back. */
 const WRAP_UP_MAX_MS = 1_000
 
@@ -31,206 +25,141 @@ export interface Worker {
 }
 
 /**
- * The background work every replica runs: submit what is still queued, ask GoAPI about captions it has
- * been quiet about, fail what passed its deadline, deliver callbacks, forget expired idempotency keys.
- * Replicas coordinate only through row leases in PostgreSQL.
+ * The background work every replica runs, one job after another of the job list (jobs/index.ts):
+ * submit what is still queued, ask GoAPI about captions it has been quiet about, fail what passed its
+ * deadline, give free GoAPI task slots, deliver callbacks, forget expired idempotency keys. Replicas
+ * coordinate only through row leases in PostgreSQL.
  */
 export function createWorker(
   serviceDeps: ServiceDeps,
-  options: { callbackDispatcher?: Dispatcher } = {},
+  options: { callbackDispatcher?: Dispatcher; jobs?: readonly AnyJob[] } = {},
 ): Worker {
   const deps = { ...serviceDeps, log: serviceDeps.log.child({ component: 'worker' }) }
+  const jobs = options.jobs ?? JOBS
   const callbackDispatcher =
     options.callbackDispatcher ??
     new Agent({ connect: { timeout: 5_000 }, headersTimeout: 10_000, bodyTimeout: 10_000 })
-  let cutShort = new AbortController()
-  const running = new Set<Promise<unknown>>()
-  const callbacksRunning = new Set<Promise<unknown>>()
-  let timer: NodeJS.Timeout | undefined
-  let round: Promise<void> | undefined
-  let stopped = false
-  let started = false
-  let callbackLane: Promise<void> | undefined
-  let wokenDuringLane = false
-  let slotsWanted = false
-  let unsubscribe: () => void = () => {}
-  let databaseWasDown = false
-  let lastKeyCleanup = Number.NEGATIVE_INFINITY
+  const runs = createJobRuns(deps.log)
+  const state = {
+    cutShort: new AbortController(),
+    timer: undefined as NodeJS.Timeout | undefined,
+    round: undefined as Promise<void> | undefined,
+    stopped: false,
+    started: false,
+    unsubscribe: () => {},
+    databaseWasDown: false,
+    /** Job name → when it last ran, for the jobs that run every so often. */
+    lastRun: new Map<string, number>(),
+  }
+  const jobDeps = (): JobDeps => ({ ...deps, callbackDispatcher, signal: state.cutShort.signal })
+  const claimAt = (now: Date): Claim => ({
+    owner: deps.workerId,
+    now,
+    leaseUntil: addMs(now, deps.work.leaseMs),
+    limit: BATCH_SIZE,
+  })
 
   async function runOnce(): Promise<number> {
     const now = deps.clock.now()
-    const claim = { owner: deps.workerId, now, leaseUntil: addMs(now, deps.work.leaseMs), limit: BATCH_SIZE }
-    const captions = await claimDueCaptions(deps.sql, claim)
-    const [callbacks, sent] = await Promise.all([
-      deliverDueCallbacks(claim),
-      sendWithFreeSlots(claim),
-      ...captions.map((id) => guarded(id, () => takeNextStep(deps, id))),
+    const claim = claimAt(now)
+    const context = jobDeps()
+    const every = jobs.filter((job) => job.everyMs === undefined)
+    const first = every.filter((job) => job.claimedFirst)
+    const claimedFirst = await Promise.all(first.map((job) => job.claim(context, claim)))
+    const handled = await Promise.all([
+      ...every.filter((job) => !job.claimedFirst).map((job) => runs.claimAndRun(job, context, claim)),
+      ...first.map((job, index) => runs.runClaimed(job, context, claimedFirst[index] ?? [])),
     ])
-    if (now.getTime() - lastKeyCleanup >= KEY_CLEANUP_INTERVAL_MS) {
-      await deleteExpiredKeys(deps.sql, now)
-      lastKeyCleanup = now.getTime()
+    for (const job of jobs) {
+      if (job.everyMs === undefined) continue
+      if (now.getTime() - (state.lastRun.get(job.name) ?? Number.NEGATIVE_INFINITY) < job.everyMs) continue
+      handled.push(await runs.claimAndRun(job, context, claim))
+      state.lastRun.set(job.name, now.getTime())
     }
-    return captions.length + (callbacks ?? 0) + (sent ?? 0)
-  }
-
-  /** Gives free GoAPI task slots to queued captions and sends them; resolves with how many, once sent. */
-  async function sendWithFreeSlots(claim: Claim): Promise<number> {
-    const captions = await takeFreeSlots(deps.sql, {
-      ...claim,
-      deadlineAt: addMs(claim.now, deps.work.deadlineMs),
-      maxConcurrency: deps.work.maxConcurrency,
-    })
-    await Promise.all(captions.map((caption) => guarded(caption.id, () => sendWithSlot(deps, caption))))
-    return captions.length
-  }
-
-  /**
-   * Takes the callbacks that are due, captions' and completed batches', and delivers them; resolves
-   * with how many it took, once sent. Captions' leave as soon as they are taken, whatever batches' do.
-   */
-  async function deliverDueCallbacks(claim: Claim): Promise<number> {
-    const callbackDeps: CallbackDeps = { ...deps, callbackDispatcher, signal: cutShort.signal }
-    const [captions, batches] = await Promise.all([
-      deliverEach(claimDueCallbacks(deps.sql, captionCallbacks, claim), (caption) =>
-        guarded(caption.id, () => deliverCallbackOf(callbackDeps, captionCallbacks, caption.id, caption)),
-      ),
-      deliverEach(claimDueCallbacks(deps.sql, batchCallbacks, claim), (batch) =>
-        guarded(batch.id, () => deliverCallbackOf(callbackDeps, batchCallbacks, batch.id, batch), 'batch'),
-      ),
-    ])
-    return captions + batches
-  }
-
-  /** Delivers each claimed row, each known as in flight until it ends (a stop cuts short those left). */
-  async function deliverEach<Row>(claimed: Promise<Row[]>, deliver: (row: Row) => Promise<void>) {
-    const rows = await claimed
-    await Promise.all(
-      rows.map((row) => {
-        const delivery = deliver(row)
-        callbacksRunning.add(delivery)
-        return delivery.finally(() => callbacksRunning.delete(delivery))
-      }),
-    )
-    return rows.length
-  }
-
-  /** One row's failure is logged and left to its lease: it is retried when the lease runs out. */
-  function guarded(
-    id: string,
-    work: () => Promise<void>,
-    subject: 'caption' | 'batch' = 'caption',
-  ): Promise<void> {
-    const promise = work().catch((error: unknown) => {
-      deps.log.error(
-        { err: error, [`${subject}Id`]: id },
-        `background work on a ${subject} failed; it will be retried`,
-      )
-    })
-    running.add(promise)
-    return promise.finally(() => running.delete(promise))
+    return handled.reduce((sum, count) => sum + count, 0)
   }
 
   async function loop(): Promise<void> {
-    if (stopped) return
+    if (state.stopped) return
     let handled = 0
     try {
       handled = await runOnce()
-      if (databaseWasDown) deps.log.info('database reachable again; background work resumes')
-      databaseWasDown = false
+      if (state.databaseWasDown) deps.log.info('database reachable again; background work resumes')
+      state.databaseWasDown = false
     } catch (error) {
       if (isDatabaseDown(error) || isDatabaseNotMigrated(error)) {
-        if (!databaseWasDown) {
+        if (!state.databaseWasDown) {
           deps.log.warn(
             isDatabaseDown(error)
               ? 'database unreachable; background work waits for it'
               : 'database not migrated (run npm run db:migrate); background work waits for it',
           )
         }
-        databaseWasDown = true
+        state.databaseWasDown = true
       } else {
         deps.log.error({ err: error }, 'background work round failed')
       }
     }
     // A full batch means more is probably due: go again at once rather than after the interval.
     const again = handled >= BATCH_SIZE
-    round = undefined
-    if (!stopped) timer = setTimeout(startRound, again ? 0 : deps.work.intervalMs)
+    state.round = undefined
+    if (!state.stopped) state.timer = setTimeout(startRound, again ? 0 : deps.work.intervalMs)
   }
 
   function startRound(): void {
-    round = loop()
+    state.round = loop()
   }
 
   /**
-   * A caption just finished, so its callback is due and its GoAPI task slot is free: callbacks are sent
-   * and waiting captions given slots at once, beside the regular rounds rather than after them, again
-   * as long as more wake-ups come meanwhile.
+   * A caption finished, so its callback is due and its GoAPI task slot is free: the jobs woken by it run
+   * at once (callbacks; and task slots when captions were queued, or under a cap), again as long as more
+   * wake-ups come meanwhile.
    */
+  const lane = createWakeLane(
+    async (slots) => {
+      const claim = claimAt(deps.clock.now())
+      const context = jobDeps()
+      const woken = jobs.filter((job) => job.alsoOn === 'wake-up' || (slots && job.alsoOn === 'slots'))
+      const results = await Promise.allSettled(woken.map((job) => runs.claimAndRun(job, context, claim)))
+      for (const result of results) {
+        if (
+          result.status === 'rejected' &&
+          !isDatabaseDown(result.reason) &&
+          !isDatabaseNotMigrated(result.reason)
+        )
+          deps.log.error({ err: result.reason }, 'background work after a wake-up failed')
+      }
+    },
+    { stopped: () => state.stopped, track: runs.track },
+  )
+
   function wake(what?: WakeReason): void {
-    if (stopped || !started) return
+    if (state.stopped || !state.started) return
     // Without a cap, a caption that ends frees nothing anyone waits for.
-    if (what === 'queued' || deps.work.maxConcurrency > 0) slotsWanted = true
-    if (callbackLane !== undefined) {
-      wokenDuringLane = true
-      return
-    }
-    const lane = (async () => {
-      do {
-        wokenDuringLane = false
-        const now = deps.clock.now()
-        const claim = {
-          owner: deps.workerId,
-          now,
-          leaseUntil: addMs(now, deps.work.leaseMs),
-          limit: BATCH_SIZE,
-        }
-        // A caption finished: its callback is due, and (under a cap) its GoAPI task slot is free for the
-        // next; or captions were queued for a slot.
-        const slots = slotsWanted
-        slotsWanted = false
-        const results = await Promise.allSettled([
-          deliverDueCallbacks(claim),
-          ...(slots ? [sendWithFreeSlots(claim)] : []),
-        ])
-        for (const result of results) {
-          if (
-            result.status === 'rejected' &&
-            !isDatabaseDown(result.reason) &&
-            !isDatabaseNotMigrated(result.reason)
-          )
-            deps.log.error({ err: result.reason }, 'background work after a wake-up failed')
-        }
-      } while (wokenDuringLane && !stopped)
-    })()
-    callbackLane = lane
-    running.add(lane)
-    void lane.finally(() => {
-      running.delete(lane)
-      callbackLane = undefined
-    })
+    lane.wake(what === 'queued' || deps.work.maxConcurrency > 0)
   }
 
   return {
     runOnce,
     start() {
-      stopped = false
-      started = true
-      unsubscribe = deps.onWake(wake)
-      cutShort = new AbortController()
-      timer = setTimeout(startRound, 0)
+      state.stopped = false
+      state.started = true
+      state.unsubscribe = deps.onWake(wake)
+      state.cutShort = new AbortController()
+      state.timer = setTimeout(startRound, 0)
     },
     async stop(timeoutMs) {
       const end = Date.now() + Math.max(0, timeoutMs)
-      stopped = true
-      unsubscribe()
-      clearTimeout(timer)
+      state.stopped = true
+      state.unsubscribe()
+      clearTimeout(state.timer)
       const wrapUpMs = Math.min(WRAP_UP_MAX_MS, timeoutMs / 4)
-      await settledWithin([round, ...running], end - wrapUpMs - Date.now())
-      if (callbacksRunning.size > 0) {
-        deps.log.info({ callbacks: callbacksRunning.size }, 'cutting short callbacks still in flight')
-        cutShort.abort()
+      await settledWithin([state.round, ...runs.running], end - wrapUpMs - Date.now())
+      if (runs.deliveries.size > 0) {
+        deps.log.info({ callbacks: runs.deliveries.size }, 'cutting short callbacks still in flight')
+        state.cutShort.abort()
         // Each records its attempt, under its lease, in one write.
-        await settledWithin([...callbacksRunning], (end - Date.now()) / 2)
+        await settledWithin([...runs.deliveries], (end - Date.now()) / 2)
       }
       try {
         const released = await beforeDeadline(releaseAllLeases(deps.sql, deps.workerId), end - Date.now())

@@ -5,7 +5,7 @@ import { buildApp } from '../../src/app.js'
 import { type Config, loadConfig } from '../../src/config.js'
 import { openDatabase } from '../../src/db/pool.js'
 import { createPrismaClient, type Db } from '../../src/db/prisma.js'
-import { createServiceDeps, type ServiceDeps } from '../../src/deps.js'
+import type { ServiceDeps } from '../../src/deps.js'
 import { createGoapiClient, type GoapiClient } from '../../src/goapi/client.js'
 import {
   createGoapiSimulator,
@@ -15,6 +15,7 @@ import {
 import type { Clock } from '../../src/lib/clock.js'
 import { freePort } from '../../src/lib/net.js'
 import { loggerOptions } from '../../src/logger.js'
+import { createServiceDeps } from '../../src/service-deps.js'
 import { createTestDatabase } from './database.js'
 
 export { freePort }

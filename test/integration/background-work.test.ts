@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { insertCaption } from '../../src/captions/captions.repository.js'
+import { insertCaption } from '../../src/captions/caption-rows.repository.js'
 import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
 import { createWorker } from '../../src/work/worker.js'
 import { createTestDatabase } from '../helpers/database.js'

@@ -46,7 +46,7 @@ export interface ExportRecord {
 }
 
 /** What exported text is made of besides the caption: the batch's prepend and append. */
-export interface ExportFrame {
+export interface PrependAppend {
   prepend: string
   append: string
 }
@@ -65,7 +65,7 @@ export async function openBatchExport(
 ): Promise<BatchExport> {
   const batch = await findCallerBatch(deps.sql, request.batchId, request.caller)
   if (!batch) throw new BatchNotFound(request.batchId)
-  const source = { sql: deps.sql, batchId: batch.id, frame: batch }
+  const source = { sql: deps.sql, batchId: batch.id, prependAppend: batch }
   const body =
     request.format === 'zip'
       ? zipStream(source)
@@ -80,15 +80,15 @@ export async function openBatchExport(
 interface ExportSource {
   sql: Sql
   batchId: string
-  frame: ExportFrame
+  prependAppend: PrependAppend
 }
 
 /**
  * The text a trainer reads: the non-empty parts among prepend, caption and append, each trimmed of
  * surrounding whitespace and commas, joined with `, ` (as kohya-style tag files are).
  */
-export function exportText(frame: ExportFrame, caption: string): string {
-  return [frame.prepend, caption, frame.append]
+export function withPrependAppend(prependAppend: PrependAppend, caption: string): string {
+  return [prependAppend.prepend, caption, prependAppend.append]
     .map(trimPart)
     .filter((part) => part !== '')
     .join(', ')
@@ -110,12 +110,12 @@ function fileNameOf(row: { fileName: string | null; itemIndex: number }): string
   return row.fileName ?? `${row.itemIndex}.txt`
 }
 
-export function toExportRecord(row: ExportRow, frame: ExportFrame): ExportRecord {
+export function toExportRecord(row: ExportRow, prependAppend: PrependAppend): ExportRecord {
   return {
     name: fileNameOf(row).replace(/\.txt$/, ''),
     imageUrl: row.imageUrl,
     status: row.status,
-    caption: row.status === 'completed' ? exportText(frame, row.caption ?? '') : '',
+    caption: row.status === 'completed' ? withPrependAppend(prependAppend, row.caption ?? '') : '',
     error: row.status === 'failed' ? (row.errorCode ?? '') : '',
   }
 }
@@ -151,20 +151,20 @@ async function* pagesOf<Row extends { itemIndex: number }>(
   }
 }
 
-async function* jsonlChunks({ sql, batchId, frame }: ExportSource): AsyncGenerator<string> {
+async function* jsonlChunks({ sql, batchId, prependAppend }: ExportSource): AsyncGenerator<string> {
   for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
     let chunk = ''
-    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, frame))}\n`
+    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, prependAppend))}\n`
     yield chunk
   }
 }
 
-async function* csvChunks({ sql, batchId, frame }: ExportSource): AsyncGenerator<string> {
+async function* csvChunks({ sql, batchId, prependAppend }: ExportSource): AsyncGenerator<string> {
   yield csvRow(CSV_HEADER)
   for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
     let chunk = ''
     for (const row of rows) {
-      const record = toExportRecord(row, frame)
+      const record = toExportRecord(row, prependAppend)
       chunk += csvRow([record.name, record.imageUrl, record.status, record.caption, record.error])
     }
     yield chunk
@@ -218,7 +218,7 @@ function zipStream(source: ExportSource): Readable {
     let pending: ArchiveRow | undefined = row
     added++
     zip.addReadStreamLazy(fileNameOf(row), row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
-      const text = exportText(source.frame, (pending as ArchiveRow).caption)
+      const text = withPrependAppend(source.prependAppend, (pending as ArchiveRow).caption)
       // yazl keeps this function until the archive ends: the row goes with the stream, not with it.
       pending = undefined
       reached++
