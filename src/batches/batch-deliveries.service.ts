@@ -1,7 +1,7 @@
+import { BatchNoCallbackUrl, BatchNotCompleted } from '../api/error-catalog.js'
 import type { DeliveryResource } from '../captions/captions.schemas.js'
 import { listSubjectDeliveries, resendSubjectCallback } from '../captions/deliveries.service.js'
 import type { ServiceDeps } from '../deps.js'
-import { BatchNoCallbackUrl, BatchNotCompleted } from '../errors.js'
 import type { BatchResource } from './batches.schemas.js'
 import { findOwnBatch, getBatch } from './batches.service.js'
 

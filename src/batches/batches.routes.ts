@@ -1,16 +1,14 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { authenticateCaller } from '../auth/caller-auth.js'
+import type { CallerRoutes } from '../api/caller-api.js'
 import {
   acceptedHeaders,
   CREATE_ERRORS,
-  type CreateRoutesOptions,
-  idempotencyKeyOf,
+  errorResponses,
   LIST_ERRORS,
-  perCallerRateLimit,
   READ_ONE_ERRORS,
-} from '../captions/captions.routes.js'
+} from '../api/error-responses.js'
+import { perCallerRateLimit } from '../api/rate-limit.js'
+import { idempotencyKeyOf } from '../api/request-checks.js'
 import { createCaptionHeaders } from '../captions/captions.schemas.js'
-import { errorResponses } from '../errors.js'
 import {
   batchCaptionList,
   batchCaptionsQuery,
@@ -29,14 +27,11 @@ import {
   refusedBatchBody,
 } from './batches.service.js'
 
-export type BatchesRoutesOptions = CreateRoutesOptions
-
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
 /** Datasets: many images captioned together. Every route needs a caller token (when configured). */
-export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async (app, options) => {
+export const batchesRoutes: CallerRoutes = async (app, options) => {
   const { deps } = options
-  app.addHook('onRequest', authenticateCaller(options.apiTokens))
 
   app.post(
     '/batches',

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto'
 import {
+  BatchNotFound,
+  IdempotencyKeyInProgress,
+  IdempotencyKeyReused,
+  InvalidCursor,
+  InvalidField,
+  InvalidFields,
+} from '../api/error-catalog.js'
+import { validationDetails } from '../api/error-handler.js'
+import {
   type CaptionView,
   findSameImageCaptions,
   insertCaptions,
@@ -22,15 +31,6 @@ import type { CaptionStatus } from '../captions/statuses.js'
 import { checkCallbackUrl, checkImageUrl } from '../captions/url-policy.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
-import {
-  BatchNotFound,
-  IdempotencyKeyInProgress,
-  IdempotencyKeyReused,
-  InvalidCursor,
-  InvalidField,
-  InvalidFields,
-  validationDetails,
-} from '../errors.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK } from '../spend/money.js'

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto'
-import { inTransaction, type Queryable } from '../db/pool.js'
-import type { ServiceDeps } from '../deps.js'
 import {
   CaptionNotFound,
   IdempotencyKeyInProgress,
   IdempotencyKeyReused,
   InvalidCursor,
   InvalidIdempotencyKey,
-} from '../errors.js'
+} from '../api/error-catalog.js'
+import { inTransaction, type Queryable } from '../db/pool.js'
+import type { ServiceDeps } from '../deps.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'

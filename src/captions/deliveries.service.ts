@@ -1,5 +1,5 @@
+import { CaptionNotFinished, NoCallbackUrl } from '../api/error-catalog.js'
 import type { ServiceDeps } from '../deps.js'
-import { CaptionNotFinished, NoCallbackUrl } from '../errors.js'
 import type { CaptionResource, DeliveryResource } from './captions.schemas.js'
 import { getCaption, toCaptionResource } from './captions.service.js'
 import { type DeliveryRow, listDeliveries, requestResend, type SubjectRef } from './deliveries.repository.js'

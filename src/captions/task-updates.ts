@@ -1,5 +1,5 @@
+import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
-import { captionFailures } from '../errors.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
 import { captionLog } from './caption-log.js'
 import { type CaptionRow, failCaption, type TaskUpdate } from './captions.repository.js'
