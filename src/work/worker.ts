@@ -1,7 +1,7 @@
 import { Agent, type Dispatcher } from 'undici'
+import { deleteExpiredKeys } from '../api/idempotency.repository.js'
 import { deliverBatchCallback } from '../batches/batch-callbacks.js'
 import { type CallbackDeps, deliverCaptionCallback } from '../captions/callbacks.js'
-import { deleteExpiredKeys } from '../captions/idempotency.repository.js'
 import { takeNextStep } from '../captions/next-step.js'
 import { takeFreeSlots } from '../captions/slots.repository.js'
 import { sendWithSlot } from '../captions/submit.js'
