@@ -49,36 +49,32 @@ export function errorResponses(...codes: RequestErrorCode[]): Record<number, typ
   )
 }
 
-/** What a POST that creates (a caption, a batch) can answer besides 202. */
-export const CREATE_ERRORS = [
-  'validation_failed',
-  'invalid_json',
-  'invalid_request',
-  'invalid_idempotency_key',
+/** What any route of the callers' API can answer: the caller's checks, and a service that cannot. */
+export const CALLER_ERRORS = [
   'unauthorized',
   'host_not_allowed',
-  'budget_exceeded',
-  'idempotency_key_in_progress',
-  'payload_too_large',
-  'unsupported_media_type',
-  'idempotency_key_reused',
   'rate_limited',
   'database_unavailable',
   'database_not_migrated',
   'overloaded',
 ] as const
 
-/** What a GET of a page of a list can answer besides 200. */
-export const LIST_ERRORS = [
+/** What a POST that creates (a caption, a batch) can answer besides 202. */
+export const CREATE_ERRORS = [
   'validation_failed',
-  'invalid_cursor',
-  'unauthorized',
-  'host_not_allowed',
-  'rate_limited',
-  'database_unavailable',
-  'database_not_migrated',
-  'overloaded',
+  'invalid_json',
+  'invalid_request',
+  'invalid_idempotency_key',
+  'budget_exceeded',
+  'idempotency_key_in_progress',
+  'payload_too_large',
+  'unsupported_media_type',
+  'idempotency_key_reused',
+  ...CALLER_ERRORS,
 ] as const
+
+/** What a GET of a page of a list can answer besides 200. */
+export const LIST_ERRORS = ['validation_failed', 'invalid_cursor', ...CALLER_ERRORS] as const
 
 /** What asking for a caption's or batch's callback event again can answer besides 202. */
 export const RESEND_ERRORS = [
@@ -86,30 +82,15 @@ export const RESEND_ERRORS = [
   'invalid_json',
   'invalid_url',
   'no_callback_url',
-  'unauthorized',
-  'host_not_allowed',
   'not_found',
   'caption_not_finished',
   'payload_too_large',
   'unsupported_media_type',
-  'rate_limited',
-  'database_unavailable',
-  'database_not_migrated',
-  'overloaded',
+  ...CALLER_ERRORS,
 ] as const
 
 /** What a GET of one caption or batch, or of something of it, can answer besides 200. */
-export const READ_ONE_ERRORS = [
-  'validation_failed',
-  'invalid_url',
-  'unauthorized',
-  'host_not_allowed',
-  'rate_limited',
-  'not_found',
-  'database_unavailable',
-  'database_not_migrated',
-  'overloaded',
-] as const
+export const READ_ONE_ERRORS = ['validation_failed', 'invalid_url', 'not_found', ...CALLER_ERRORS] as const
 
 /** The headers of a 202 that created something: where it is, and whether this is a replay. */
 export function acceptedHeaders(location: string) {

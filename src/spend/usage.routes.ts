@@ -1,5 +1,5 @@
 import type { CallerRoutes } from '../api/caller-api.js'
-import { errorResponses } from '../api/error-responses.js'
+import { CALLER_ERRORS, errorResponses } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { readUsage } from './spend.service.js'
 import { usageQuery, usageResource } from './usage.schemas.js'
@@ -22,15 +22,7 @@ export const usageRoutes: CallerRoutes = async (app, options) => {
         querystring: usageQuery,
         response: {
           200: usageResource,
-          ...errorResponses(
-            'validation_failed',
-            'unauthorized',
-            'host_not_allowed',
-            'rate_limited',
-            'database_unavailable',
-            'database_not_migrated',
-            'overloaded',
-          ),
+          ...errorResponses('validation_failed', ...CALLER_ERRORS),
         },
       },
     },
