@@ -87,10 +87,16 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return
     request.log.info({ code: 'shutting_down' }, 'request refused: stopping')
-    return reply
-      .code(503)
-      .header('retry-after', '5')
-      .send(errorBody(503, 'shutting_down', 'this replica is stopping; retry shortly'))
+    return (
+      reply
+        .code(503)
+        .header('retry-after', '5')
+        // Written as it is: a route's own 503 schema (/readyz's) describes another body, and would
+        // turn this answer into a 500.
+        .type('application/json; charset=utf-8')
+        .serializer(JSON.stringify)
+        .send(errorBody(503, 'shutting_down', 'this replica is stopping; retry shortly'))
+    )
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
