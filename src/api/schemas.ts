@@ -91,3 +91,21 @@ export function pageOf<Item extends z.ZodType>(item: Item, meta: { id: string; d
     })
     .meta(meta)
 }
+
+/**
+ * The headers a create (POST /captions, POST /batches) reads, for the OpenAPI document. Every value passes here: the key is
+ * checked by the service (`invalid_idempotency_key`), where a key sent twice can be seen.
+ */
+export const idempotencyKeyHeaders = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .optional()
+    .meta({
+      description:
+        'Makes a retried create safe: the same key and body within 24 hours return the first answer ' +
+        'again; 1 to 255 printable ASCII characters, sent once',
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x20-\\x7e]+$',
+    }),
+})

@@ -8,7 +8,7 @@ import {
 } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf } from '../api/request-checks.js'
-import { createCaptionHeaders } from '../captions/captions.schemas.js'
+import { idempotencyKeyHeaders } from '../api/schemas.js'
 import {
   batchCaptionList,
   batchCaptionsQuery,
@@ -51,7 +51,7 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
           'posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every ' +
           'bad item by its index. With reuse (the default) an image already captioned is not paid again. ' +
           'Idempotency-Key works as for POST /captions.',
-        headers: createCaptionHeaders,
+        headers: idempotencyKeyHeaders,
         body: createBatchBody,
         response: {
           202: batchResource.meta({

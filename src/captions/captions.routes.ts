@@ -9,13 +9,13 @@ import {
 } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
+import { idempotencyKeyHeaders } from '../api/schemas.js'
 import { bindCaptionToRequest } from './caption-log.js'
 import {
   captionList,
   captionParams,
   captionResource,
   createCaptionBody,
-  createCaptionHeaders,
   deliveryList,
   listCaptionsQuery,
 } from './captions.schemas.js'
@@ -37,7 +37,7 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
         description:
           'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
           'With an Idempotency-Key, the same key and body within 24 hours return the first answer again.',
-        headers: createCaptionHeaders,
+        headers: idempotencyKeyHeaders,
         body: createCaptionBody,
         response: {
           202: captionResource.meta({

@@ -49,24 +49,6 @@ export const createCaptionBody = z.strictObject(
 )
 export type CreateCaptionInput = z.infer<typeof createCaptionBody>
 
-/**
- * The headers POST /captions reads, for the OpenAPI document. Every value passes here: the key is
- * checked by the service (`invalid_idempotency_key`), where a key sent twice can be seen.
- */
-export const createCaptionHeaders = z.looseObject({
-  'idempotency-key': z
-    .string()
-    .optional()
-    .meta({
-      description:
-        'Makes a retried create safe: the same key and body within 24 hours return the first answer ' +
-        'again; 1 to 255 printable ASCII characters, sent once',
-      minLength: 1,
-      maxLength: 255,
-      pattern: '^[\\x20-\\x7e]+$',
-    }),
-})
-
 export const captionParams = idParams('caption')
 
 export const listCaptionsQuery = z.strictObject({
