@@ -5,15 +5,17 @@ import sensible from '@fastify/sensible'
 import underPressure from '@fastify/under-pressure'
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod'
+import { callerApi } from './api/caller-api.js'
+import { clientErrorHandler } from './api/client-errors.js'
+import { InvalidField, InvalidUrl } from './api/error-catalog.js'
+import { errorBody, errorHandlerPlugin } from './api/error-handler.js'
 import { batchDeliveriesRoutes } from './batches/batch-deliveries.routes.js'
 import { batchesRoutes } from './batches/batches.routes.js'
 import { exportRoutes } from './batches/export.routes.js'
-import { captionsRoutes, perCallerRateLimit } from './captions/captions.routes.js'
-import { clientErrorHandler } from './client-errors.js'
+import { captionsRoutes } from './captions/captions.routes.js'
 import type { Config } from './config.js'
 import { migrationNames } from './db/migration-files.js'
 import type { ServiceDeps } from './deps.js'
-import { errorBody, errorHandlerPlugin, InvalidField, InvalidUrl } from './errors.js'
 import { healthRoutes } from './health/health.routes.js'
 import { fastSerializerCompiler } from './lib/fast-serializer.js'
 import { prototypeKey } from './lib/prototype-keys.js'
@@ -85,10 +87,16 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return
     request.log.info({ code: 'shutting_down' }, 'request refused: stopping')
-    return reply
-      .code(503)
-      .header('retry-after', '5')
-      .send(errorBody(503, 'shutting_down', 'this replica is stopping; retry shortly'))
+    return (
+      reply
+        .code(503)
+        .header('retry-after', '5')
+        // Written as it is: a route's own 503 schema (/readyz's) describes another body, and would
+        // turn this answer into a 500.
+        .type('application/json; charset=utf-8')
+        .serializer(JSON.stringify)
+        .send(errorBody(503, 'shutting_down', 'this replica is stopping; retry shortly'))
+    )
   })
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id)
@@ -120,34 +128,13 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   const expectedMigrations = await migrationNames()
 
   await app.register(healthRoutes, { sql: deps.sql, expectedMigrations })
-  await app.register(captionsRoutes, {
+  await app.register(callerApi, {
     deps,
     apiTokens: config.apiTokens,
     readsPerMinute: config.rateLimitReadsPerMinute,
     rateLimitPerMinute: config.rateLimitPerMinute,
     resendRateLimitPerMinute: config.resendRateLimitPerMinute,
-  })
-  await app.register(batchesRoutes, {
-    deps,
-    apiTokens: config.apiTokens,
-    readsPerMinute: config.rateLimitReadsPerMinute,
-    rateLimitPerMinute: config.rateLimitPerMinute,
-  })
-  await app.register(exportRoutes, {
-    deps,
-    apiTokens: config.apiTokens,
-    readsPerMinute: config.rateLimitReadsPerMinute,
-  })
-  await app.register(usageRoutes, {
-    deps,
-    apiTokens: config.apiTokens,
-    readLimit: perCallerRateLimit(config.rateLimitReadsPerMinute, 'reads'),
-  })
-  await app.register(batchDeliveriesRoutes, {
-    deps,
-    apiTokens: config.apiTokens,
-    readsPerMinute: config.rateLimitReadsPerMinute,
-    resendRateLimitPerMinute: config.resendRateLimitPerMinute,
+    routes: [captionsRoutes, batchesRoutes, exportRoutes, usageRoutes, batchDeliveriesRoutes],
   })
   await app.register(webhooksRoutes, { deps })
 

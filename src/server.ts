@@ -10,6 +10,7 @@ import { openDatabase } from './db/pool.js'
 import { createGoapiClient } from './goapi/client.js'
 import { makeDirectory } from './lib/directories.js'
 import { freePort } from './lib/net.js'
+import { settledWithin } from './lib/time-limit.js'
 import { loggerOptions } from './logger.js'
 import { createServiceDeps } from './service-deps.js'
 import { createWorker } from './work/worker.js'
@@ -138,13 +139,13 @@ async function main(): Promise<void> {
     const cleanupEnd = end - databaseMs
     const workEnd = cleanupEnd - Math.min(500, total * 0.1)
     const [closed] = await Promise.all([
-      within(app.close(), workEnd - Date.now()),
+      settledWithin([app.close()], workEnd - Date.now()),
       worker.stop(workEnd - Date.now()),
     ])
     if (!closed) log.warn('requests still in flight when the shutdown time ran out')
     for (const cleanup of cleanups.reverse()) {
       const closing = cleanup().catch((error: unknown) => log.warn({ err: error }, 'a shutdown step failed'))
-      await within(closing, cleanupEnd - Date.now())
+      await settledWithin([closing], cleanupEnd - Date.now())
     }
     await embedded?.stop(Math.max(100, end - Date.now()))
     log.info('stopped')
@@ -185,7 +186,7 @@ async function main(): Promise<void> {
     log.fatal({ address, code }, `PORT/HOST: ${address} ${why}; set PORT (or HOST) to another`)
     // What started (the embedded database above all) stops with the process.
     grace.uninstall()
-    await within(shutDown({}), total)
+    await settledWithin([shutDown({})], total)
     process.exit(1)
   }
   worker.start()
@@ -193,21 +194,6 @@ async function main(): Promise<void> {
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.')
-}
-
-/** Whether `promise` settled within `ms`; it keeps running either way. */
-async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), Math.max(0, ms))
-  })
-  const settled = promise.then(
-    () => true as const,
-    () => true as const,
-  )
-  const result = await Promise.race([settled, timedOut])
-  clearTimeout(timer)
-  return result
 }
 
 main().catch((error: unknown) => {

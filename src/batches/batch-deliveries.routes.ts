@@ -1,30 +1,18 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { authenticateCaller } from '../auth/caller-auth.js'
+import type { CallerRoutes } from '../api/caller-api.js'
+import { errorResponses, READ_ONE_ERRORS, RESEND_ERRORS } from '../api/error-responses.js'
+import { perCallerRateLimit } from '../api/rate-limit.js'
+import { refuseBody } from '../api/request-checks.js'
 import { deliveryList } from '../callbacks/callbacks.schemas.js'
-import {
-  perCallerRateLimit,
-  READ_ONE_ERRORS,
-  RESEND_ERRORS,
-  type ResendRoutesOptions,
-  refuseBody,
-} from '../captions/captions.routes.js'
-import { errorResponses } from '../errors.js'
 import { listBatchDeliveries, resendBatchCallback } from './batch-deliveries.service.js'
 import './batch-deliveries.schemas.js' // the batch.completed event, for the OpenAPI document's webhooks
 import { batchParams, batchResource } from './batches.schemas.js'
-
-export type BatchDeliveriesRoutesOptions = ResendRoutesOptions
 
 /**
  * The log of a batch's `batch.completed` callback and re-sends of it, as for a caption's. Every route
  * here needs a caller token (when tokens are configured); another caller's batch is not found.
  */
-export const batchDeliveriesRoutes: FastifyPluginAsyncZod<BatchDeliveriesRoutesOptions> = async (
-  app,
-  options,
-) => {
+export const batchDeliveriesRoutes: CallerRoutes = async (app, options) => {
   const { deps } = options
-  app.addHook('onRequest', authenticateCaller(options.apiTokens))
 
   app.get(
     '/batches/:id/deliveries',

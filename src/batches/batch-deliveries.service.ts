@@ -1,10 +1,10 @@
+import { BatchNoCallbackUrl, BatchNotCompleted } from '../api/error-catalog.js'
 import {
   type CallbackOwnerView,
   listOwnDeliveries,
   resendOwnCallback,
 } from '../callbacks/deliveries.service.js'
 import type { ServiceDeps } from '../deps.js'
-import { BatchNoCallbackUrl, BatchNotCompleted } from '../errors.js'
 import { BATCH_CALLBACK_KIND } from './batch-callback-kind.js'
 import type { BatchResource } from './batches.schemas.js'
 import { findOwnBatch, getBatch } from './batches.service.js'

@@ -1,16 +1,14 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { authenticateCaller } from '../auth/caller-auth.js'
+import type { CallerRoutes } from '../api/caller-api.js'
 import {
   acceptedHeaders,
   CREATE_ERRORS,
-  type CreateRoutesOptions,
-  idempotencyKeyOf,
+  errorResponses,
   LIST_ERRORS,
-  perCallerRateLimit,
   READ_ONE_ERRORS,
-} from '../captions/captions.routes.js'
-import { createCaptionHeaders } from '../captions/captions.schemas.js'
-import { errorResponses } from '../errors.js'
+} from '../api/error-responses.js'
+import { perCallerRateLimit } from '../api/rate-limit.js'
+import { idempotencyKeyOf } from '../api/request-checks.js'
+import { idempotencyKeyHeaders } from '../api/schemas.js'
 import {
   batchCaptionList,
   batchCaptionsQuery,
@@ -29,14 +27,11 @@ import {
   refusedBatchBody,
 } from './batches.service.js'
 
-export type BatchesRoutesOptions = CreateRoutesOptions
-
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
 /** Datasets: many images captioned together. Every route needs a caller token (when configured). */
-export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async (app, options) => {
+export const batchesRoutes: CallerRoutes = async (app, options) => {
   const { deps } = options
-  app.addHook('onRequest', authenticateCaller(options.apiTokens))
 
   app.post(
     '/batches',
@@ -56,7 +51,7 @@ export const batchesRoutes: FastifyPluginAsyncZod<BatchesRoutesOptions> = async 
           'posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every ' +
           'bad item by its index. With reuse (the default) an image already captioned is not paid again. ' +
           'Idempotency-Key works as for POST /captions.',
-        headers: createCaptionHeaders,
+        headers: idempotencyKeyHeaders,
         body: createBatchBody,
         response: {
           202: batchResource.meta({

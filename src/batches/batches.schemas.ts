@@ -1,14 +1,11 @@
 import { z } from 'zod'
+import { httpUrl, idParams, metadataSchema, pageOf, pageQuery, storableText } from '../api/schemas.js'
 import { CALLBACK_STATES } from '../callbacks/callbacks.schemas.js'
 import {
   captionLengthSchema,
   captionResource,
-  httpUrl,
   listCaptionsQuery,
-  metadataSchema,
-  pageOf,
   promptStyleSchema,
-  storableText,
 } from '../captions/captions.schemas.js'
 
 export const MAX_BATCH_ITEMS = 1000
@@ -65,11 +62,9 @@ export const createBatchBody = z.strictObject(
 )
 export type CreateBatchInput = z.infer<typeof createBatchBody>
 
-export const batchParams = z.object({
-  id: z.uuid({ error: 'must be a batch id (a UUID)' }),
-})
+export const batchParams = idParams('batch')
 
-export const listBatchesQuery = listCaptionsQuery.omit({ status: true })
+export const listBatchesQuery = pageQuery
 export const batchCaptionsQuery = listCaptionsQuery
 
 export const BATCH_STATUSES = ['running', 'completed'] as const

@@ -1,37 +1,15 @@
-import { createHash } from 'node:crypto'
+import { BatchNotFound, InvalidField, InvalidFields } from '../api/error-catalog.js'
+import { validationDetails } from '../api/error-handler.js'
+import { checkIdempotencyKey, createIdempotently, requestFingerprint } from '../api/idempotent-create.js'
+import { readPage } from '../api/paging.js'
+import { httpUrl } from '../api/schemas.js'
 import { checkCallbackUrl, checkImageUrl } from '../callbacks/url-policy.js'
-import {
-  type CaptionView,
-  insertCaptions,
-  type JsonValue,
-  type NewCaption,
-} from '../captions/caption-rows.repository.js'
-import { httpUrl } from '../captions/captions.schemas.js'
-import {
-  canonicalJson,
-  checkIdempotencyKey,
-  decodeCursor,
-  encodeCursor,
-  IDEMPOTENCY_KEY_TTL_MS,
-  MAX_CURSOR_LENGTH,
-  toCaptionResource,
-} from '../captions/captions.service.js'
-import { claimKey, saveKeyAnswer } from '../captions/idempotency.repository.js'
+import { type CaptionView, insertCaptions, type NewCaption } from '../captions/caption-rows.repository.js'
+import { toCaptionResource } from '../captions/captions.service.js'
 import { findSameImageCaptions, type SameImageCaptions, sameImageStart } from '../captions/reuse.js'
 import type { CaptionStatus } from '../captions/statuses.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
-import {
-  BatchNotFound,
-  IdempotencyKeyInProgress,
-  IdempotencyKeyReused,
-  InvalidCursor,
-  InvalidField,
-  InvalidFields,
-  validationDetails,
-} from '../errors.js'
-import type { IdempotencyKey } from '../generated/prisma/client.js'
-import { addMs } from '../lib/backoff.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
 import { toBatchResource } from './batch-resource.js'
 import {
@@ -68,69 +46,57 @@ export async function createBatch(
   checkUrls(deps, input)
   const now = deps.clock.now()
   const batchId = deps.newId()
-  const key =
-    idempotencyKey === undefined
-      ? undefined
-      : {
+  let reused = 0
+  return createIdempotently(deps, {
+    caller,
+    key: idempotencyKey,
+    fingerprint: requestFingerprint(input, 'POST /batches'),
+    made: { batchId },
+    now,
+    accept: (claim) =>
+      inTransaction(deps.sql, async (client) => {
+        if (claim && !(await claim(client))) return undefined
+        const captions = await itemCaptions(deps, client, { input, caller, batchId, now })
+        reused = captions.filter((caption) => caption.start.kind === 'reuse').length
+        // The whole batch fits the caller's budget for the day, or none of it is accepted.
+        await holdFor(
+          deps,
+          client,
           caller,
-          key: idempotencyKey,
-          requestHash: fingerprint(input),
+          captions.reduce((cents, caption) => cents + caption.reservedCents, 0),
           now,
-          expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS),
-        }
-  type Outcome = { taken: IdempotencyKey } | { batch: BatchRow; reused: number }
-  const outcome = await inTransaction<Outcome>(deps.sql, async (client) => {
-    const taken = key && (await claimKey(client, key, { batchId }))
-    if (taken) return { taken }
-    const captions = await itemCaptions(deps, client, { input, caller, batchId, now })
-    const reused = captions.filter((caption) => caption.start.kind === 'reuse').length
-    // The whole batch fits the caller's budget for the day, or none of it is accepted.
-    await holdFor(
-      deps,
-      client,
-      caller,
-      captions.reduce((cents, caption) => cents + caption.reservedCents, 0),
-      now,
-    )
-    const batch = await insertBatch(client, {
-      id: batchId,
-      caller,
-      total: captions.length,
-      openItems: captions.length - reused,
-      promptStyle: input.promptStyle,
-      captionLength: input.captionLength,
-      prepend: input.prepend,
-      append: input.append,
-      callbackUrl: input.callbackUrl,
-      metadata: input.metadata ?? {},
-      reuse: input.reuse,
-      now,
-    })
-    await insertCaptions(client, captions)
-    return { batch, reused }
+        )
+        const batch = await insertBatch(client, {
+          id: batchId,
+          caller,
+          total: captions.length,
+          openItems: captions.length - reused,
+          promptStyle: input.promptStyle,
+          captionLength: input.captionLength,
+          prepend: input.prepend,
+          append: input.append,
+          callbackUrl: input.callbackUrl,
+          metadata: input.metadata ?? {},
+          reuse: input.reuse,
+          now,
+        })
+        await insertCaptions(client, captions)
+        return batch
+      }),
+    answer: async (batch) => {
+      deps.metrics.captionsCreated.inc(batch.total)
+      // Items reused at once are finished as they are created.
+      if (reused > 0) deps.metrics.captionsFinished.inc({ status: 'completed', code: '' }, reused)
+      // Its items are sent by background work, which need not wait for its next round.
+      deps.wake('queued')
+      return toBatchResource(batch, {
+        counts: { queued: batch.total - reused, pending: 0, processing: 0, completed: reused, failed: 0 },
+        reused,
+        goapiTasks: 0,
+      })
+    },
+    readAgain: (id) => getBatch(deps, id, caller),
   })
-
-  if ('batch' in outcome) {
-    const { batch, reused } = outcome
-    deps.metrics.captionsCreated.inc(batch.total)
-    // Items reused at once are finished as they are created.
-    if (reused > 0) deps.metrics.captionsFinished.inc({ status: 'completed', code: '' }, reused)
-    // Its items are sent by background work, which need not wait for its next round.
-    deps.wake('queued')
-    const body = toBatchResource(batch, {
-      counts: { queued: batch.total - reused, pending: 0, processing: 0, completed: reused, failed: 0 },
-      reused,
-      goapiTasks: 0,
-    })
-    if (key) await saveKeyAnswer(deps.sql, caller, key.key, { status: 202, body: body as JsonValue })
-    return { body, replayed: false }
-  }
-  const replay = outcome.taken
-  if (replay.requestHash !== key?.requestHash || replay.batchId === null) throw new IdempotencyKeyReused()
-  if (replay.responseBody !== null) return { body: replay.responseBody as BatchResource, replayed: true }
-  // The first request has not answered yet; longer than a lease, and its replica died after committing.
-  if (now.getTime() - replay.createdAt.getTime() < deps.work.leaseMs) throw new IdempotencyKeyInProgress()
-  return { body: await getBatch(deps, replay.batchId, caller), replayed: true }
 }
 
 /** Every item's URL is checked before anything is written; all faults are named at once. */
@@ -236,11 +202,6 @@ async function itemCaptions(
   })
 }
 
-/** The request as understood (defaults filled in, keys sorted), marked as a batch's. */
-function fingerprint(input: CreateBatchInput): string {
-  return createHash('sha256').update('POST /batches\n').update(canonicalJson(input)).digest('hex')
-}
-
 export async function getBatch(
   deps: Pick<ServiceDeps, 'sql'>,
   id: string,
@@ -267,17 +228,19 @@ export async function listBatchPage(
   query: { limit: number; cursor?: string | undefined },
   caller: string,
 ): Promise<{ items: BatchResource[]; nextCursor: string | null }> {
-  const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
-  const rows = await listBatches(deps.sql, { caller, limit: query.limit + 1, after })
-  const page = rows.slice(0, query.limit)
+  const page = await readPage(
+    'time',
+    query,
+    ({ limit, after }) => listBatches(deps.sql, { caller, limit, after }),
+    (last) => last,
+  )
   const counts = await countBatchItems(
     deps.sql,
-    page.map((batch) => batch.id),
+    page.items.map((batch) => batch.id),
   )
-  const last = page.at(-1)
   return {
-    items: page.map((batch) => toBatchResource(batch, counts.get(batch.id) as BatchItemCounts)),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last) : null,
+    items: page.items.map((batch) => toBatchResource(batch, counts.get(batch.id) as BatchItemCounts)),
+    nextCursor: page.nextCursor,
   }
 }
 
@@ -293,31 +256,17 @@ export async function listBatchCaptionPage(
   caller: string,
 ): Promise<{ items: ReturnType<typeof toCaptionResource>[]; nextCursor: string | null }> {
   await findOwnBatch(deps, request.batchId, caller)
-  const afterIndex = request.cursor === undefined ? undefined : decodeItemCursor(request.cursor)
-  const rows = await listBatchCaptions(deps.sql, {
-    batchId: request.batchId,
-    status: request.status,
-    limit: request.limit + 1,
-    afterIndex,
-  })
-  const page = rows.slice(0, request.limit)
-  const last = page.at(-1)
-  return {
-    items: page.map((row: CaptionView) => toCaptionResource(row)),
-    nextCursor: rows.length > request.limit && last ? encodeItemCursor(last.itemIndex) : null,
-  }
-}
-
-const encodeItemCursor = (index: number) => Buffer.from(JSON.stringify(['item', index])).toString('base64url')
-
-function decodeItemCursor(cursor: string): number {
-  if (cursor.length > MAX_CURSOR_LENGTH) throw new InvalidCursor()
-  try {
-    const [kind, index] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[]
-    if (kind === 'item' && Number.isInteger(index) && (index as number) >= 0 && (index as number) < 1_000_000)
-      return index as number
-  } catch {
-    // falls through to the error below
-  }
-  throw new InvalidCursor()
+  const page = await readPage(
+    'item',
+    request,
+    ({ limit, after }) =>
+      listBatchCaptions(deps.sql, {
+        batchId: request.batchId,
+        status: request.status,
+        limit,
+        afterIndex: after,
+      }),
+    (last) => last.itemIndex,
+  )
+  return { items: page.items.map((row: CaptionView) => toCaptionResource(row)), nextCursor: page.nextCursor }
 }

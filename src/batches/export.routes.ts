@@ -1,17 +1,13 @@
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { authenticateCaller } from '../auth/caller-auth.js'
-import { type CallerRoutesOptions, perCallerRateLimit, READ_ONE_ERRORS } from '../captions/captions.routes.js'
-import { errorResponses } from '../errors.js'
+import type { CallerRoutes } from '../api/caller-api.js'
+import { errorResponses, READ_ONE_ERRORS } from '../api/error-responses.js'
+import { perCallerRateLimit } from '../api/rate-limit.js'
 import { batchParams } from './batches.schemas.js'
 import { exportQuery, exportResponse } from './export.schemas.js'
 import { openBatchExport } from './export.service.js'
 
-export type ExportRoutesOptions = CallerRoutesOptions
-
 /** A batch's captions as files for trainers and tools. Needs a caller token (when configured). */
-export const exportRoutes: FastifyPluginAsyncZod<ExportRoutesOptions> = async (app, options) => {
+export const exportRoutes: CallerRoutes = async (app, options) => {
   const { deps } = options
-  app.addHook('onRequest', authenticateCaller(options.apiTokens))
 
   app.get(
     '/batches/:id/export',

@@ -1,8 +1,8 @@
 import { type PassThrough, Readable } from 'node:stream'
 import { ZipFile } from 'yazl'
+import { BatchNotFound } from '../api/error-catalog.js'
 import type { CaptionStatus } from '../captions/statuses.js'
 import type { Sql } from '../db/pool.js'
-import { BatchNotFound } from '../errors.js'
 import { findCallerBatch } from './batches.repository.js'
 import {
   type ArchiveRow,

@@ -76,12 +76,3 @@ export const deliveryList = z.object({ items: z.array(deliveryResource) }).meta(
   id: 'DeliveryList',
   description: "A caption's or batch's callback delivery attempts, oldest first",
 })
-
-/**
- * The retry routes (a caption's, a batch's) take no body, and the OpenAPI document describes none: no
- * body, an empty one, `{}` and `null` (what earlier clients sent) all count as none.
- */
-export function isNoBody(body: unknown): boolean {
-  if (body === undefined || body === null) return true
-  return typeof body === 'object' && !Array.isArray(body) && Object.keys(body).length === 0
-}

@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js'
+import { InvalidField } from '../api/error-catalog.js'
 import type { Config } from '../config.js'
-import { InvalidField } from '../errors.js'
 
 export type UrlPolicy = Pick<Config, 'mode' | 'callbackAllowedHosts'>
 

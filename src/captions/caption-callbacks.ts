@@ -1,3 +1,4 @@
+import { CaptionNotFinished, NoCallbackUrl } from '../api/error-catalog.js'
 import {
   type CallbackOwnerView,
   listOwnDeliveries,
@@ -5,7 +6,6 @@ import {
 } from '../callbacks/deliveries.service.js'
 import type { CallbackSubjectAdapter } from '../callbacks/subjects.js'
 import type { ServiceDeps } from '../deps.js'
-import { CaptionNotFinished, NoCallbackUrl } from '../errors.js'
 import { CAPTION_CALLBACK_KIND } from './caption-callback-kind.js'
 import { captionLog } from './caption-log.js'
 import { type CaptionRow, findCaption } from './caption-rows.repository.js'

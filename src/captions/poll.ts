@@ -1,5 +1,5 @@
+import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
-import { captionFailures } from '../errors.js'
 import { addMs, backoffDelay } from '../lib/backoff.js'
 import { captionLog } from './caption-log.js'
 import { findCaption } from './caption-rows.repository.js'

@@ -1,5 +1,5 @@
+import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
-import { captionFailures } from '../errors.js'
 import type { GoapiTask } from '../goapi/task.js'
 import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
 import { captionLog } from './caption-log.js'

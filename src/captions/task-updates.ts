@@ -1,5 +1,5 @@
+import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
-import { captionFailures } from '../errors.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
 import { advanceQueueOf, type TaskUpdate } from './caption-advance.repository.js'
 import { captionLog } from './caption-log.js'

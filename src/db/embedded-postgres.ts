@@ -6,6 +6,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { makeDirectory } from '../lib/directories.js'
 import { freePort } from '../lib/net.js'
+import { settledWithin } from '../lib/time-limit.js'
 import { claimDataDir, releaseDataDir } from './data-dir-owner.js'
 
 export interface EmbeddedDatabase {
@@ -234,13 +235,13 @@ async function stopServer(server: ChildProcess, timeoutMs: number, dataDir: stri
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()))
   const killAfterMs = Math.max(0, timeoutMs - 100)
   signal(server, 'SIGINT')
-  if (await within(exited, killAfterMs)) {
+  if (await settledWithin([exited], killAfterMs)) {
     log.info({ dataDir }, 'embedded PostgreSQL stopped')
     return
   }
   log.warn({ dataDir, timeoutMs }, 'embedded PostgreSQL did not stop in time; killing it')
   signal(server, 'SIGKILL')
-  await within(exited, 100)
+  await settledWithin([exited], 100)
 }
 
 function signal(server: ChildProcess, name: NodeJS.Signals) {
@@ -255,16 +256,6 @@ function signal(server: ChildProcess, name: NodeJS.Signals) {
 
 function hasExited(server: ChildProcess) {
   return server.exitCode !== null || server.signalCode !== null
-}
-
-async function within(promise: Promise<void>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const timedOut = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  const result = await Promise.race([promise.then(() => true as const), timedOut])
-  clearTimeout(timer)
-  return result
 }
 
 /**

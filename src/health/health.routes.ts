@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { databaseProblem, isDatabaseNotMigrated } from '../db/database-errors.js'
 import { appliedMigrationNames } from '../db/migrations.repository.js'
 import type { Sql } from '../db/pool.js'
+import { beforeDeadline } from '../lib/time-limit.js'
 
 const READINESS_TIMEOUT_MS = 2_000
 
@@ -58,7 +59,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{
   app.get('/readyz', { schema: readyzSchema }, async (request, reply) => {
     let applied: Set<string>
     try {
-      applied = await withTimeout(appliedMigrationNames(sql), READINESS_TIMEOUT_MS)
+      applied = await beforeDeadline(appliedMigrationNames(sql), READINESS_TIMEOUT_MS)
     } catch (error) {
       // A database that answers but has never been migrated has no _prisma_migrations table.
       if (isDatabaseNotMigrated(error)) {
@@ -83,12 +84,4 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     }
     return { status: 'ready' as const, checks: { database: 'ok', migrations: 'ok' } }
   })
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }

@@ -1,6 +1,6 @@
+import { BudgetExceeded, InvalidField } from '../api/error-catalog.js'
 import type { Queryable } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
-import { BudgetExceeded, InvalidField } from '../errors.js'
 import { CENTS_PER_TASK, centsToUsd, formatUsd } from './money.js'
 import { holdBudget, spentOn, usageTotals } from './spend.repository.js'
 import type { UsageQuery, UsageResource } from './usage.schemas.js'

@@ -1,28 +1,17 @@
-import type { RateLimitOptions } from '@fastify/rate-limit'
-import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
-import { authenticateCaller } from '../auth/caller-auth.js'
-import type { ApiToken } from '../config.js'
-import type { ServiceDeps } from '../deps.js'
-import { errorResponses } from '../errors.js'
+import type { CallerRoutes } from '../api/caller-api.js'
+import { CALLER_ERRORS, errorResponses } from '../api/error-responses.js'
+import { perCallerRateLimit } from '../api/rate-limit.js'
 import { readUsage } from './spend.service.js'
 import { usageQuery, usageResource } from './usage.schemas.js'
 
-export interface UsageRoutesOptions {
-  deps: ServiceDeps
-  apiTokens: readonly ApiToken[]
-  /** The per-caller limit every caller's GET route has (RATE_LIMIT_READS_PER_MINUTE). */
-  readLimit: RateLimitOptions
-}
-
 /** What a caller has spent: its own captions only, behind the same caller token as the captions API. */
-export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app, options) => {
+export const usageRoutes: CallerRoutes = async (app, options) => {
   const { deps } = options
-  app.addHook('onRequest', authenticateCaller(options.apiTokens))
 
   app.get(
     '/usage',
     {
-      config: { rateLimit: options.readLimit },
+      config: { rateLimit: perCallerRateLimit(options.readsPerMinute, 'reads') },
       schema: {
         summary: "The caller's captions in a time range, what they cost, and its daily budget",
         operationId: 'getUsage',
@@ -33,15 +22,7 @@ export const usageRoutes: FastifyPluginAsyncZod<UsageRoutesOptions> = async (app
         querystring: usageQuery,
         response: {
           200: usageResource,
-          ...errorResponses(
-            'validation_failed',
-            'unauthorized',
-            'host_not_allowed',
-            'rate_limited',
-            'database_unavailable',
-            'database_not_migrated',
-            'overloaded',
-          ),
+          ...errorResponses('validation_failed', ...CALLER_ERRORS),
         },
       },
     },

@@ -1,9 +1,10 @@
 import type { FastifyRequest } from 'fastify'
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { WebhookUnauthorized } from '../api/error-catalog.js'
+import { errorResponses } from '../api/error-responses.js'
 import { captionIdFromSecret } from '../captions/webhook-secret.js'
 import type { ServiceDeps } from '../deps.js'
-import { errorResponses, WebhookUnauthorized } from '../errors.js'
 import { receiveWebhook } from './webhooks.service.js'
 
 /**

@@ -1,8 +1,8 @@
+import { InvalidWebhookPayload, WebhookUnauthorized } from '../api/error-catalog.js'
 import { captionLog } from '../captions/caption-log.js'
 import { findTaskOwnership } from '../captions/caption-rows.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
-import { InvalidWebhookPayload, WebhookUnauthorized } from '../errors.js'
 import { goapiTaskSchema } from '../goapi/task.js'
 
 export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'

@@ -2,6 +2,7 @@ import { Agent, type Dispatcher } from 'undici'
 import { isDatabaseDown, isDatabaseNotMigrated } from '../db/database-errors.js'
 import type { ServiceDeps, WakeReason } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
+import { beforeDeadline, settledWithin } from '../lib/time-limit.js'
 import type { AnyJob, JobDeps } from './job.js'
 import { createJobRuns } from './job-runs.js'
 import { JOBS } from './jobs/index.js'
@@ -170,29 +171,5 @@ export function createWorker(
       // Not close(): that would wait for requests still running.
       if (!options.callbackDispatcher) await callbackDispatcher.destroy()
     },
-  }
-}
-
-async function settledWithin(promises: (Promise<unknown> | undefined)[], ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined
-  await Promise.race([
-    Promise.allSettled(promises),
-    new Promise((resolve) => {
-      timer = setTimeout(resolve, Math.max(0, ms))
-    }),
-  ])
-  clearTimeout(timer)
-}
-
-/** `promise`'s value, or a rejection once `ms` have passed without one. */
-async function beforeDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms)} ms`)), Math.max(0, ms))
-  })
-  try {
-    return await Promise.race([promise, late])
-  } finally {
-    clearTimeout(timer)
   }
 }

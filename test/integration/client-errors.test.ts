@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { REQUEST_ERRORS } from '../../src/errors.js'
+import { REQUEST_ERRORS } from '../../src/api/error-catalog.js'
 import { expectErrorReply, type ReplyLike } from '../helpers/http.js'
 import { startTestService, type TestService } from '../helpers/service.js'
 

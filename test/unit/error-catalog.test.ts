@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import * as errors from '../../src/errors.js'
+import * as errors from '../../src/api/error-catalog.js'
+import { errorResponses } from '../../src/api/error-responses.js'
 
 /** The catalog's @fastify/error constructors: each makes an error with a code and a status. */
 const catalogErrors = Object.entries(errors).flatMap(([name, value]) => {
@@ -24,7 +25,7 @@ describe('the request error catalog', () => {
   })
 
   it('when the one handler answers with a code of its own, then REQUEST_ERRORS lists it with that status', () => {
-    const source = ['errors.ts', 'app.ts']
+    const source = ['api/error-handler.ts', 'app.ts']
       .map((file) => readFileSync(new URL(`../../src/${file}`, import.meta.url), 'utf8'))
       .join('\n')
     const answered = [...source.matchAll(/errorBody\(\s*(\d{3}),\s*'(\w+)'/g)]
@@ -35,7 +36,7 @@ describe('the request error catalog', () => {
   })
 
   it('when a route lists its error codes, then each status is the Error shape described by those codes', () => {
-    const responses = errors.errorResponses('not_found', 'validation_failed', 'invalid_cursor')
+    const responses = errorResponses('not_found', 'validation_failed', 'invalid_cursor')
     expect(Object.keys(responses)).toEqual(['400', '404', '500'])
     const description = (status: number) => responses[status]?.meta()?.description
     expect(description(400)).toContain('`validation_failed`')

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { InvalidField } from '../../src/api/error-catalog.js'
 import {
   checkCallbackUrl,
   checkImageUrl,
@@ -6,7 +7,6 @@ import {
   parseAllowedHost,
   type UrlPolicy,
 } from '../../src/callbacks/url-policy.js'
-import { InvalidField } from '../../src/errors.js'
 import {
   ACCEPTED_CALLBACK_URLS,
   ACCEPTED_IMAGE_URLS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BudgetExceeded } from '../../src/errors.js'
+import { BudgetExceeded } from '../../src/api/error-catalog.js'
 import { centsToUsd, formatUsd } from '../../src/spend/money.js'
 import { usageQuery } from '../../src/spend/usage.schemas.js'
 import { startOfNextUtcDay, startOfUtcDay, utcDay } from '../../src/spend/utc-days.js'

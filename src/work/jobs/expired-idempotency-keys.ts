@@ -1,4 +1,4 @@
-import { deleteExpiredKeys } from '../../captions/idempotency.repository.js'
+import { deleteExpiredKeys } from '../../api/idempotency.repository.js'
 import { job } from '../job.js'
 
 /** Expired idempotency keys are only kept from being replayed; deleting them once a minute is plenty. */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
-import { errorBody } from './errors.js'
+import { errorBody } from './error-handler.js'
 
 /**
  * Requests Node's HTTP parser refuses before Fastify sees a request (two different Content-Lengths,

@@ -1,6 +1,5 @@
 import type { Queryable, Sql } from '../db/pool.js'
 import type { IdempotencyKey } from '../generated/prisma/client.js'
-import type { JsonValue } from './caption-rows.repository.js'
 
 export interface KeyClaim {
   caller: string
@@ -15,9 +14,9 @@ const KEY_COLUMNS = `caller, key, request_hash AS "requestHash", caption_id AS "
   expires_at AS "expiresAt"`
 
 /**
- * Takes a caller's Idempotency-Key inside the transaction that inserts its caption, so the key and its
- * caption are committed together or not at all; or finds the request that took the key first. Of two
- * requests racing with one key (on one replica or two), one inserts and the other waits for its commit
+ * Takes a caller's Idempotency-Key inside the transaction that inserts what it creates (a caption, a
+ * batch), so the key and what it made are committed together or not at all; or finds the request that
+ * took the key first. Of two requests racing with one key (on one replica or two), one inserts and the other waits for its commit
  * (ON CONFLICT DO NOTHING), then finds the key taken. Undefined when the key is now this request's.
  */
 export async function claimKey(
@@ -56,12 +55,12 @@ export async function claimKey(
   return taken
 }
 
-/** Keeps the first answer under its key, to be replayed for a repeat of the request. */
+/** Keeps the first answer (its body as JSON) under its key, to be replayed for a repeat of the request. */
 export async function saveKeyAnswer(
   sql: Sql,
   caller: string,
   key: string,
-  answer: { status: number; body: JsonValue },
+  answer: { status: number; body: unknown },
 ): Promise<void> {
   await sql.query({
     name: 'save-key-answer',

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { ApiToken } from '../config.js'
-import { HostNotAllowed, Unauthorized } from '../errors.js'
 import { bindToRequestLog } from '../logger.js'
+import { HostNotAllowed, Unauthorized } from './error-catalog.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
