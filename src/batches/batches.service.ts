@@ -35,6 +35,7 @@ import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK } from '../spend/money.js'
 import { holdFor } from '../spend/spend.service.js'
+import { traceParentToKeep } from '../tracing/spans.js'
 import { toBatchResource } from './batch-resource.js'
 import {
   type BatchItemCounts,
@@ -63,13 +64,19 @@ export interface CreateBatchResult {
  */
 export async function createBatch(
   deps: ServiceDeps,
-  request: { input: CreateBatchInput; caller: string; idempotencyKey?: string | undefined },
+  request: {
+    input: CreateBatchInput
+    caller: string
+    idempotencyKey?: string | undefined
+    traceParent?: unknown
+  },
 ): Promise<CreateBatchResult> {
   const { input, caller, idempotencyKey } = request
   checkIdempotencyKey(idempotencyKey)
   checkUrls(deps, input)
   const now = deps.clock.now()
   const batchId = deps.newId()
+  const traceParent = traceParentToKeep(request.traceParent)
   const key =
     idempotencyKey === undefined
       ? undefined
@@ -84,7 +91,11 @@ export async function createBatch(
   const outcome = await inTransaction<Outcome>(deps.sql, async (client) => {
     const taken = key && (await claimKey(client, key, { batchId }))
     if (taken) return { taken }
-    const captions = await itemCaptions(deps, client, { input, caller, batchId, now })
+    // Each item continues the trace of the request that made the batch.
+    const captions = (await itemCaptions(deps, client, { input, caller, batchId, now })).map((caption) => ({
+      ...caption,
+      traceParent,
+    }))
     const reused = captions.filter((caption) => caption.start.kind === 'reuse').length
     // The whole batch fits the caller's budget for the day, or none of it is accepted.
     await holdFor(

@@ -25,7 +25,8 @@ export const CAPTION_COLUMNS = `id, caller, status, image_url AS "imageUrl", pro
   lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt", callback_state AS "callbackState",
   callback_attempts AS "callbackAttempts", callback_next_at AS "callbackNextAt", batch_id AS "batchId",
   item_index AS "itemIndex", name, file_name AS "fileName", reuse, reused_from AS "reusedFrom",
-  waits_for AS "waitsFor", goapi_tasks AS "goapiTasks", reserved_cents AS "reservedCents"`
+  waits_for AS "waitsFor", goapi_tasks AS "goapiTasks", reserved_cents AS "reservedCents",
+  trace_parent AS "traceParent"`
 
 /** What a caller is shown of a caption: its resource's columns, without GoAPI's stored task. */
 export type CaptionView = Pick<
@@ -91,6 +92,8 @@ export interface NewCaption {
   simulated: boolean
   /** Its place in a batch. */
   item?: { batchId: string; index: number; name: string | undefined; fileName: string }
+  /** The traceparent its later work continues (src/tracing). */
+  traceParent?: string | null
 }
 
 /*
@@ -137,6 +140,7 @@ const INSERT_COLUMNS: readonly (readonly [
   ['item_index', 'int', (c) => c.item?.index ?? null],
   ['name', 'text', (c) => c.item?.name ?? null],
   ['file_name', 'text', (c) => c.item?.fileName ?? null],
+  ['trace_parent', 'text', (c) => c.traceParent ?? null],
 ]
 
 const INSERT_COLUMN_LIST = INSERT_COLUMNS.map(([column]) => column).join(', ')

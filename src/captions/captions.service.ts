@@ -13,6 +13,7 @@ import type { IdempotencyKey } from '../generated/prisma/client.js'
 import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
 import { holdFor } from '../spend/spend.service.js'
+import { traceParentToKeep } from '../tracing/spans.js'
 import {
   type CaptionRow,
   type CaptionStart,
@@ -50,7 +51,12 @@ export interface CreateCaptionResult {
  */
 export async function createCaption(
   deps: ServiceDeps,
-  request: { input: CreateCaptionInput; caller: string; idempotencyKey?: string | undefined },
+  request: {
+    input: CreateCaptionInput
+    caller: string
+    idempotencyKey?: string | undefined
+    traceParent?: unknown
+  },
 ): Promise<CreateCaptionResult> {
   const { input, caller, idempotencyKey } = request
   checkIdempotencyKey(idempotencyKey)
@@ -70,6 +76,7 @@ export async function createCaption(
     reuse: input.reuse ?? false,
     reservedCents: 0,
     simulated: deps.simulated,
+    traceParent: traceParentToKeep(request.traceParent),
   }
 
   if (idempotencyKey === undefined) {
