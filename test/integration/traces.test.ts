@@ -264,6 +264,10 @@ describe('one trace per caption', () => {
         return result.rows[0]?.status === 'completed' ? result : undefined
       }, 15_000)
       expect(rows).toHaveLength(1)
+      // The second replica made it, inside a span of the caller's trace.
+      expect(
+        second.logs().find((line) => line.captionId === id && line.msg === 'GoAPI task created'),
+      ).toMatchObject({ traceId })
       // The second replica's create, exported as http/protobuf, is in the caller's trace too.
       await eventually(async () => {
         const raw = Buffer.from(traceId, 'hex')
