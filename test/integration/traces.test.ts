@@ -191,6 +191,13 @@ describe('one trace per caption', () => {
       const callbackRequest = children('callback delivery').find((span) => span.name === 'POST')
       expect(callbackRequest).toBeDefined()
 
+      // So are the queries made inside them (pg was loaded before the SDK started, and is traced still).
+      const queries = children('caption webhook').filter(
+        (span) =>
+          attribute(span, 'db.system') === 'postgresql' || attribute(span, 'db.system.name') === 'postgresql',
+      )
+      expect(queries).not.toEqual([])
+
       const [callback] = receiver.received('with-parent')
       expect(callback?.headers.traceparent).toBe(`00-${traceId}-${callbackRequest?.spanId}-01`)
 
