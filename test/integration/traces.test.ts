@@ -36,7 +36,7 @@ interface OtlpReceiver {
   close(): Promise<void>
 }
 
-/** An OTLP/HTTP collector that accepts everything sent as http/json and keeps the spans. */
+/** An OTLP/HTTP collector that accepts everything: http/json bodies decoded, http/protobuf ones kept as sent. */
 async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const bodies: { resourceSpans: { resource: unknown; scopeSpans: { spans: ExportedSpan[] }[] }[] }[] = []
   const protobuf: Buffer[] = []
@@ -44,10 +44,16 @@ async function startOtlpReceiver(): Promise<OtlpReceiver> {
     const chunks: Buffer[] = []
     request.on('data', (chunk: Buffer) => chunks.push(chunk))
     request.on('end', () => {
-      if (request.url === '/v1/traces') bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')))
-      else protobuf.push(Buffer.concat(chunks))
-      response.writeHead(200, { 'content-type': 'application/json' })
-      response.end('{}')
+      if (request.headers['content-type'] === 'application/json') {
+        bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+        response.writeHead(200, { 'content-type': 'application/json' })
+        response.end('{}')
+      } else {
+        // An empty ExportTraceServiceResponse: everything accepted.
+        protobuf.push(Buffer.concat(chunks))
+        response.writeHead(200, { 'content-type': 'application/x-protobuf' })
+        response.end()
+      }
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
