@@ -33,6 +33,8 @@ import {
 } from './processes.js'
 import { describePath, formatTable, type PathName, type Results, ratio } from './report.js'
 
+import { startOtlpSink, TRACING } from './tracing.js'
+
 const setting = (name: string, fallback: number) => Number(process.env[name] || fallback)
 const LOAD = {
   connections: setting('BENCH_CONNECTIONS', 50),
@@ -49,7 +51,7 @@ const BATCH_RUNS = setting('BENCH_BATCH_RUNS', 5)
 const EXPORT_BATCHES = setting('BENCH_EXPORT_BATCHES', 10)
 const IDLE_SETTLE_MS = 2_000
 
-const RESULTS_FILE = path.join(PROJECT_ROOT, 'bench/results/latest.json')
+const RESULTS_FILE = path.join(PROJECT_ROOT, `bench/results/latest${TRACING ? '-tracing' : ''}.json`)
 const GOAPI_API_KEY = 'bench-goapi-key'
 const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
 const CALLBACK_SIGNING_SECRET = `whsec_${Buffer.from('bench-callback-signing-key-0123456789').toString('base64')}`
@@ -147,6 +149,9 @@ async function main(): Promise<void> {
   await db.query('VACUUM ANALYZE captions')
 
   const serviceUrl = `http://127.0.0.1:${await freePort()}`
+  // BENCH_TRACING=1: the service traces every request to a collector that accepts everything.
+  const otlpSink = TRACING ? await startOtlpSink() : undefined
+  if (otlpSink) cleanups.push(() => otlpSink.close())
   const serviceDatabaseUrl = new URL(database.url)
   // Names the service's connections, to check its pool size against the baseline's.
   serviceDatabaseUrl.searchParams.set('application_name', SERVICE_APPLICATION_NAME)
@@ -170,6 +175,7 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     PORT: new URL(serviceUrl).port,
     LOG_LEVEL: 'warn',
+    ...(otlpSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url } : {}),
   })
   const serviceReadyMs = await waitReady(service, '/readyz')
   await sleep(IDLE_SETTLE_MS)

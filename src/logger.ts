@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { LoggerOptions } from 'pino'
 import type { LogLevel } from './config.js'
+import { traceLogFields } from './tracing/spans.js'
+import { tracingActive } from './tracing/switch.js'
 
 /**
  * Headers and fields that carry credentials, censored wherever they would be logged. GoAPI payloads are
@@ -28,6 +30,8 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
     base: { service: 'caption-service' },
+    // Lines written inside a span name it; with tracing off, no per-line cost.
+    ...(tracingActive() ? { mixin: traceLogFields } : {}),
   }
 }
 

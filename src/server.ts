@@ -13,6 +13,7 @@ import { freePort } from './lib/net.js'
 import { settledWithin } from './lib/time-limit.js'
 import { loggerOptions } from './logger.js'
 import { createServiceDeps } from './service-deps.js'
+import { startTracing } from './tracing/start.js'
 import { createWorker } from './work/worker.js'
 
 const SIMULATOR_API_KEY = 'simulator'
@@ -31,7 +32,10 @@ type Stop = (signal: NodeJS.Signals) => void
 async function main(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env')
   const config = loadConfig(process.env)
+  // Before the logger, the database pool and the app: they are traced from their start (off without an endpoint).
+  const tracing = await startTracing(process.env)
   const log = pino(loggerOptions(config.logLevel))
+  if (tracing) log.info({ protocol: tracing.protocol }, 'traces are exported over OTLP')
 
   // Until the service runs, a stop signal ends the process at once (the embedded database with it).
   let stop: Stop = (signal) => {
@@ -56,6 +60,8 @@ async function main(): Promise<void> {
     })
   }
   const cleanups: (() => Promise<void>)[] = []
+  // Last of all: spans of the shutdown itself are sent too.
+  if (tracing) cleanups.push(() => tracing.shutdown())
 
   let embedded: EmbeddedDatabase | undefined
   let databaseUrl = config.databaseUrl

@@ -66,7 +66,12 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
       if (request.validationError) throw refusedBatchBody(deps, request.validationError, request.body)
       const result = await createBatch(
         { ...deps, log: request.log },
-        { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
+        {
+          input: request.body,
+          caller: request.caller,
+          idempotencyKey: idempotencyKeyOf(request),
+          traceParent: request.headers.traceparent,
+        },
       )
       if (result.replayed) reply.header('idempotent-replayed', 'true')
       return reply.code(202).header('location', `/batches/${result.body.id}`).send(result.body)

@@ -11,6 +11,7 @@ import type { CaptionStatus } from '../captions/statuses.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
+import { traceParentToKeep } from '../tracing/spans.js'
 import { toBatchResource } from './batch-resource.js'
 import {
   type BatchItemCounts,
@@ -39,13 +40,19 @@ export interface CreateBatchResult {
  */
 export async function createBatch(
   deps: ServiceDeps,
-  request: { input: CreateBatchInput; caller: string; idempotencyKey?: string | undefined },
+  request: {
+    input: CreateBatchInput
+    caller: string
+    idempotencyKey?: string | undefined
+    traceParent?: unknown
+  },
 ): Promise<CreateBatchResult> {
   const { input, caller, idempotencyKey } = request
   checkIdempotencyKey(idempotencyKey)
   checkUrls(deps, input)
   const now = deps.clock.now()
   const batchId = deps.newId()
+  const traceParent = traceParentToKeep(request.traceParent)
   let reused = 0
   return createIdempotently(deps, {
     caller,
@@ -56,7 +63,10 @@ export async function createBatch(
     accept: (claim) =>
       inTransaction(deps.sql, async (client) => {
         if (claim && !(await claim(client))) return undefined
-        const captions = await itemCaptions(deps, client, { input, caller, batchId, now })
+        // Each item continues the trace of the request that made the batch.
+        const captions = (await itemCaptions(deps, client, { input, caller, batchId, now })).map(
+          (caption) => ({ ...caption, traceParent }),
+        )
         reused = captions.filter((caption) => caption.start.kind === 'reuse').length
         // The whole batch fits the caller's budget for the day, or none of it is accepted.
         await holdFor(

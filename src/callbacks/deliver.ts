@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyBaseLogger } from 'fastify'
 import { type Dispatcher, request } from 'undici'
 import type { ServiceDeps } from '../deps.js'
+import { withStoredTrace } from '../tracing/spans.js'
 import {
   type AttemptResult,
   type CallbackEventRow,
@@ -47,7 +48,13 @@ export async function deliverCallbackOf<Row extends { id: string }>(
  * after: a 2xx delivers it, 410 Gone stops it, anything else leaves it to the retry schedule until the
  * retry window has passed. `signal` cuts a request short (the service is stopping); it still counts.
  */
-async function deliverCallback(deps: CallbackDeps, subject: CallbackSubject): Promise<void> {
+function deliverCallback(deps: CallbackDeps, subject: CallbackSubject): Promise<void> {
+  // A span of the subject's trace; its request carries that trace's traceparent (undici's instrumentation).
+  const attributes = { [`${subject.kind.name}.id`]: subject.id }
+  return withStoredTrace('callback delivery', subject.traceParent, attributes, () => deliver(deps, subject))
+}
+
+async function deliver(deps: CallbackDeps, subject: CallbackSubject): Promise<void> {
   const { sql, workerId: owner } = deps
   if (
     !subject.callbackUrl ||

@@ -42,6 +42,8 @@ export interface CallbackSubject extends SubjectRef {
   log: FastifyBaseLogger
   /** Its event's type and data, as GET shows it now. */
   describe(): Promise<{ type: CallbackEventType; data: unknown }>
+  /** The traceparent its delivery continues, when it keeps one (src/tracing). */
+  traceParent?: string | null
 }
 
 /**

@@ -29,6 +29,7 @@ export const captionCallbacks: CallbackSubjectAdapter<CaptionRow> = {
     callbackNextAt: caption.callbackNextAt,
     finished: isTerminal(caption.status),
     log: captionLog(deps.log, caption),
+    traceParent: caption.traceParent,
     describe: async () => ({
       type: caption.status === 'completed' ? 'caption.completed' : 'caption.failed',
       data: toCaptionResource(caption),

@@ -52,6 +52,7 @@ export const CAPTION_FIELDS = {
   goapiTasks: 'goapi_tasks',
   reservedCents: 'reserved_cents',
   simulated: 'simulated',
+  traceParent: 'trace_parent',
 } as const satisfies Record<keyof Caption, string>
 
 /** `column AS "field"` for each field (`alias.column` with an alias), as a select or RETURNING list. */
@@ -130,6 +131,8 @@ export interface NewCaption {
   simulated: boolean
   /** Its place in a batch. */
   item?: { batchId: string; index: number; name: string | undefined; fileName: string }
+  /** The traceparent its later work continues (src/tracing). */
+  traceParent?: string | null
 }
 
 /*
@@ -176,6 +179,7 @@ const INSERT_COLUMNS: readonly (readonly [
   ['itemIndex', 'int', (c) => c.item?.index ?? null],
   ['name', 'text', (c) => c.item?.name ?? null],
   ['fileName', 'text', (c) => c.item?.fileName ?? null],
+  ['traceParent', 'text', (c) => c.traceParent ?? null],
 ]
 
 const INSERT_COLUMN_LIST = INSERT_COLUMNS.map(([field]) => CAPTION_FIELDS[field]).join(', ')

@@ -51,7 +51,12 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
     async (request, reply) => {
       const result = await createCaption(
         { ...deps, log: request.log },
-        { input: request.body, caller: request.caller, idempotencyKey: idempotencyKeyOf(request) },
+        {
+          input: request.body,
+          caller: request.caller,
+          idempotencyKey: idempotencyKeyOf(request),
+          traceParent: request.headers.traceparent,
+        },
       )
       // The request's own lines (Fastify's "request completed" among them) name the caption from here on.
       bindCaptionToRequest(request.log, result.body)

@@ -12,6 +12,7 @@ import type { ServiceDeps } from '../deps.js'
 import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
+import { traceParentToKeep } from '../tracing/spans.js'
 import {
   type CaptionRow,
   type CaptionStart,
@@ -42,7 +43,12 @@ export interface CreateCaptionResult {
  */
 export async function createCaption(
   deps: ServiceDeps,
-  request: { input: CreateCaptionInput; caller: string; idempotencyKey?: string | undefined },
+  request: {
+    input: CreateCaptionInput
+    caller: string
+    idempotencyKey?: string | undefined
+    traceParent?: unknown
+  },
 ): Promise<CreateCaptionResult> {
   const { input, caller, idempotencyKey } = request
   checkIdempotencyKey(idempotencyKey)
@@ -62,6 +68,7 @@ export async function createCaption(
     reuse: input.reuse ?? false,
     reservedCents: 0,
     simulated: deps.simulated,
+    traceParent: traceParentToKeep(request.traceParent),
   }
 
   const { body, replayed } = await createIdempotently(deps, {

@@ -1,6 +1,7 @@
 import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
 import { addMs, backoffDelay } from '../lib/backoff.js'
+import { withCaptionTrace } from '../tracing/spans.js'
 import { captionLog } from './caption-log.js'
 import { findCaption } from './caption-rows.repository.js'
 import { finishLeasedStep } from './leased-steps.repository.js'
@@ -13,7 +14,11 @@ import { applyTaskUpdate, failUnfinishedCaption } from './task-updates.js'
  * GoAPI gave us the task id, so not_found means it purged or lost the task: one is forgiven (its
  * storage may lag just after create), the next in a row fails the caption rather than wait an hour.
  */
-export async function pollCaption(deps: ServiceDeps, captionId: string): Promise<void> {
+export function pollCaption(deps: ServiceDeps, captionId: string): Promise<void> {
+  return withCaptionTrace(deps.sql, captionId, 'caption poll', () => poll(deps, captionId))
+}
+
+async function poll(deps: ServiceDeps, captionId: string): Promise<void> {
   const { sql, workerId: owner } = deps
   const caption = await findCaption(sql, captionId)
   if (!caption || TERMINAL_STATUSES.includes(caption.status) || !caption.goapiTaskId) {

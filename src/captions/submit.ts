@@ -2,6 +2,7 @@ import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
 import type { GoapiTask } from '../goapi/task.js'
 import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
+import { withStoredTrace } from '../tracing/spans.js'
 import { captionLog } from './caption-log.js'
 import { type CaptionRow, findCaption } from './caption-rows.repository.js'
 import { recordCreateAnswer } from './create-answers.repository.js'
@@ -80,7 +81,14 @@ export async function sendWithSlot(deps: ServiceDeps, caption: CaptionRow): Prom
  * means for the caption. The lease is given back in the same statement that records the outcome.
  * Returns the caption as that statement wrote it, when the answer moved it forward.
  */
-export async function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
+export function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
+  // A span of the caption's trace, whichever replica sends it and however long after it was created.
+  return withStoredTrace('caption GoAPI create', caption.traceParent, { 'caption.id': caption.id }, () =>
+    send(deps, caption),
+  )
+}
+
+async function send(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
   const { sql, workerId: owner } = deps
   const log = captionLog(deps.log, caption)
   const outcome = await deps.goapi.createTask({

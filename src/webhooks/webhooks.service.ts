@@ -4,6 +4,7 @@ import { findTaskOwnership } from '../captions/caption-rows.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
 import { goapiTaskSchema } from '../goapi/task.js'
+import { withCaptionTrace } from '../tracing/spans.js'
 
 export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'
 
@@ -12,7 +13,15 @@ export type WebhookOutcome = 'applied' | 'unchanged' | 'unknown_task'
  * nothing is parsed or read from the database for a forged one), applied idempotently. The caller
  * answers 2xx only after this returns, that is after the commit.
  */
-export async function receiveWebhook(
+export function receiveWebhook(
+  deps: ServiceDeps,
+  delivery: { captionId: string; body: unknown },
+): Promise<WebhookOutcome> {
+  // A span of the caption's trace, linked to the webhook request's own.
+  return withCaptionTrace(deps.sql, delivery.captionId, 'caption webhook', () => applyWebhook(deps, delivery))
+}
+
+async function applyWebhook(
   deps: ServiceDeps,
   delivery: { captionId: string; body: unknown },
 ): Promise<WebhookOutcome> {

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "captions" ADD COLUMN     "trace_parent" TEXT;
