@@ -536,14 +536,14 @@ export interface operations {
                     "application/json": components["schemas"]["Readiness"];
                 };
             };
-            /** @description Not ready: the database is unreachable or not migrated, or shutting down */
+            /** @description Not ready: the database is unreachable or not migrated, or shutting down; or the replica sheds load (`overloaded`) */
             503: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Readiness"];
+                    "application/json": components["schemas"]["Readiness"] | components["schemas"]["Error"];
                 };
             };
         };

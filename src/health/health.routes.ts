@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
 import { z } from 'zod'
+import { errorResponse } from '../api/error-responses.js'
 import { databaseProblem, isDatabaseNotMigrated } from '../db/database-errors.js'
 import { appliedMigrationNames } from '../db/migrations.repository.js'
 import type { Sql } from '../db/pool.js'
@@ -51,8 +52,10 @@ export const healthRoutes: FastifyPluginAsyncZod<{
     security: [],
     response: {
       200: readiness,
-      503: readiness.meta({
-        description: 'Not ready: the database is unreachable or not migrated, or shutting down',
+      // A replica shedding load is refused like any request, in the one error shape (`overloaded`).
+      503: z.union([readiness, errorResponse]).meta({
+        description:
+          'Not ready: the database is unreachable or not migrated, or shutting down; or the replica sheds load (`overloaded`)',
       }),
     },
   }

@@ -214,6 +214,12 @@ describe('load shedding with OVERLOAD_HEAP_USED_MB=16', () => {
     expect(health.statusCode).toBe(200)
     expect(health.json()).toEqual({ status: 'ok' })
   })
+
+  it('when the service is shedding load, then /readyz answers 503 overloaded in the one error shape, not 500', async () => {
+    await eventually(async () => ((await postAs(service, undefined)).statusCode === 503 ? true : undefined))
+    const ready = await service.app.inject({ method: 'GET', url: '/readyz' })
+    expect(expectErrorReply(ready, 503).code).toBe('overloaded')
+  })
 })
 
 describe('RESEND_RATE_LIMIT_PER_MINUTE=2 with callers', () => {
