@@ -88,6 +88,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       CALLBACK_SIGNING_SECRET: TEST_CALLBACK_SECRETS[0],
       // Tests post captions faster than the simulator finishes them; tests of pacing set their own cap.
       GOAPI_MAX_CONCURRENCY: '0',
+      // A busy test machine lags the event loop by seconds: shedding is for the tests that ask for it.
+      OVERLOAD_EVENT_LOOP_DELAY_MS: '60000',
       ...options.env,
     }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
