@@ -2,9 +2,9 @@ import { z } from 'zod'
 import { httpUrl, idParams, metadataSchema, pageOf, pageQuery, storableText } from '../api/schemas.js'
 import { CALLBACK_STATES } from '../callbacks/callbacks.schemas.js'
 import {
+  batchCaptionsQuery,
   captionLengthSchema,
   captionResource,
-  listCaptionsQuery,
   promptStyleSchema,
 } from '../captions/captions.schemas.js'
 
@@ -65,7 +65,7 @@ export type CreateBatchInput = z.infer<typeof createBatchBody>
 export const batchParams = idParams('batch')
 
 export const listBatchesQuery = pageQuery
-export const batchCaptionsQuery = listCaptionsQuery
+export { batchCaptionsQuery }
 
 export const BATCH_STATUSES = ['running', 'completed'] as const
 
