@@ -26,7 +26,6 @@ import {
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
 import { findSameImageCaptions, sameImageStart } from './reuse.js'
 import { lockSlotsAndCount } from './slots.repository.js'
-import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
 
 export interface CreateCaptionResult {
