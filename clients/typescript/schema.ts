@@ -122,7 +122,7 @@ export interface paths {
         put?: never;
         /**
          * Caption a dataset
-         * @description Records 1 to 1000 images as one batch and answers at once: background work sends them to GoAPI as task slots free up (GOAPI_MAX_CONCURRENCY), each flowing like a caption posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every bad item by its index. With reuse (the default) an image already captioned is not paid again. Idempotency-Key works as for POST /captions.
+         * @description Records 1 to 1000 images as one batch and answers at once: background work sends them to GoAPI as task slots free up (GOAPI_MAX_CONCURRENCY), each flowing like a caption posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every bad item by its index. With reuse (the default) an image already captioned is not paid again. Idempotency-Key works as for POST /captions. With `dryRun: true` the same checks, reuse lookup and budget arithmetic answer 200 with what the batch would cost and whether it fits the budget, and nothing is written, held or sent.
          */
         post: operations["createBatch"];
         delete?: never;
@@ -342,6 +342,27 @@ export interface components {
         DeliveryList: {
             items: components["schemas"]["Delivery"][];
         };
+        /** @description The caller's captions created in [from, to) and what they cost, and its daily budget (null when it has none) */
+        Usage: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            captions: number;
+            reused: number;
+            failed: number;
+            goapiTasks: number;
+            /** @description What the range's GoAPI tasks cost ($0.01 each), in US dollars */
+            costUsd: number;
+            budget: {
+                /** @description The cap per UTC day (CALLER_BUDGETS), in US dollars */
+                dailyUsd: number;
+                /** @description Held or spent on the current UTC day, resends included, in US dollars */
+                spentTodayUsd: number;
+                /** @description What is left of the cap today, in US dollars */
+                remainingUsd: number;
+            } | null;
+        };
         Caption: {
             /** Format: uuid */
             id: string;
@@ -388,6 +409,26 @@ export interface components {
             /** Format: date-time */
             timestamp: string;
             data: components["schemas"]["Caption"];
+        };
+        BatchDryRun: {
+            /** @constant */
+            dryRun: true;
+            items: number;
+            newTasks: number;
+            reused: number;
+            /** @description What the new tasks would cost ($0.01 each), in US dollars */
+            costUsd: number;
+            /** @description null when the caller has no budget (CALLER_BUDGETS) */
+            budget: {
+                /** @description The caller's daily budget, in US dollars */
+                limitUsd: number;
+                /** @description What is held or spent of it today, in US dollars */
+                spentUsd: number;
+                /** @description What is left of it today, in US dollars */
+                remainingUsd: number;
+                /** @description Whether the batch would be accepted now: it holds $0.01 for every item not reused at once (given back by items that end up taking another caption’s text) */
+                fits: boolean;
+            } | null;
         };
         Batch: {
             /** Format: uuid */
@@ -460,27 +501,6 @@ export interface components {
             };
             reason?: string;
         };
-        /** @description The caller's captions created in [from, to) and what they cost, and its daily budget (null when it has none) */
-        Usage: {
-            /** Format: date-time */
-            from: string;
-            /** Format: date-time */
-            to: string;
-            captions: number;
-            reused: number;
-            failed: number;
-            goapiTasks: number;
-            /** @description What the range's GoAPI tasks cost ($0.01 each), in US dollars */
-            costUsd: number;
-            budget: {
-                /** @description The cap per UTC day (CALLER_BUDGETS), in US dollars */
-                dailyUsd: number;
-                /** @description Held or spent on the current UTC day, resends included, in US dollars */
-                spentTodayUsd: number;
-                /** @description What is left of the cap today, in US dollars */
-                remainingUsd: number;
-            } | null;
-        };
     };
     responses: never;
     parameters: never;
@@ -552,6 +572,12 @@ export interface operations {
         parameters: {
             query?: {
                 status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                /** @description Only the items of this batch of yours (another caller's batch lists nothing) */
+                batchId?: string;
+                /** @description Only captions created at or after this instant (inclusive) */
+                createdAfter?: string;
+                /** @description Only captions created before this instant (exclusive) */
+                createdBefore?: string;
                 limit?: number;
                 /** @description A page's `nextCursor`, passed back as it was given */
                 cursor?: string;
@@ -1456,10 +1482,22 @@ export interface operations {
                      * @default true
                      */
                     reuse?: boolean;
+                    /** @description Check the batch and quote it (200, BatchDryRun) without accepting it: nothing is written, held or sent */
+                    dryRun?: boolean;
                 };
             };
         };
         responses: {
+            /** @description A dry run (`dryRun: true`): the quote; nothing was accepted */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchDryRun"];
+                };
+            };
             /** @description Accepted: the batch, to read again at Location while it runs */
             202: {
                 headers: {

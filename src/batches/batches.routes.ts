@@ -9,9 +9,11 @@ import {
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf } from '../api/request-checks.js'
 import { idempotencyKeyHeaders } from '../api/schemas.js'
+import { quoteBatch } from './batch-dry-run.js'
 import {
   batchCaptionList,
   batchCaptionsQuery,
+  batchDryRun,
   batchList,
   batchParams,
   batchResource,
@@ -50,10 +52,15 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
           'sends them to GoAPI as task slots free up (GOAPI_MAX_CONCURRENCY), each flowing like a caption ' +
           'posted alone. Items are checked all or nothing: one bad item refuses the batch, naming every ' +
           'bad item by its index. With reuse (the default) an image already captioned is not paid again. ' +
-          'Idempotency-Key works as for POST /captions.',
+          'Idempotency-Key works as for POST /captions. With `dryRun: true` the same checks, reuse ' +
+          'lookup and budget arithmetic answer 200 with what the batch would cost and whether it fits ' +
+          'the budget, and nothing is written, held or sent.',
         headers: idempotencyKeyHeaders,
         body: createBatchBody,
         response: {
+          200: batchDryRun.meta({
+            description: 'A dry run (`dryRun: true`): the quote; nothing was accepted',
+          }),
           202: batchResource.meta({
             description: 'Accepted: the batch, to read again at Location while it runs',
             headers: acceptedHeaders('The batch: /batches/{id}'),
@@ -64,10 +71,19 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
     },
     async (request, reply) => {
       if (request.validationError) throw refusedBatchBody(deps, request.validationError, request.body)
+      const { dryRun, ...input } = request.body
+      if (dryRun === true) {
+        const quote = await quoteBatch(deps, {
+          input,
+          caller: request.caller,
+          idempotencyKey: idempotencyKeyOf(request),
+        })
+        return reply.code(200).send(quote)
+      }
       const result = await createBatch(
         { ...deps, log: request.log },
         {
-          input: request.body,
+          input,
           caller: request.caller,
           idempotencyKey: idempotencyKeyOf(request),
           traceParent: request.headers.traceparent,

@@ -2,9 +2,9 @@ import { z } from 'zod'
 import { httpUrl, idParams, metadataSchema, pageOf, pageQuery, storableText } from '../api/schemas.js'
 import { CALLBACK_STATES } from '../callbacks/callbacks.schemas.js'
 import {
+  batchCaptionsQuery,
   captionLengthSchema,
   captionResource,
-  listCaptionsQuery,
   promptStyleSchema,
 } from '../captions/captions.schemas.js'
 
@@ -57,15 +57,54 @@ export const createBatchBody = z.strictObject(
           'REUSE_WINDOW_DAYS instead of paying again; identical items are paid once',
       })
       .default(true),
+    dryRun: z
+      .boolean({ error: 'must be true or false' })
+      .meta({
+        description:
+          'Check the batch and quote it (200, BatchDryRun) without accepting it: nothing is written, ' +
+          'held or sent',
+      })
+      .optional(),
   },
   { error: (issue) => (issue.code === 'unrecognized_keys' ? undefined : 'the body must be a JSON object') },
 )
-export type CreateBatchInput = z.infer<typeof createBatchBody>
+/** A batch as it is accepted: `dryRun` only chooses the answer, and is no part of the request's fingerprint. */
+export type CreateBatchInput = Omit<z.infer<typeof createBatchBody>, 'dryRun'>
+
+const usd = (description: string) => z.number().meta({ description: `${description}, in US dollars` })
+
+/** POST /batches with `dryRun: true`: what the batch would cost and whether it fits, as of now. */
+export const batchDryRun = z
+  .object({
+    dryRun: z.literal(true),
+    /** The batch's items. */
+    items: z.number().int(),
+    /** Items that would be sent to GoAPI as new tasks: each distinct image not captioned already. */
+    newTasks: z.number().int(),
+    /** Items that would take the text of a caption completed within REUSE_WINDOW_DAYS at once. */
+    reused: z.number().int(),
+    costUsd: usd('What the new tasks would cost ($0.01 each)'),
+    budget: z
+      .object({
+        limitUsd: usd("The caller's daily budget"),
+        spentUsd: usd('What is held or spent of it today'),
+        remainingUsd: usd('What is left of it today'),
+        fits: z.boolean().meta({
+          description:
+            'Whether the batch would be accepted now: it holds $0.01 for every item not reused at once ' +
+            '(given back by items that end up taking another caption’s text)',
+        }),
+      })
+      .nullable()
+      .meta({ description: 'null when the caller has no budget (CALLER_BUDGETS)' }),
+  })
+  .meta({ id: 'BatchDryRun' })
+export type BatchDryRunResource = z.infer<typeof batchDryRun>
 
 export const batchParams = idParams('batch')
 
 export const listBatchesQuery = pageQuery
-export const batchCaptionsQuery = listCaptionsQuery
+export { batchCaptionsQuery }
 
 export const BATCH_STATUSES = ['running', 'completed'] as const
 

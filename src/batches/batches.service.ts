@@ -110,7 +110,7 @@ export async function createBatch(
 }
 
 /** Every item's URL is checked before anything is written; all faults are named at once. */
-function checkUrls(deps: ServiceDeps, input: CreateBatchInput): void {
+export function checkUrls(deps: ServiceDeps, input: CreateBatchInput): void {
   const faults = urlFaults(
     deps,
     input.items.map((item) => item.imageUrl),
@@ -172,7 +172,7 @@ export function refusedBatchBody(deps: Pick<ServiceDeps, 'urlPolicy'>, error: Er
 }
 
 /** The batch's items as captions, each starting from a caption of the same image where reuse allows. */
-async function itemCaptions(
+export async function itemCaptions(
   deps: ServiceDeps,
   client: Parameters<typeof findSameImageCaptions>[0],
   batch: { input: CreateBatchInput; caller: string; batchId: string; now: Date },

@@ -236,34 +236,60 @@ export interface ListPosition {
   id: string
 }
 
-const LIST_CAPTIONS = `SELECT ${VIEW_COLUMNS} FROM captions
-  WHERE caller = $1
-    AND ($2::caption_status IS NULL OR status = $2::caption_status)
-    AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-  ORDER BY created_at DESC, id DESC
-  LIMIT $5`
+/** What GET /captions narrows the caller's captions to; every filter given applies. */
+export interface CaptionFilters {
+  status?: CaptionStatus | undefined
+  batchId?: string | undefined
+  /** Inclusive. */
+  createdAfter?: Date | undefined
+  /** Exclusive. */
+  createdBefore?: Date | undefined
+}
+
+// One statement per combination of filters given (16 at most), each prepared under its own name: a
+// condition that is absent is left out rather than written `$n IS NULL OR ...`, so that every plan
+// can use the index it needs (caller + status + created_at, caller + created_at, or batch_id).
+const LIST_FILTERS = [
+  ['status', 's', 'status = $%::caption_status'],
+  ['batchId', 'b', 'batch_id = $%::uuid'],
+  ['createdAfter', 'a', 'created_at >= $%::timestamptz'],
+  ['createdBefore', 'e', 'created_at < $%::timestamptz'],
+] as const
 
 /** Newest first; `after` is the last row of the previous page. */
 export async function listCaptions(
   sql: Sql,
   options: {
     caller: string
-    status: CaptionStatus | undefined
+    filters?: CaptionFilters
     limit: number
     after: ListPosition | undefined
   },
 ): Promise<CaptionView[]> {
-  const { after } = options
+  const { after, filters = {} } = options
+  const values: unknown[] = [options.caller]
+  const conditions = ['caller = $1']
+  let name = 'list-captions'
+  for (const [field, letter, condition] of LIST_FILTERS) {
+    const value = filters[field]
+    if (value === undefined) continue
+    values.push(value)
+    conditions.push(condition.replace('%', String(values.length)))
+    name += `-${letter}`
+  }
+  if (after !== undefined) {
+    values.push(after.createdAt, after.id)
+    conditions.push(`(created_at, id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`)
+    name += '-p'
+  }
+  values.push(options.limit)
   const { rows } = await sql.query<CaptionView>({
-    name: 'list-captions',
-    text: LIST_CAPTIONS,
-    values: [
-      options.caller,
-      options.status ?? null,
-      after?.createdAt ?? null,
-      after?.id ?? null,
-      options.limit,
-    ],
+    name,
+    text: `SELECT ${VIEW_COLUMNS} FROM captions
+      WHERE ${conditions.join(' AND ')}
+      ORDER BY created_at DESC, id DESC
+      LIMIT $${values.length}`,
+    values,
   })
   return rows
 }

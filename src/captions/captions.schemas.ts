@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { httpUrl, idParams, metadataSchema, pageOf, pageQuery } from '../api/schemas.js'
 import { CALLBACK_STATES, callbackWebhook } from '../callbacks/callbacks.schemas.js'
 import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
+import { instant } from '../spend/usage.schemas.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
 export const CAPTION_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
@@ -47,10 +48,29 @@ export type CreateCaptionInput = z.infer<typeof createCaptionBody>
 
 export const captionParams = idParams('caption')
 
+const statusFilter = z
+  .enum(CAPTION_STATUSES, { error: `must be one of: ${CAPTION_STATUSES.join(', ')}` })
+  .optional()
+
+/** A batch's captions: by status, in item order. */
+export const batchCaptionsQuery = z.strictObject({ status: statusFilter, ...pageQuery.shape })
+
+/** The caller's captions: every filter given applies (AND), newest first, a page at a time. */
 export const listCaptionsQuery = z.strictObject({
-  status: z.enum(CAPTION_STATUSES, { error: `must be one of: ${CAPTION_STATUSES.join(', ')}` }).optional(),
+  status: statusFilter,
+  batchId: z
+    .uuid({ error: 'must be a batch id (a UUID)' })
+    .meta({ description: "Only the items of this batch of yours (another caller's batch lists nothing)" })
+    .optional(),
+  createdAfter: instant
+    .optional()
+    .meta({ description: 'Only captions created at or after this instant (inclusive)' }),
+  createdBefore: instant
+    .optional()
+    .meta({ description: 'Only captions created before this instant (exclusive)' }),
   ...pageQuery.shape,
 })
+export type ListCaptionsQuery = z.infer<typeof listCaptionsQuery>
 
 export const captionResource = z
   .object({

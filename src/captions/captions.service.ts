@@ -14,6 +14,7 @@ import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
 import { traceParentToKeep } from '../tracing/spans.js'
 import {
+  type CaptionFilters,
   type CaptionRow,
   type CaptionStart,
   type CaptionView,
@@ -25,7 +26,6 @@ import {
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
 import { findSameImageCaptions, sameImageStart } from './reuse.js'
 import { lockSlotsAndCount } from './slots.repository.js'
-import type { CaptionStatus } from './statuses.js'
 import { sendToGoapi } from './submit.js'
 
 export interface CreateCaptionResult {
@@ -175,13 +175,15 @@ export async function getCaption(
 
 export async function listCaptionPage(
   deps: Pick<ServiceDeps, 'sql'>,
-  query: { status?: CaptionStatus | undefined; limit: number; cursor?: string | undefined },
+  query: CaptionFilters & { limit: number; cursor?: string | undefined },
   caller: string,
 ): Promise<{ items: CaptionView[]; nextCursor: string | null }> {
+  const { status, batchId, createdAfter, createdBefore } = query
+  const filters: CaptionFilters = { status, batchId, createdAfter, createdBefore }
   return readPage(
     'time',
     query,
-    ({ limit, after }) => listCaptions(deps.sql, { caller, status: query.status, limit, after }),
+    ({ limit, after }) => listCaptions(deps.sql, { caller, filters, limit, after }),
     (last) => last,
   )
 }

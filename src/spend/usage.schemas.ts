@@ -9,7 +9,7 @@ const EARLIEST = Date.parse('0001-01-01T00:00:00Z')
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z')
 
 /** An ISO date (its 00:00Z) or date-time with a zone, as the instant it names. */
-const instant = z
+export const instant = z
   .string()
   .transform((value, context) => {
     const parsed =

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Clock } from '../../src/lib/clock.js'
+import { authEnv, bearer, postAs } from '../helpers/callers.js'
 import { goapiDelivery } from '../helpers/deliveries.js'
 import { startTestService, type TestService } from '../helpers/service.js'
 
@@ -233,5 +234,113 @@ describe('GET /captions without a limit', () => {
     const page = await listPage(service, 'limit=100')
     expect(page.items).toHaveLength(21)
     expect(page.nextCursor).toBeNull()
+  })
+})
+
+describe('GET /captions filtered by batch and creation time', () => {
+  let service: TestService
+  const clock = settableClock('2025-07-01T09:00:00.000Z')
+  const lone: { id: string; createdAt: string }[] = []
+  let batchId = ''
+  let batchItems: string[] = []
+  let otherBatchId = ''
+
+  const asAlice = (query: string) =>
+    service.app.inject({ method: 'GET', url: `/captions?${query}`, headers: bearer('alice') })
+
+  beforeAll(async () => {
+    service = await startTestService({
+      clock,
+      faults: { dropWebhookRate: 1 },
+      env: authEnv(['alice', 'bob']),
+    })
+    for (const [index, at] of ['2025-07-01T09:00:00.000Z', '2025-07-01T10:00:00.000Z'].entries()) {
+      clock.set(at)
+      const reply = await postAs(service, 'alice', {
+        imageUrl: `https://images.example.com/find/lone-${index}.png`,
+      })
+      lone.push({ id: (reply.json() as { id: string }).id, createdAt: at })
+    }
+    clock.set('2025-07-01T11:00:00.000Z')
+    const batch = await service.app.inject({
+      method: 'POST',
+      url: '/batches',
+      headers: bearer('alice'),
+      payload: {
+        items: [0, 1, 2].map((index) => ({ imageUrl: `https://images.example.com/find/b-${index}.png` })),
+      },
+    })
+    expect(batch.statusCode).toBe(202)
+    batchId = (batch.json() as { id: string }).id
+    const items = await service.app.inject({
+      method: 'GET',
+      url: `/batches/${batchId}/captions`,
+      headers: bearer('alice'),
+    })
+    batchItems = (items.json() as Page).items.map((item) => item.id)
+    clock.set('2025-07-01T12:00:00.000Z')
+    const other = await service.app.inject({
+      method: 'POST',
+      url: '/batches',
+      headers: bearer('bob'),
+      payload: { items: [{ imageUrl: 'https://images.example.com/find/bob.png' }] },
+    })
+    expect(other.statusCode).toBe(202)
+    otherBatchId = (other.json() as { id: string }).id
+  })
+  afterAll(async () => {
+    await service.close()
+  })
+
+  it('when filtered by batchId, then only that batch’s items come, and paging keeps to the batch', async () => {
+    const reply = await asAlice(`batchId=${batchId}&limit=2`)
+    expect(reply.statusCode).toBe(200)
+    const first = reply.json() as Page
+    expect(first.items).toHaveLength(2)
+    const second = (await asAlice(`batchId=${batchId}&limit=2&cursor=${first.nextCursor}`)).json() as Page
+    expect(second.nextCursor).toBeNull()
+    expect(new Set([...first.items, ...second.items].map((item) => item.id))).toEqual(new Set(batchItems))
+  })
+
+  it('when filtered by another caller’s batchId, then nothing of it comes', async () => {
+    const page = (await asAlice(`batchId=${otherBatchId}`)).json() as Page
+    expect(page).toEqual({ items: [], nextCursor: null })
+  })
+
+  it('when filtered by createdAfter and createdBefore, then only captions made in [after, before) come', async () => {
+    const page = (
+      await asAlice('createdAfter=2025-07-01T10:00:00Z&createdBefore=2025-07-01T11:00:00Z')
+    ).json() as Page
+    expect(page.items.map((item) => item.id)).toEqual([lone[1]?.id])
+    const fromBatch = (await asAlice('createdAfter=2025-07-01T10:30:00Z')).json() as Page
+    expect(new Set(fromBatch.items.map((item) => item.id))).toEqual(new Set(batchItems))
+    const before = (await asAlice('createdBefore=2025-07-01T10:00:00Z')).json() as Page
+    expect(before.items.map((item) => item.id)).toEqual([lone[0]?.id])
+  })
+
+  it('when the filters are combined with status, then every one of them applies', async () => {
+    const queued = (await asAlice(`status=queued&batchId=${batchId}&createdAfter=2025-07-01`)).json() as Page
+    expect(queued.items.every((item) => item.status === 'queued')).toBe(true)
+    const none = (
+      await asAlice(`status=completed&batchId=${batchId}&createdBefore=2025-07-01T11:00:00Z`)
+    ).json() as Page
+    expect(none.items).toEqual([])
+    const inBatchBeforeIt = (
+      await asAlice(`batchId=${batchId}&createdBefore=2025-07-01T11:00:00Z`)
+    ).json() as Page
+    expect(inBatchBeforeIt.items).toEqual([])
+  })
+
+  it('when a filter is not well formed, then 400 names the field', async () => {
+    for (const [query, field] of [
+      ['batchId=nope', 'batchId'],
+      ['createdAfter=yesterday', 'createdAfter'],
+      ['createdBefore=2025-13-01', 'createdBefore'],
+    ] as const) {
+      const reply = await asAlice(query)
+      expect(reply.statusCode).toBe(400)
+      expect(reply.json()).toMatchObject({ code: 'validation_failed' })
+      expect(JSON.stringify(reply.json().details)).toContain(field)
+    }
   })
 })
