@@ -125,4 +125,8 @@ export const variables = z.object({
   REUSE_WINDOW_DAYS: withDefault(z.coerce.number().min(0).max(3650), 30).describe(
     'A caption of the same image, prompt style and length completed this many days back is reused instead of paid again',
   ),
+  RETENTION_DAYS: withDefault(z.coerce.number().int().min(0).max(36_500), 90).describe(
+    'Finished captions, their callback events and deliveries, and completed batches are deleted this many days after they finished; open work never is. 0: keep everything',
+  ),
+  RETENTION_SWEEP_SECONDS: seconds('How often one replica deletes what RETENTION_DAYS no longer keeps', 3600),
 })

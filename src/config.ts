@@ -242,6 +242,9 @@ function toConfig(values: Env) {
       maxConcurrency: values.GOAPI_MAX_CONCURRENCY,
       /** How old a completed caption may be and still be reused. */
       reuseWindowMs: values.REUSE_WINDOW_DAYS * 24 * 60 * 60 * 1000,
+      /** How long finished work is kept after it finished; 0: for ever. */
+      retentionMs: values.RETENTION_DAYS * 24 * 60 * 60 * 1000,
+      retentionSweepMs: values.RETENTION_SWEEP_SECONDS * 1000,
     },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   }

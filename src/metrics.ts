@@ -12,6 +12,7 @@ export interface Metrics {
   captionsFinished: Counter<'status' | 'code'>
   callbackDeliveries: Counter<'outcome'>
   callbackDeliveryDurations: Histogram<'outcome'>
+  pruned: Counter<'table'>
 }
 
 /**
@@ -57,6 +58,12 @@ export function createMetrics(): Metrics {
       name: 'caption_webhooks_total',
       help: 'GoAPI webhook deliveries, by outcome: applied, unchanged, unknown_task, unauthorized (a wrong or missing secret), invalid (not a task update)',
       labelNames: ['outcome'] as const,
+      registers,
+    }),
+    pruned: new Counter({
+      name: 'caption_pruned_total',
+      help: 'Rows the retention sweep deleted (RETENTION_DAYS), by table',
+      labelNames: ['table'] as const,
       registers,
     }),
     captionsCreated: new Counter({

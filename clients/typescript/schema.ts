@@ -70,7 +70,11 @@ export interface paths {
         get: operations["getCaption"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase a caption
+         * @description Erases the caption and everything kept for it: the image URL, metadata, caption text, the GoAPI task, its callback event and deliveries. A caption GoAPI still works on is erased the same way: its late news is acknowledged and changes nothing, and it is never sent again. What it cost stays counted in GET /usage. A caption GoAPI never had gives its budget hold back.
+         */
+        delete: operations["deleteCaption"];
         options?: never;
         head?: never;
         patch?: never;
@@ -142,7 +146,11 @@ export interface paths {
         get: operations["getBatch"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Erase a batch and all its items
+         * @description Erases the batch and every item of it as DELETE /captions/{id} erases one caption, its callback event and deliveries with it. Items GoAPI still works on finish at GoAPI and are paid; items GoAPI never had give their budget holds back. What was spent stays counted in GET /usage.
+         */
+        delete: operations["deleteBatch"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1025,6 +1033,127 @@ export interface operations {
             };
         };
     };
+    deleteCaption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listCaptionDeliveries: {
         parameters: {
             query?: never;
@@ -1690,6 +1819,127 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Batch"];
                 };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Erased */
+            204: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /**
              * @description Bad Request, with one of these codes:

@@ -1,4 +1,6 @@
+import { z } from 'zod'
 import type { CallerRoutes } from '../api/caller-api.js'
+import { BatchNotFound } from '../api/error-catalog.js'
 import {
   acceptedHeaders,
   CREATE_ERRORS,
@@ -28,6 +30,7 @@ import {
   listBatchPage,
   refusedBatchBody,
 } from './batches.service.js'
+import { eraseBatch } from './erase.repository.js'
 
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
@@ -148,5 +151,31 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
     },
     async (request) =>
       listBatchCaptionPage(deps, { batchId: request.params.id, ...request.query }, request.caller),
+  )
+
+  app.delete(
+    '/batches/:id',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Erase a batch and all its items',
+        operationId: 'deleteBatch',
+        tags: ['batches'],
+        description:
+          'Erases the batch and every item of it as DELETE /captions/{id} erases one caption, its callback ' +
+          'event and deliveries with it. Items GoAPI still works on finish at GoAPI and are paid; items ' +
+          'GoAPI never had give their budget holds back. What was spent stays counted in GET /usage.',
+        params: batchParams,
+        response: {
+          204: z.null().meta({ description: 'Erased' }),
+          ...errorResponses(...READ_ONE_ERRORS),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await eraseBatch(deps.sql, request.params.id, request.caller)))
+        throw new BatchNotFound(request.params.id)
+      return reply.code(204).send(null)
+    },
   )
 }

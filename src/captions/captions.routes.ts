@@ -1,4 +1,6 @@
+import { z } from 'zod'
 import type { CallerRoutes } from '../api/caller-api.js'
+import { CaptionNotFound } from '../api/error-catalog.js'
 import {
   acceptedHeaders,
   CREATE_ERRORS,
@@ -21,6 +23,7 @@ import {
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
+import { eraseCaption } from './erase.repository.js'
 
 /** The callers' API of captions. Every route here needs a caller token (when tokens are configured). */
 export const captionsRoutes: CallerRoutes = async (app, options) => {
@@ -145,6 +148,33 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
     async (request, reply) => {
       refuseBody(request.body)
       return reply.code(202).send(await resendCallback(deps, request.params.id, request.caller))
+    },
+  )
+
+  app.delete(
+    '/captions/:id',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Erase a caption',
+        operationId: 'deleteCaption',
+        tags: ['captions'],
+        description:
+          'Erases the caption and everything kept for it: the image URL, metadata, caption text, the GoAPI ' +
+          'task, its callback event and deliveries. A caption GoAPI still works on is erased the same way: ' +
+          'its late news is acknowledged and changes nothing, and it is never sent again. What it cost stays ' +
+          'counted in GET /usage. A caption GoAPI never had gives its budget hold back.',
+        params: captionParams,
+        response: {
+          204: z.null().meta({ description: 'Erased' }),
+          ...errorResponses(...READ_ONE_ERRORS),
+        },
+      },
+    },
+    async (request, reply) => {
+      if (!(await eraseCaption(deps.sql, request.params.id, request.caller)))
+        throw new CaptionNotFound(request.params.id)
+      return reply.code(204).send(null)
     },
   )
 }

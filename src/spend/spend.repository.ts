@@ -57,10 +57,17 @@ export async function usageTotals(
 ): Promise<UsageTotals> {
   const { rows } = await sql.query<UsageTotals>({
     name: 'usage-totals',
-    text: `SELECT count(*)::int AS captions, count(reused_from)::int AS reused,
-        count(*) FILTER (WHERE status = 'failed')::int AS failed,
-        coalesce(sum(goapi_tasks), 0)::int AS "goapiTasks"
-      FROM captions WHERE caller = $1 AND created_at >= $2 AND created_at < $3`,
+    // Erased and pruned captions count on the UTC day they were created, in ranges holding its 00:00Z.
+    text: `SELECT sum(captions)::int AS captions, sum(reused)::int AS reused, sum(failed)::int AS failed,
+        sum(goapi_tasks)::int AS "goapiTasks"
+      FROM (SELECT count(*) AS captions, count(reused_from) AS reused,
+          count(*) FILTER (WHERE status = 'failed') AS failed, coalesce(sum(goapi_tasks), 0) AS goapi_tasks
+        FROM captions WHERE caller = $1 AND created_at >= $2 AND created_at < $3
+        UNION ALL
+        SELECT coalesce(sum(captions), 0), coalesce(sum(reused), 0), coalesce(sum(failed), 0),
+          coalesce(sum(goapi_tasks), 0)
+        FROM erased_usage WHERE caller = $1 AND (day::timestamp AT TIME ZONE 'UTC') >= $2
+          AND (day::timestamp AT TIME ZONE 'UTC') < $3) AS kept`,
     values: [range.caller, range.from, range.to],
   })
   return rows[0] as UsageTotals

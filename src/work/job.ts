@@ -31,8 +31,8 @@ export interface Job<Row = unknown> {
   cutShortOnStop?: boolean
   /** Claimed before the other jobs of a round start. */
   claimedFirst?: boolean
-  /** Runs at most this often, after a round's other jobs (housekeeping). */
-  everyMs?: number
+  /** Runs at most this often, after a round's other jobs (housekeeping); a function reads it from the deps. */
+  everyMs?: number | ((deps: JobDeps) => number)
 }
 
 /** A job as the list holds it, whatever its rows. */

@@ -73,7 +73,8 @@ export function createWorker(
     ])
     for (const job of jobs) {
       if (job.everyMs === undefined) continue
-      if (now.getTime() - (state.lastRun.get(job.name) ?? Number.NEGATIVE_INFINITY) < job.everyMs) continue
+      const everyMs = typeof job.everyMs === 'function' ? job.everyMs(context) : job.everyMs
+      if (now.getTime() - (state.lastRun.get(job.name) ?? Number.NEGATIVE_INFINITY) < everyMs) continue
       handled.push(await runs.claimAndRun(job, context, claim))
       state.lastRun.set(job.name, now.getTime())
     }

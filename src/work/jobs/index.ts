@@ -2,6 +2,7 @@ import type { AnyJob } from '../job.js'
 import { batchCallbacks, captionCallbacks } from './callbacks.js'
 import { captionSteps } from './caption-steps.js'
 import { expiredIdempotencyKeys } from './expired-idempotency-keys.js'
+import { retention } from './retention.js'
 import { taskSlots } from './task-slots.js'
 
 /** Every kind of background work a replica does; a new one is a file beside these and a line here. */
@@ -11,4 +12,5 @@ export const JOBS: readonly AnyJob[] = [
   batchCallbacks,
   taskSlots,
   expiredIdempotencyKeys,
+  retention,
 ]
