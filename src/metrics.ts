@@ -60,12 +60,7 @@ export function createMetrics(): Metrics {
       labelNames: ['outcome'] as const,
       registers,
     }),
-    pruned: new Counter({
-      name: 'caption_pruned_total',
-      help: 'Rows the retention sweep deleted (RETENTION_DAYS), by table',
-      labelNames: ['table'] as const,
-      registers,
-    }),
+    pruned: prunedCounter(registers),
     captionsCreated: new Counter({
       name: 'caption_captions_created_total',
       help: 'Captions accepted (an idempotent replay is not a new caption)',
@@ -114,4 +109,17 @@ export function countGoapiCalls(client: GoapiClient, metrics: Metrics): GoapiCli
     },
     close: () => client.close(),
   }
+}
+
+/** Every table the retention sweep prunes shows 0 from the start, so that rate() has a series to read. */
+function prunedCounter(registers: Registry[]): Counter<'table'> {
+  const counter = new Counter({
+    name: 'caption_pruned_total',
+    help: 'Rows the retention sweep deleted (RETENTION_DAYS), by table',
+    labelNames: ['table'] as const,
+    registers,
+  })
+  for (const table of ['captions', 'batches', 'callback_events', 'callback_deliveries'])
+    counter.inc({ table }, 0)
+  return counter
 }

@@ -252,7 +252,7 @@ describe('erasing captions and batches, and pruning finished work', () => {
         url: `/usage${range}`,
         headers: { authorization: 'Bearer dave-token-Mf7aR1sL9cWq4PzG' },
       })
-      const prunedBefore = (await service.deps.metrics.pruned.get()).values
+      const prunedBefore = structuredClone((await service.deps.metrics.pruned.get()).values)
 
       // Captions are created while the sweep runs.
       const [, created] = await Promise.all([
