@@ -26,11 +26,18 @@ const FAST_WORK = {
   GOAPI_POLL_INTERVAL_SECONDS: '0.5',
 }
 
-const post = (service: TestService, url: string, headers = bearer('alice'), payload?: object) =>
-  service.app.inject({ method: 'POST', url, headers, ...(payload ? { payload } : {}) })
+const post = (
+  service: TestService,
+  url: string,
+  headers: Record<string, string> = bearer('alice'),
+  payload?: object,
+) => service.app.inject({ method: 'POST', url, headers, ...(payload ? { payload } : {}) })
 
-const read = async <T>(service: TestService, url: string, headers = bearer('alice')) =>
-  (await service.app.inject({ url, headers })).json() as T
+const read = async <T>(
+  service: TestService,
+  url: string,
+  headers: Record<string, string> = bearer('alice'),
+) => (await service.app.inject({ url, headers })).json() as T
 
 /** The GoAPI tasks (each one paid) made for an image. */
 const tasksOf = (service: TestService, imageUrl: string) =>
