@@ -80,6 +80,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/captions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a caption GoAPI has not been sent yet
+         * @description A `queued` caption not yet sent to GoAPI becomes `canceled` at once and is never sent; its budget hold is given back and its callback (if any) gets the event `caption.canceled`. Canceling a canceled caption again answers the same. GoAPI cannot cancel a task: a caption GoAPI has accepted (or is being sent) finishes and is paid (`caption_already_submitted`).
+         */
+        post: operations["cancelCaption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/captions/{id}/deliveries": {
         parameters: {
             query?: never;
@@ -151,6 +171,26 @@ export interface paths {
          * @description Erases the batch and every item of it as DELETE /captions/{id} erases one caption, its callback event and deliveries with it. Items GoAPI still works on finish at GoAPI and are paid; items GoAPI never had give their budget holds back. What was spent stays counted in GET /usage.
          */
         delete: operations["deleteBatch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel the batch's items GoAPI has not been sent yet
+         * @description Every item still `queued` and not yet sent to GoAPI becomes `canceled` (`counts.canceled`), its budget hold given back. Items GoAPI has accepted finish and are paid: GoAPI cannot cancel a task. The batch completes once they are final; its `batch.completed` event counts the canceled items, and exports leave them out. Canceling again changes nothing.
+         */
+        post: operations["cancelBatch"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -331,7 +371,7 @@ export interface components {
             id: string;
             eventId: string;
             /** @enum {string} */
-            eventType: "caption.completed" | "caption.failed" | "batch.completed";
+            eventType: "caption.completed" | "caption.failed" | "caption.canceled" | "batch.completed";
             attempt: number;
             /** Format: date-time */
             attemptedAt: string;
@@ -375,7 +415,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            status: "queued" | "pending" | "processing" | "completed" | "failed";
+            status: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
             imageUrl: string;
             promptStyle: string;
             captionLength: string;
@@ -413,7 +453,7 @@ export interface components {
         };
         CallbackEvent: {
             /** @enum {string} */
-            type: "caption.completed" | "caption.failed";
+            type: "caption.completed" | "caption.failed" | "caption.canceled";
             /** Format: date-time */
             timestamp: string;
             data: components["schemas"]["Caption"];
@@ -450,6 +490,7 @@ export interface components {
                 processing: number;
                 completed: number;
                 failed: number;
+                canceled: number;
             };
             reused: number;
             costUsd: number;
@@ -494,7 +535,7 @@ export interface components {
             name: string;
             imageUrl: string;
             /** @enum {string} */
-            status: "queued" | "pending" | "processing" | "completed" | "failed";
+            status: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
             /** @description The exported text: prepend, caption and append joined with ", "; empty until completed */
             caption: string;
             /** @description The caption's error code; empty unless failed */
@@ -579,7 +620,7 @@ export interface operations {
     listCaptions: {
         parameters: {
             query?: {
-                status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                status?: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
                 /** @description Only the items of this batch of yours (another caller's batch lists nothing) */
                 batchId?: string;
                 /** @description Only captions created at or after this instant (inclusive) */
@@ -725,7 +766,7 @@ export interface operations {
                     captionLength?: "20" | "30" | "40" | "50" | "60" | "70" | "80" | "90" | "100" | "110" | "120" | "130" | "140" | "150" | "160" | "170" | "180" | "190" | "200" | "210" | "220" | "230" | "240" | "250" | "260" | "any" | "very short" | "short" | "medium-length" | "long" | "very long";
                     /**
                      * Format: uri
-                     * @description Where the caption.completed or caption.failed event is posted when the caption finishes
+                     * @description Where the caption.completed, caption.failed or caption.canceled event is posted when the caption finishes
                      */
                     callbackUrl?: string;
                     /** @description Any JSON object up to 16 KiB, returned as given */
@@ -1086,6 +1127,172 @@ export interface operations {
              *     - `not_found`: no such caption or batch for this caller
              */
             404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    cancelCaption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caption, canceled */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caption"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Conflict, with one of these codes:
+             *     - `caption_already_submitted`: GoAPI has accepted the caption (or is being sent it), and GoAPI cannot cancel a task: it finishes and is paid
+             *     - `caption_finished`: the caption has already completed or failed, so there is nothing left to cancel
+             */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;
@@ -2043,10 +2250,160 @@ export interface operations {
             };
         };
     };
+    cancelBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The batch, its waiting items canceled */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Batch"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listBatchCaptions: {
         parameters: {
             query?: {
-                status?: "queued" | "pending" | "processing" | "completed" | "failed";
+                status?: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
                 limit?: number;
                 /** @description A page's `nextCursor`, passed back as it was given */
                 cursor?: string;

@@ -41,6 +41,15 @@ export const REQUEST_ERRORS = {
     status: 409,
     meaning: 'the caption, or an item of the batch, is not finished; the event is sent once it is',
   },
+  caption_already_submitted: {
+    status: 409,
+    meaning:
+      'GoAPI has accepted the caption (or is being sent it), and GoAPI cannot cancel a task: it finishes and is paid',
+  },
+  caption_finished: {
+    status: 409,
+    meaning: 'the caption has already completed or failed, so there is nothing left to cancel',
+  },
   request_timeout: { status: 408, meaning: 'the request did not arrive in full within 30 seconds' },
   payload_too_large: {
     status: 413,
@@ -118,6 +127,14 @@ export const NoCallbackUrl = apiError<[string]>(
 export const CaptionNotFinished = apiError<[string]>(
   'caption_not_finished',
   'caption %s is not finished yet; its event is sent when it completes or fails',
+)
+export const CaptionAlreadySubmitted = apiError<[string]>(
+  'caption_already_submitted',
+  'caption %s is already with GoAPI, which cannot cancel it: it will finish and is paid',
+)
+export const CaptionFinished = apiError<[string, string]>(
+  'caption_finished',
+  'caption %s has already %s; there is nothing to cancel',
 )
 /** Work that would take a caller past its daily budget (CALLER_BUDGETS); amounts in dollars ($5.00). */
 export const BudgetExceeded = apiError<[string, string, string, string]>(

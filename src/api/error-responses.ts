@@ -89,6 +89,24 @@ export const RESEND_ERRORS = [
   ...CALLER_ERRORS,
 ] as const
 
+/** What canceling a batch's waiting items can answer besides 200 (it takes no body). */
+export const CANCEL_BATCH_ERRORS = [
+  'validation_failed',
+  'invalid_json',
+  'invalid_url',
+  'not_found',
+  'payload_too_large',
+  'unsupported_media_type',
+  ...CALLER_ERRORS,
+] as const
+
+/** What canceling a caption can answer besides 200: also that it is with GoAPI, or finished. */
+export const CANCEL_ERRORS = [
+  ...CANCEL_BATCH_ERRORS,
+  'caption_already_submitted',
+  'caption_finished',
+] as const
+
 /** What a GET of one caption or batch, or of something of it, can answer besides 200. */
 export const READ_ONE_ERRORS = ['validation_failed', 'invalid_url', 'not_found', ...CALLER_ERRORS] as const
 

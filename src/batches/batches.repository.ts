@@ -58,7 +58,7 @@ export async function countBatchItems(
   const byBatch = new Map<string, BatchItemCounts>()
   for (const id of batchIds) {
     byBatch.set(id, {
-      counts: { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 },
+      counts: { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0, canceled: 0 },
       reused: 0,
       goapiTasks: 0,
     })

@@ -3,14 +3,16 @@ import type { CallerRoutes } from '../api/caller-api.js'
 import { BatchNotFound } from '../api/error-catalog.js'
 import {
   acceptedHeaders,
+  CANCEL_BATCH_ERRORS,
   CREATE_ERRORS,
   errorResponses,
   LIST_ERRORS,
   READ_ONE_ERRORS,
 } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
-import { idempotencyKeyOf } from '../api/request-checks.js'
+import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
 import { idempotencyKeyHeaders } from '../api/schemas.js'
+import { cancelBatch } from './batch-cancel.js'
 import { quoteBatch } from './batch-dry-run.js'
 import {
   batchCaptionList,
@@ -113,6 +115,32 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
       },
     },
     async (request) => getBatch(deps, request.params.id, request.caller),
+  )
+
+  app.post(
+    '/batches/:id/cancel',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: "Cancel the batch's items GoAPI has not been sent yet",
+        operationId: 'cancelBatch',
+        tags: ['batches'],
+        description:
+          'Every item still `queued` and not yet sent to GoAPI becomes `canceled` (`counts.canceled`), its ' +
+          'budget hold given back. Items GoAPI has accepted finish and are paid: GoAPI cannot cancel a task. ' +
+          'The batch completes once they are final; its `batch.completed` event counts the canceled items, ' +
+          'and exports leave them out. Canceling again changes nothing.',
+        params: batchParams,
+        response: {
+          200: batchResource.meta({ description: 'The batch, its waiting items canceled' }),
+          ...errorResponses(...CANCEL_BATCH_ERRORS),
+        },
+      },
+    },
+    async (request) => {
+      refuseBody(request.body)
+      return cancelBatch(deps, request.params.id, request.caller)
+    },
   )
 
   app.get(

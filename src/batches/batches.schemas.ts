@@ -119,6 +119,8 @@ export const batchResource = z
       processing: z.number().int(),
       completed: z.number().int(),
       failed: z.number().int(),
+      /** Items canceled before GoAPI was sent them (POST /batches/{id}/cancel). */
+      canceled: z.number().int(),
     }),
     /** Items that took an earlier caption's text instead of paying for a task. */
     reused: z.number().int(),

@@ -100,7 +100,14 @@ export async function createBatch(
       // Its items are sent by background work, which need not wait for its next round.
       deps.wake('queued')
       return toBatchResource(batch, {
-        counts: { queued: batch.total - reused, pending: 0, processing: 0, completed: reused, failed: 0 },
+        counts: {
+          queued: batch.total - reused,
+          pending: 0,
+          processing: 0,
+          completed: reused,
+          failed: 0,
+          canceled: 0,
+        },
         reused,
         goapiTasks: 0,
       })

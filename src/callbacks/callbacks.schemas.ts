@@ -4,7 +4,12 @@ import { DELIVERY_ERRORS } from './delivery-failures.js'
 /** Where telling the caller at a subject's callbackUrl stands (`none` without one). */
 export const CALLBACK_STATES = ['none', 'pending', 'delivered', 'failed', 'gone'] as const
 /** Every event a callback carries: a caption's, or a batch's once every item of it has finished. */
-export const CALLBACK_EVENT_TYPES = ['caption.completed', 'caption.failed', 'batch.completed'] as const
+export const CALLBACK_EVENT_TYPES = [
+  'caption.completed',
+  'caption.failed',
+  'caption.canceled',
+  'batch.completed',
+] as const
 export type CallbackEventType = (typeof CALLBACK_EVENT_TYPES)[number]
 export const DELIVERY_OUTCOMES = ['delivered', 'failed', 'gone', 'refused'] as const
 

@@ -9,13 +9,20 @@ import type { ServiceDeps } from '../deps.js'
 import { CAPTION_CALLBACK_KIND } from './caption-callback-kind.js'
 import { captionLog } from './caption-log.js'
 import { type CaptionRow, findCaption } from './caption-rows.repository.js'
-import type { CaptionResource } from './captions.schemas.js'
+import type { CaptionEventType, CaptionResource } from './captions.schemas.js'
 import { getCaption, toCaptionResource } from './captions.service.js'
-import { isTerminal } from './statuses.js'
+import { type CaptionStatus, isTerminal } from './statuses.js'
+
+/** The event a caption's final status makes. */
+const EVENT_TYPE: Partial<Record<CaptionStatus, CaptionEventType>> = {
+  completed: 'caption.completed',
+  failed: 'caption.failed',
+  canceled: 'caption.canceled',
+}
 
 /**
- * A caption's callback: its `caption.completed` or `caption.failed` event, due once it finishes, carries
- * the caption as GET /captions/{id} shows it when the event is made.
+ * A caption's callback: its `caption.completed`, `caption.failed` or `caption.canceled` event, due once it
+ * finishes, carries the caption as GET /captions/{id} shows it when the event is made.
  */
 export const captionCallbacks: CallbackSubjectAdapter<CaptionRow> = {
   kind: CAPTION_CALLBACK_KIND,
@@ -31,7 +38,7 @@ export const captionCallbacks: CallbackSubjectAdapter<CaptionRow> = {
     log: captionLog(deps.log, caption),
     traceParent: caption.traceParent,
     describe: async () => ({
-      type: caption.status === 'completed' ? 'caption.completed' : 'caption.failed',
+      type: EVENT_TYPE[caption.status] ?? 'caption.failed',
       data: toCaptionResource(caption),
     }),
   }),

@@ -3,6 +3,7 @@ import type { CallerRoutes } from '../api/caller-api.js'
 import { CaptionNotFound } from '../api/error-catalog.js'
 import {
   acceptedHeaders,
+  CANCEL_ERRORS,
   CREATE_ERRORS,
   errorResponses,
   LIST_ERRORS,
@@ -13,6 +14,7 @@ import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
 import { idempotencyKeyHeaders } from '../api/schemas.js'
 import { deliveryList } from '../callbacks/callbacks.schemas.js'
+import { cancelCaption } from './cancel.js'
 import { listCaptionDeliveries, resendCallback } from './caption-callbacks.js'
 import { bindCaptionToRequest } from './caption-log.js'
 import {
@@ -109,6 +111,32 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
     async (request) => {
       const page = await listCaptionPage(deps, request.query, request.caller)
       return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
+    },
+  )
+
+  app.post(
+    '/captions/:id/cancel',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Cancel a caption GoAPI has not been sent yet',
+        operationId: 'cancelCaption',
+        tags: ['captions'],
+        description:
+          'A `queued` caption not yet sent to GoAPI becomes `canceled` at once and is never sent; its budget ' +
+          'hold is given back and its callback (if any) gets the event `caption.canceled`. Canceling a ' +
+          'canceled caption again answers the same. GoAPI cannot cancel a task: a caption GoAPI has ' +
+          'accepted (or is being sent) finishes and is paid (`caption_already_submitted`).',
+        params: captionParams,
+        response: {
+          200: captionResource.meta({ description: 'The caption, canceled' }),
+          ...errorResponses(...CANCEL_ERRORS),
+        },
+      },
+    },
+    async (request) => {
+      refuseBody(request.body)
+      return cancelCaption(deps, request.params.id, request.caller)
     },
   )
 

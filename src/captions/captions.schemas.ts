@@ -5,7 +5,8 @@ import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { instant } from '../spend/usage.schemas.js'
 import { CAPTION_STATUSES } from './statuses.js'
 
-export const CAPTION_EVENT_TYPES = ['caption.completed', 'caption.failed'] as const
+export const CAPTION_EVENT_TYPES = ['caption.completed', 'caption.failed', 'caption.canceled'] as const
+export type CaptionEventType = (typeof CAPTION_EVENT_TYPES)[number]
 
 export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[]], {
   error:
@@ -29,7 +30,7 @@ export const createCaptionBody = z.strictObject(
       .meta({
         format: 'uri',
         description:
-          'Where the caption.completed or caption.failed event is posted when the caption finishes',
+          'Where the caption.completed, caption.failed or caption.canceled event is posted when the caption finishes',
       })
       .optional(),
     metadata: metadataSchema.optional(),

@@ -48,7 +48,7 @@ export async function readCaptionGauges(sql: Sql): Promise<CaptionGauges> {
     slots: number
   }>({ name: 'caption-gauges', text: CAPTION_GAUGES_STATEMENT })
   const row = rows[0]
-  const open = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0 }
+  const open = { queued: 0, pending: 0, processing: 0, completed: 0, failed: 0, canceled: 0 }
   for (const status of OPEN_STATUSES) open[status] = row?.open[status] ?? 0
   return {
     open,

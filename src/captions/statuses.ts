@@ -1,19 +1,28 @@
 /** The caption statuses, in the only order a caption may move through them. */
-export const CAPTION_STATUSES = ['queued', 'pending', 'processing', 'completed', 'failed'] as const
+export const CAPTION_STATUSES = [
+  'queued',
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'canceled',
+] as const
 export type CaptionStatus = (typeof CAPTION_STATUSES)[number]
-export const TERMINAL_STATUSES: readonly CaptionStatus[] = ['completed', 'failed']
+/** Final: `canceled` is a caption its caller stopped before GoAPI accepted it (never sent afterwards). */
+export const TERMINAL_STATUSES: readonly CaptionStatus[] = ['completed', 'failed', 'canceled']
 /** Not finished yet: background work still has something to do for these. */
 export const OPEN_STATUSES: readonly CaptionStatus[] = ['queued', 'pending', 'processing']
 
 export const isTerminal = (status: CaptionStatus): boolean => TERMINAL_STATUSES.includes(status)
 
-/** How far along a status is: a move is a step forward only to a higher rank; both final ones rank last. */
+/** How far along a status is: a move is a step forward only to a higher rank; the final ones rank last. */
 export const RANK: Record<CaptionStatus, number> = {
   queued: 0,
   pending: 1,
   processing: 2,
   completed: 3,
   failed: 3,
+  canceled: 3,
 }
 /** The rank of a final status. */
 export const FINAL_RANK = RANK.completed

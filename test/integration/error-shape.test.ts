@@ -175,6 +175,18 @@ describe('every kind of error', () => {
     record(await resend({ callbackUrl: 'http://127.0.0.1:9/hook' }), 409, 'caption_not_finished')
   })
 
+  it('when a caption GoAPI has accepted is canceled, then 409 in the one error shape', async () => {
+    const posted = await postCaption(service, { imageUrl: uniqueImageUrl() })
+    expect(posted.json()).toMatchObject({ status: 'pending' })
+    const { id } = posted.json() as { id: string }
+    const reply = await service.app.inject({
+      method: 'POST',
+      url: `/captions/${id}/cancel`,
+      headers: alice(),
+    })
+    record(reply, 409, 'caption_already_submitted')
+  })
+
   it('when the service fails in a way it does not expect, then 500 in the one error shape', async () => {
     clockFails = true
     try {
@@ -219,6 +231,7 @@ describe('every kind of error', () => {
     expect([...seen.keys()].sort()).toEqual(
       [
         'budget_exceeded',
+        'caption_already_submitted',
         'caption_not_finished',
         'database_unavailable',
         'host_not_allowed',

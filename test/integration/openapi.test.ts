@@ -39,6 +39,8 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /batches': ['200', '400', '401', '421', '429', '500', '503'],
   'get /batches/{id}': ['200', '400', '401', '404', '421', '429', '500', '503'],
   'delete /batches/{id}': ['204', '400', '401', '404', '421', '429', '500', '503'],
+  'post /captions/{id}/cancel': ['200', '400', '401', '404', '409', '413', '415', '421', '429', '500', '503'],
+  'post /batches/{id}/cancel': ['200', '400', '401', '404', '413', '415', '421', '429', '500', '503'],
   'get /batches/{id}/captions': ['200', '400', '401', '404', '421', '429', '500', '503'],
   'get /batches/{id}/export': ['200', '400', '401', '404', '421', '429', '500', '503'],
   'post /webhooks/goapi': ['200', '400', '401', '413', '415', '500', '503'],
@@ -88,6 +90,8 @@ const EXPECTED_OPERATION_IDS: Record<string, string> = {
   'get /batches': 'listBatches',
   'get /batches/{id}': 'getBatch',
   'delete /batches/{id}': 'deleteBatch',
+  'post /captions/{id}/cancel': 'cancelCaption',
+  'post /batches/{id}/cancel': 'cancelBatch',
   'get /batches/{id}/captions': 'listBatchCaptions',
   'get /batches/{id}/export': 'exportBatch',
   'post /webhooks/goapi': 'receiveGoapiWebhook',
@@ -360,7 +364,7 @@ describe('GET /openapi.json', () => {
       ].sort(),
     )
     const event = doc.components.schemas.CallbackEvent
-    expect(event.properties.type.enum).toEqual(['caption.completed', 'caption.failed'])
+    expect(event.properties.type.enum).toEqual(['caption.completed', 'caption.failed', 'caption.canceled'])
     const webhook = doc.webhooks.captionFinished.post
     expect(webhook.parameters.map((parameter: { name: string }) => parameter.name)).toEqual([
       'webhook-id',
@@ -380,6 +384,7 @@ describe('GET /openapi.json', () => {
     expect(doc.components.schemas.Delivery.properties.eventType.enum).toEqual([
       'caption.completed',
       'caption.failed',
+      'caption.canceled',
       'batch.completed',
     ])
     const deliveryFields = doc.components.schemas.Delivery.properties
