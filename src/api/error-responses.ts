@@ -89,6 +89,19 @@ export const RESEND_ERRORS = [
   ...CALLER_ERRORS,
 ] as const
 
+/** What retrying a failed caption can answer besides 202. */
+export const RETRY_ERRORS = [
+  'validation_failed',
+  'invalid_json',
+  'invalid_url',
+  'budget_exceeded',
+  'not_found',
+  'caption_not_failed',
+  'payload_too_large',
+  'unsupported_media_type',
+  ...CALLER_ERRORS,
+] as const
+
 /** What a GET of one caption or batch, or of something of it, can answer besides 200. */
 export const READ_ONE_ERRORS = ['validation_failed', 'invalid_url', 'not_found', ...CALLER_ERRORS] as const
 

@@ -53,6 +53,7 @@ export const CAPTION_FIELDS = {
   reservedCents: 'reserved_cents',
   simulated: 'simulated',
   traceParent: 'trace_parent',
+  retries: 'retries',
 } as const satisfies Record<keyof Caption, string>
 
 /** `column AS "field"` for each field (`alias.column` with an alias), as a select or RETURNING list. */
@@ -89,6 +90,7 @@ const VIEW_FIELDS = [
   'fileName',
   'reusedFrom',
   'goapiTasks',
+  'retries',
 ] as const satisfies readonly (keyof Caption)[]
 
 export type CaptionView = Pick<CaptionRow, (typeof VIEW_FIELDS)[number]>

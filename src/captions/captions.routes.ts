@@ -6,6 +6,7 @@ import {
   LIST_ERRORS,
   READ_ONE_ERRORS,
   RESEND_ERRORS,
+  RETRY_ERRORS,
 } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
@@ -21,6 +22,7 @@ import {
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
+import { retryCaption } from './retry.js'
 
 /** The callers' API of captions. Every route here needs a caller token (when tokens are configured). */
 export const captionsRoutes: CallerRoutes = async (app, options) => {
@@ -145,6 +147,35 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
     async (request, reply) => {
       refuseBody(request.body)
       return reply.code(202).send(await resendCallback(deps, request.params.id, request.caller))
+    },
+  )
+
+  app.post(
+    '/captions/:id/retry',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Retry a failed caption: same id, a new GoAPI task',
+        operationId: 'retryCaption',
+        tags: ['captions'],
+        description:
+          'A failed caption goes back to queued under the same id, for a new GoAPI task, and its retries ' +
+          'count goes up by one. Its budget is checked as for a new caption (402 and nothing changed when ' +
+          'over). Its next final callback event is a new event, with a new webhook-id.',
+        params: captionParams,
+        response: {
+          202: captionResource.meta({
+            description: 'Accepted: the caption, queued again',
+            headers: acceptedHeaders('The caption: /captions/{id}'),
+          }),
+          ...errorResponses(...RETRY_ERRORS),
+        },
+      },
+    },
+    async (request, reply) => {
+      refuseBody(request.body)
+      const caption = await retryCaption(deps, request.params.id, request.caller)
+      return reply.code(202).header('location', `/captions/${caption.id}`).send(caption)
     },
   )
 }

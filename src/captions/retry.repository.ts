@@ -1,0 +1,72 @@
+import type { Queryable } from '../db/pool.js'
+import { type CaptionRow, captionColumns } from './caption-rows.repository.js'
+import type { CaptionStatus } from './statuses.js'
+
+/** The caller's caption, locked for the retry's transaction (null: no such caption for this caller). */
+export async function lockCallerCaption(
+  tx: Queryable,
+  id: string,
+  caller: string,
+): Promise<Pick<CaptionRow, 'id' | 'status' | 'batchId'> | null> {
+  const { rows } = await tx.query<Pick<CaptionRow, 'id' | 'status' | 'batchId'>>({
+    name: 'lock-caller-caption',
+    text: `SELECT id, status, batch_id AS "batchId" FROM captions WHERE id = $1 AND caller = $2 FOR UPDATE`,
+    values: [id, caller],
+  })
+  return rows[0] ?? null
+}
+
+/**
+ * A failed caption made new again under the same id: queued for a GoAPI task slot as if just accepted,
+ * its earlier task, error and callback progress cleared, `retries` counted up, and `holdCents` held on
+ * top of the tasks already paid for (the charge trigger adds it to the spend of the caption's day). Its
+ * earlier callback event is retired (kept, with its deliveries, for the log) so that the next final one
+ * is a new event; its batch, if any, is open again until the item ends, and will send a new event then.
+ */
+export async function requeueFailedCaption(
+  tx: Queryable,
+  retry: {
+    id: string
+    batchId: string | null
+    failed: CaptionStatus
+    queued: CaptionStatus
+    holdCents: number
+    now: Date
+  },
+): Promise<CaptionRow | null> {
+  const { rows } = await tx.query<CaptionRow>({
+    name: 'requeue-failed-caption',
+    text: `WITH retired AS (
+        UPDATE callback_events SET retired_at = $5
+        WHERE (caption_id = $1 OR batch_id = $6) AND retired_at IS NULL),
+      reopened AS (
+        UPDATE batches SET open_items = open_items + 1, completed_at = NULL, updated_at = $5,
+          callback_state = CASE WHEN callback_url IS NULL THEN 'none' ELSE 'pending' END::callback_state,
+          callback_attempts = 0, callback_next_at = NULL
+        WHERE id = $6)
+      UPDATE captions SET status = $3::caption_status, retries = retries + 1,
+        reserved_cents = goapi_tasks + $4, caption = NULL, error_code = NULL, error_message = NULL,
+        goapi_task_id = NULL, goapi_task = NULL, completed_at = NULL, updated_at = $5,
+        submit_state = 'not_sent', submit_attempts = 0, submitted_at = NULL, poll_attempts = 0,
+        not_found_polls = 0, next_attempt_at = $5, deadline_at = NULL, lease_owner = NULL,
+        lease_expires_at = NULL, waits_for = NULL, reused_from = NULL,
+        callback_state = CASE WHEN callback_url IS NULL THEN 'none' ELSE 'pending' END::callback_state,
+        callback_attempts = 0, callback_next_at = NULL
+      WHERE id = $1 AND status = $2::caption_status
+      RETURNING ${captionColumns()}`,
+    values: [retry.id, retry.failed, retry.queued, retry.holdCents, retry.now, retry.batchId],
+  })
+  return rows[0] ?? null
+}
+
+/** Cents the caller's spend of the caption's UTC day (the day its tasks are counted on) stands at. */
+export async function spendOfCaptionDay(tx: Queryable, id: string): Promise<number> {
+  const { rows } = await tx.query<{ cents: number }>({
+    name: 'spend-of-caption-day',
+    text: `SELECT s.cents FROM captions c
+      JOIN caller_spend s ON s.caller = c.caller AND s.day = (c.created_at AT TIME ZONE 'UTC')::date
+      WHERE c.id = $1`,
+    values: [id],
+  })
+  return rows[0]?.cents ?? 0
+}
