@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createWorker, type Worker } from '../../src/work/worker.js'
+import { type CallbackReceiver, startCallbackReceiver } from '../helpers/callback-receiver.js'
+import { authEnv, bearer, uniqueImageUrl } from '../helpers/callers.js'
+import { expectErrorReply } from '../helpers/http.js'
+import { eventually, startTestService, type TestService } from '../helpers/service.js'
+
+describe('retrying a failed caption', () => {
+  let service: TestService
+  let receiver: CallbackReceiver
+  let worker: Worker
+  beforeAll(async () => {
+    receiver = await startCallbackReceiver()
+    service = await startTestService({
+      env: { ...authEnv(['alice', 'bob']), CALLER_BUDGETS: 'alice:0.02', WORK_INTERVAL_MS: '50' },
+    })
+    worker = createWorker(service.deps)
+    worker.start()
+  })
+  afterAll(async () => {
+    await worker.stop(1_000)
+    await service.simulator.close()
+    await service.close()
+    await receiver.close()
+  })
+
+  const post = (url: string, payload?: object, caller: 'alice' | 'bob' = 'alice') =>
+    service.app.inject({ method: 'POST', url, headers: bearer(caller), ...(payload ? { payload } : {}) })
+  const read = async (id: string) =>
+    (await service.app.inject({ url: `/captions/${id}`, headers: bearer('alice') })).json()
+  const spent = async () => (await service.db.callerSpend.findFirst({ where: { caller: 'alice' } }))?.cents
+
+  async function failedCaption(name: string): Promise<string> {
+    service.simulator.faults.createFailureRate = 1
+    service.simulator.faults.createFailureStatus = 400
+    try {
+      const reply = await post('/captions', {
+        imageUrl: uniqueImageUrl('retry'),
+        callbackUrl: receiver.urlFor(name),
+      })
+      expect(reply.json()).toMatchObject({ status: 'failed', error: { code: 'goapi_rejected' }, retries: 0 })
+      return reply.json().id
+    } finally {
+      service.simulator.faults.createFailureRate = 0
+    }
+  }
+
+  it('when a failed caption is retried under the budget, then it keeps its id, gets a new task, counts the retry and sends a new event', async () => {
+    const id = await failedCaption('first')
+    const failedEvent = await eventually(async () => receiver.received('first')[0])
+    expect((failedEvent.body as { type: string }).type).toBe('caption.failed')
+    expect(await spent()).toBe(0)
+
+    const reply = await post(`/captions/${id}/retry`)
+    expect(reply.statusCode).toBe(202)
+    expect(reply.headers.location).toBe(`/captions/${id}`)
+    expect(reply.json()).toMatchObject({ id, status: 'queued', retries: 1, error: null, goapiTaskId: null })
+    expect(await spent()).toBe(1)
+
+    const done = await eventually(async () => {
+      const caption = await read(id)
+      return caption.status === 'completed' ? caption : undefined
+    })
+    expect(done).toMatchObject({ id, retries: 1, costUsd: 0.01, error: null })
+    expect(done.goapiTaskId).toEqual(expect.any(String))
+    const completedEvent = await eventually(async () => receiver.received('first')[1])
+    expect((completedEvent.body as { type: string }).type).toBe('caption.completed')
+    expect(completedEvent.headers['webhook-id']).not.toBe(failedEvent.headers['webhook-id'])
+    const events = await service.db.callbackEvent.findMany({
+      where: { captionId: id },
+      orderBy: { createdAt: 'asc' },
+    })
+    expect(events.map((event) => [event.type, event.retiredAt === null])).toEqual([
+      ['caption.failed', false],
+      ['caption.completed', true],
+    ])
+    expect(await spent()).toBe(1)
+  })
+
+  it('when a retry would pass the budget, then it is refused with 402 and nothing changes', async () => {
+    const id = await failedCaption('over')
+    // The budget of $0.02: one cent spent by the first test, one held now by an open caption.
+    service.simulator.faults.dropWebhookRate = 1
+    service.simulator.faults.neverFinishRate = 1
+    try {
+      const open = await post('/captions', { imageUrl: uniqueImageUrl('retry') })
+      expect(open.statusCode).toBe(202)
+      const fields = async () => {
+        const { status, retries, reservedCents, errorCode, nextAttemptAt, submitState } =
+          await service.db.caption.findUniqueOrThrow({ where: { id } })
+        return { status, retries, reservedCents, errorCode, nextAttemptAt, submitState }
+      }
+      const before = await fields()
+      expect(before).toMatchObject({ status: 'failed', retries: 0, errorCode: 'goapi_rejected' })
+      const refused = expectErrorReply(await post(`/captions/${id}/retry`), 402, 'budget_exceeded')
+      expect(refused.message).toBe(
+        'daily budget of $0.02 for caller "alice" exceeded: $0.02 spent today, $0.01 asked',
+      )
+      expect(await fields()).toEqual(before)
+      expect(await spent()).toBe(2)
+    } finally {
+      service.simulator.faults.dropWebhookRate = 0
+      service.simulator.faults.neverFinishRate = 0
+    }
+  })
+
+  it("when the caption is not failed or not the caller's, then 409 caption_not_failed or 404", async () => {
+    const ids = (await service.db.caption.findMany({ where: { caller: 'alice' } })).map((c) => c)
+    const notFailed = ids.find((caption) => caption.status !== 'failed')
+    expect(notFailed).toBeDefined()
+    const conflict = expectErrorReply(
+      await post(`/captions/${notFailed?.id}/retry`),
+      409,
+      'caption_not_failed',
+    )
+    expect(conflict.message).toBe(
+      `caption ${notFailed?.id} is ${notFailed?.status}: only a failed caption can be retried`,
+    )
+    const failed = ids.find((caption) => caption.status === 'failed')
+    expectErrorReply(await post(`/captions/${failed?.id}/retry`, undefined, 'bob'), 404, 'not_found')
+    expect((await service.db.caption.findUniqueOrThrow({ where: { id: failed?.id } })).retries).toBe(0)
+  })
+})
