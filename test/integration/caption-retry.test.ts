@@ -12,7 +12,11 @@ describe('retrying a failed caption', () => {
   beforeAll(async () => {
     receiver = await startCallbackReceiver()
     service = await startTestService({
-      env: { ...authEnv(['alice', 'bob']), CALLER_BUDGETS: 'alice:0.02', WORK_INTERVAL_MS: '50' },
+      env: {
+        ...authEnv(['alice', 'bob', 'carol']),
+        CALLER_BUDGETS: 'alice:0.02,carol:0.04',
+        WORK_INTERVAL_MS: '50',
+      },
     })
     worker = createWorker(service.deps)
     worker.start()
@@ -119,5 +123,78 @@ describe('retrying a failed caption', () => {
     const failed = ids.find((caption) => caption.status === 'failed')
     expectErrorReply(await post(`/captions/${failed?.id}/retry`, undefined, 'bob'), 404, 'not_found')
     expect((await service.db.caption.findUniqueOrThrow({ where: { id: failed?.id } })).retries).toBe(0)
+  })
+
+  describe('of a batch', () => {
+    const asCarol = (method: 'GET' | 'POST', url: string, payload?: object) =>
+      service.app.inject({ method, url, headers: bearer('carol'), ...(payload ? { payload } : {}) })
+    const carolSpent = async () =>
+      (await service.db.callerSpend.findFirst({ where: { caller: 'carol' } }))?.cents
+    const items = async (batchId: string) =>
+      service.db.caption.findMany({ where: { batchId }, orderBy: { itemIndex: 'asc' } })
+
+    async function failedBatch(): Promise<string> {
+      service.simulator.faults.createFailureRate = 1
+      service.simulator.faults.createFailureStatus = 400
+      try {
+        const payload = {
+          items: [{ imageUrl: uniqueImageUrl('retry') }, { imageUrl: uniqueImageUrl('retry') }],
+        }
+        const batch = (await asCarol('POST', '/batches', payload)).json()
+        await eventually(async () => {
+          const read = (await asCarol('GET', `/batches/${batch.id}`)).json()
+          return read.status === 'completed' ? read : undefined
+        })
+        expect((await items(batch.id)).map((item) => item.status)).toEqual(['failed', 'failed'])
+        return batch.id
+      } finally {
+        service.simulator.faults.createFailureRate = 0
+      }
+    }
+
+    it('when a batch with failed items is retried, then every failed item is queued again and the batch completes again', async () => {
+      const id = await failedBatch()
+      expect(await carolSpent()).toBe(0)
+      const reply = await asCarol('POST', `/batches/${id}/retry`)
+      expect(reply.statusCode).toBe(202)
+      expect(reply.json()).toEqual({ retried: 2 })
+      expect(await carolSpent()).toBe(2)
+      const batch = await eventually(async () => {
+        const read = (await asCarol('GET', `/batches/${id}`)).json()
+        return read.status === 'completed' ? read : undefined
+      })
+      expect(batch.counts).toMatchObject({ completed: 2, failed: 0 })
+      expect((await items(id)).map((item) => [item.status, item.retries])).toEqual([
+        ['completed', 1],
+        ['completed', 1],
+      ])
+      expect((await asCarol('POST', `/batches/${id}/retry`)).json()).toEqual({ retried: 0 })
+    })
+
+    it('when retrying the failed items would pass the budget, then 402 and none is retried; another caller gets 404', async () => {
+      const id = await failedBatch()
+      // The budget of $0.04: two cents spent by the first test, one held now by an open caption.
+      service.simulator.faults.dropWebhookRate = 1
+      service.simulator.faults.neverFinishRate = 1
+      try {
+        const open = await asCarol('POST', '/captions', { imageUrl: uniqueImageUrl('retry') })
+        expect(open.statusCode).toBe(202)
+      } finally {
+        service.simulator.faults.dropWebhookRate = 0
+        service.simulator.faults.neverFinishRate = 0
+      }
+      expect(await carolSpent()).toBe(3)
+      const refused = expectErrorReply(await asCarol('POST', `/batches/${id}/retry`), 402, 'budget_exceeded')
+      expect(refused.message).toBe(
+        'daily budget of $0.04 for caller "carol" exceeded: $0.03 spent today, $0.02 asked',
+      )
+      expect((await items(id)).map((item) => [item.status, item.retries])).toEqual([
+        ['failed', 0],
+        ['failed', 0],
+      ])
+      expect(await carolSpent()).toBe(3)
+      expectErrorReply(await post(`/batches/${id}/retry`, undefined, 'bob'), 404, 'not_found')
+      expect((await asCarol('GET', `/batches/${id}`)).json().status).toBe('completed')
+    })
   })
 })

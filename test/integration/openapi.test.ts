@@ -54,6 +54,7 @@ const EXPECTED_STATUSES: Record<string, string[]> = {
     '500',
     '503',
   ],
+  'post /batches/{id}/retry': ['202', '400', '401', '402', '404', '413', '415', '421', '429', '500', '503'],
   'get /usage': ['200', '400', '401', '421', '429', '500', '503'],
   'get /batches/{id}/deliveries': ['200', '400', '401', '404', '421', '429', '500', '503'],
   'post /batches/{id}/deliveries/retry': [
@@ -90,6 +91,7 @@ const EXPECTED_OPERATION_IDS: Record<string, string> = {
   'get /captions/{id}/deliveries': 'listCaptionDeliveries',
   'post /captions/{id}/deliveries/retry': 'retryCaptionDeliveries',
   'post /captions/{id}/retry': 'retryCaption',
+  'post /batches/{id}/retry': 'retryBatch',
   'get /usage': 'getUsage',
   'get /batches/{id}/deliveries': 'listBatchDeliveries',
   'post /batches/{id}/deliveries/retry': 'retryBatchDeliveries',
