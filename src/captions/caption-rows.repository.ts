@@ -54,6 +54,7 @@ export const CAPTION_FIELDS = {
   simulated: 'simulated',
   traceParent: 'trace_parent',
   retries: 'retries',
+  earlierTaskIds: 'earlier_task_ids',
 } as const satisfies Record<keyof Caption, string>
 
 /** `column AS "field"` for each field (`alias.column` with an alias), as a select or RETURNING list. */

@@ -21,7 +21,10 @@ export async function lockCallerCaption(
  * to hold on top of the tasks already paid for, and $5 the time now.
  */
 const REQUEUE = `status = $3::caption_status, retries = retries + 1,
-  reserved_cents = goapi_tasks + $4, caption = NULL, error_code = NULL, error_message = NULL,
+  reserved_cents = goapi_tasks + $4,
+  earlier_task_ids = CASE WHEN goapi_task_id IS NULL THEN earlier_task_ids
+    ELSE array_append(earlier_task_ids, goapi_task_id) END,
+  caption = NULL, error_code = NULL, error_message = NULL,
   goapi_task_id = NULL, goapi_task = NULL, completed_at = NULL, updated_at = $5,
   submit_state = 'not_sent', submit_attempts = 0, submitted_at = NULL, poll_attempts = 0,
   not_found_polls = 0, next_attempt_at = $5, deadline_at = NULL, lease_owner = NULL,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWorker, type Worker } from '../../src/work/worker.js'
 import { type CallbackReceiver, startCallbackReceiver } from '../helpers/callback-receiver.js'
 import { authEnv, bearer, uniqueImageUrl } from '../helpers/callers.js'
+import { goapiDelivery } from '../helpers/deliveries.js'
 import { expectErrorReply } from '../helpers/http.js'
 import { eventually, startTestService, type TestService } from '../helpers/service.js'
 
@@ -123,6 +124,55 @@ describe('retrying a failed caption', () => {
     const failed = ids.find((caption) => caption.status === 'failed')
     expectErrorReply(await post(`/captions/${failed?.id}/retry`, undefined, 'bob'), 404, 'not_found')
     expect((await service.db.caption.findUniqueOrThrow({ where: { id: failed?.id } })).retries).toBe(0)
+  })
+
+  it("when a late webhook of the earlier try's task arrives after a retry, then it is acknowledged and changes nothing", async () => {
+    const readAs = async (id: string) =>
+      (await service.app.inject({ url: `/captions/${id}`, headers: bearer('bob') })).json()
+    service.simulator.faults.failTaskRate = 1
+    let id: string
+    let earlierTask: string
+    try {
+      id = (await post('/captions', { imageUrl: uniqueImageUrl('retry') }, 'bob')).json().id
+      const failed = await eventually(async () => {
+        const caption = await readAs(id)
+        return caption.status === 'failed' ? caption : undefined
+      })
+      earlierTask = failed.goapiTaskId
+      expect(earlierTask).toEqual(expect.any(String))
+    } finally {
+      service.simulator.faults.failTaskRate = 0
+    }
+    // GoAPI refuses the new try's create for now: the caption waits queued, without a task.
+    service.simulator.faults.createFailureRate = 1
+    service.simulator.faults.createFailureStatus = 503
+    try {
+      expect((await post(`/captions/${id}/retry`, undefined, 'bob')).statusCode).toBe(202)
+      await eventually(async () => {
+        const row = await service.db.caption.findUniqueOrThrow({ where: { id } })
+        return row.submitState === 'refused' ? row : undefined
+      })
+      const late = await service.app.inject(
+        goapiDelivery({ captionId: id, taskId: earlierTask, status: 'failed' }),
+      )
+      expect(late.statusCode).toBe(200)
+      const after = await service.db.caption.findUniqueOrThrow({ where: { id } })
+      expect(after).toMatchObject({
+        status: 'queued',
+        goapiTaskId: null,
+        errorCode: null,
+        retries: 1,
+        earlierTaskIds: [earlierTask],
+        goapiTasks: 1,
+      })
+    } finally {
+      service.simulator.faults.createFailureRate = 0
+    }
+    const done = await eventually(async () => {
+      const caption = await readAs(id)
+      return caption.status === 'completed' ? caption : undefined
+    }, 10_000)
+    expect(done.goapiTaskId).not.toBe(earlierTask)
   })
 
   describe('of a batch', () => {

@@ -9,3 +9,6 @@ ALTER TABLE "callback_events" ADD COLUMN     "retired_at" TIMESTAMPTZ(3);
 
 -- CreateIndex
 CREATE UNIQUE INDEX "callback_events_caption_id_key" ON "callback_events"("caption_id") WHERE (retired_at IS NULL);
+
+-- AlterTable
+ALTER TABLE "captions" ADD COLUMN     "earlier_task_ids" TEXT[] DEFAULT ARRAY[]::TEXT[];
