@@ -134,6 +134,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/captions/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed caption: same id, a new GoAPI task
+         * @description A failed caption goes back to queued under the same id, for a new GoAPI task, and its retries count goes up by one. Its budget is checked as for a new caption (402 and nothing changed when over). Its next final callback event is a new event, with a new webhook-id.
+         */
+        post: operations["retryCaption"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/batches": {
         parameters: {
             query?: never;
@@ -207,6 +227,26 @@ export interface paths {
         get: operations["listBatchCaptions"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/batches/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry every failed item of a batch
+         * @description Every failed item goes back to queued under its id for a new GoAPI task, as POST /captions/{id}/retry does one; all or nothing against the budget (402 and nothing changed when they do not fit). The batch runs again until they end, and its next batch.completed is a new event.
+         */
+        post: operations["retryBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -439,6 +479,7 @@ export interface components {
             fileName: string | null;
             reusedFrom: string | null;
             costUsd: number;
+            retries: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -522,6 +563,9 @@ export interface components {
             items: components["schemas"]["Caption"][];
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
+        };
+        BatchRetry: {
+            retried: number;
         };
         BatchCompletedEvent: {
             /** @constant */
@@ -1650,6 +1694,188 @@ export interface operations {
             };
         };
     };
+    retryCaption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: the caption, queued again */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The caption: /captions/{id} */
+                    location?: string;
+                    /** @description Present when this is the first answer to the same Idempotency-Key again */
+                    "idempotent-replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caption"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payment Required, with one of these codes:
+             *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
+             */
+            402: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Conflict, with one of these codes:
+             *     - `caption_not_failed`: only a failed caption can be retried; this one is queued, in progress or completed
+             */
+            409: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     listBatches: {
         parameters: {
             query?: {
@@ -2461,6 +2687,169 @@ export interface operations {
              *     - `not_found`: no such caption or batch for this caller
              */
             404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Misdirected Request, with one of these codes:
+             *     - `host_not_allowed`: caller authentication is off, and the Host header is not localhost, 127.0.0.1 or [::1] (any port): a defence against DNS rebinding
+             */
+            421: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Too Many Requests, with one of these codes:
+             *     - `rate_limited`: the caller's per-minute allowance is spent; retry after Retry-After
+             */
+            429: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Internal Server Error, with one of these codes:
+             *     - `internal_error`: something went wrong on our side (no details are given)
+             */
+            500: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Service Unavailable, with one of these codes:
+             *     - `database_unavailable`: the database is unreachable; retry after Retry-After
+             *     - `database_not_migrated`: the database lacks the service's tables until an operator runs npm run db:migrate; retry after Retry-After
+             *     - `overloaded`: this replica is shedding load; retry after Retry-After
+             */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description Seconds to wait before trying again */
+                    "retry-after"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    retryBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description How many failed items were queued again (0: none had failed) */
+            202: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchRetry"];
+                };
+            };
+            /**
+             * @description Bad Request, with one of these codes:
+             *     - `validation_failed`: a field, parameter or header is invalid; `details` names each
+             *     - `invalid_json`: the body is not valid JSON
+             *     - `invalid_url`: the request path is malformed (bad percent-encoding)
+             */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unauthorized, with one of these codes:
+             *     - `unauthorized`: no valid caller token (WWW-Authenticate says which)
+             */
+            401: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The scheme and realm a caller token must use */
+                    "www-authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payment Required, with one of these codes:
+             *     - `budget_exceeded`: the work would take the caller past its daily budget; nothing was accepted (see GET /usage)
+             */
+            402: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Not Found, with one of these codes:
+             *     - `not_found`: no such caption or batch for this caller
+             */
+            404: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Payload Too Large, with one of these codes:
+             *     - `payload_too_large`: the body is larger than 1 MiB (4 MiB on POST /batches, 64 KiB on POST /webhooks/goapi)
+             */
+            413: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description Unsupported Media Type, with one of these codes:
+             *     - `unsupported_media_type`: the body is not application/json
+             */
+            415: {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     [name: string]: unknown;

@@ -50,6 +50,10 @@ export const REQUEST_ERRORS = {
     status: 409,
     meaning: 'the caption has already completed or failed, so there is nothing left to cancel',
   },
+  caption_not_failed: {
+    status: 409,
+    meaning: 'only a failed caption can be retried; this one is queued, in progress or completed',
+  },
   request_timeout: { status: 408, meaning: 'the request did not arrive in full within 30 seconds' },
   payload_too_large: {
     status: 413,
@@ -101,6 +105,10 @@ export const HostNotAllowed = apiError<[string]>(
 /** The request's path itself is malformed (bad percent-encoding, an over-long parameter). */
 export const InvalidUrl = apiError<[string]>('invalid_url', '%s')
 export const CaptionNotFound = apiError<[string]>('not_found', 'caption %s was not found')
+export const CaptionNotFailed = apiError<[string, string]>(
+  'caption_not_failed',
+  'caption %s is %s: only a failed caption can be retried',
+)
 export const BatchNotFound = apiError<[string]>('not_found', 'batch %s was not found')
 export const InvalidCursor = apiError('invalid_cursor', 'cursor: is not a cursor this service issued')
 export const WebhookUnauthorized = apiError(

@@ -100,6 +100,19 @@ export const CANCEL_BATCH_ERRORS = [
   ...CALLER_ERRORS,
 ] as const
 
+/** What retrying a failed caption can answer besides 202. */
+export const RETRY_ERRORS = [
+  'validation_failed',
+  'invalid_json',
+  'invalid_url',
+  'budget_exceeded',
+  'not_found',
+  'caption_not_failed',
+  'payload_too_large',
+  'unsupported_media_type',
+  ...CALLER_ERRORS,
+] as const
+
 /** What canceling a caption can answer besides 200: also that it is with GoAPI, or finished. */
 export const CANCEL_ERRORS = [
   ...CANCEL_BATCH_ERRORS,

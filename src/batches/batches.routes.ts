@@ -8,12 +8,14 @@ import {
   errorResponses,
   LIST_ERRORS,
   READ_ONE_ERRORS,
+  RETRY_ERRORS,
 } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
 import { idempotencyKeyHeaders } from '../api/schemas.js'
 import { cancelBatch } from './batch-cancel.js'
 import { quoteBatch } from './batch-dry-run.js'
+import { retryBatch } from './batch-retry.js'
 import {
   batchCaptionList,
   batchCaptionsQuery,
@@ -21,6 +23,7 @@ import {
   batchList,
   batchParams,
   batchResource,
+  batchRetryResult,
   createBatchBody,
   listBatchesQuery,
   MAX_BATCH_ITEMS,
@@ -204,6 +207,33 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
       if (!(await eraseBatch(deps.sql, request.params.id, request.caller)))
         throw new BatchNotFound(request.params.id)
       return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/batches/:id/retry',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Retry every failed item of a batch',
+        operationId: 'retryBatch',
+        tags: ['batches'],
+        description:
+          'Every failed item goes back to queued under its id for a new GoAPI task, as POST ' +
+          '/captions/{id}/retry does one; all or nothing against the budget (402 and nothing changed when ' +
+          'they do not fit). The batch runs again until they end, and its next batch.completed is a new event.',
+        params: batchParams,
+        response: {
+          202: batchRetryResult.meta({
+            description: 'How many failed items were queued again (0: none had failed)',
+          }),
+          ...errorResponses(...RETRY_ERRORS.filter((code) => code !== 'caption_not_failed')),
+        },
+      },
+    },
+    async (request, reply) => {
+      refuseBody(request.body)
+      return reply.code(202).send(await retryBatch(deps, request.params.id, request.caller))
     },
   )
 }

@@ -149,3 +149,6 @@ export const batchCaptionList = pageOf(captionResource, {
   id: 'BatchCaptionPage',
   description: "A page of a batch's captions, in item order",
 })
+
+/** POST /batches/{id}/retry: how many failed items went back to queued. */
+export const batchRetryResult = z.object({ retried: z.number().int() }).meta({ id: 'BatchRetry' })

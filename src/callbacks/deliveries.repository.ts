@@ -57,12 +57,12 @@ function statementsFor(kind: CallbackSubjectKind) {
   return {
     findEvent: {
       name: `${prefix}find-callback-event`,
-      text: `SELECT ${eventColumns} FROM callback_events WHERE ${eventColumn} = $1`,
+      text: `SELECT ${eventColumns} FROM callback_events WHERE ${eventColumn} = $1 AND retired_at IS NULL`,
     },
     insertEvent: {
       name: `${prefix}insert-callback-event`,
       text: `INSERT INTO callback_events (id, ${eventColumn}, type, body, created_at) VALUES ($1, $2, $3, $4, $5)
-      ON CONFLICT (${eventColumn}) DO NOTHING RETURNING ${eventColumns}`,
+      ON CONFLICT (${eventColumn}) WHERE retired_at IS NULL DO NOTHING RETURNING ${eventColumns}`,
     },
     startAttempt: {
       name: `${prefix}start-callback-delivery`,
@@ -84,7 +84,7 @@ function statementsFor(kind: CallbackSubjectKind) {
       made AS (
         INSERT INTO callback_events (id, ${eventColumn}, type, body, created_at)
         SELECT $2, id, $9, $10, $11 FROM leased
-        ON CONFLICT (${eventColumn}) DO NOTHING RETURNING id),
+        ON CONFLICT (${eventColumn}) WHERE retired_at IS NULL DO NOTHING RETURNING id),
       counted AS (
         UPDATE ${table} SET callback_attempts = 1, callback_next_at = $6
         WHERE id = $7 AND lease_owner = $8 AND callback_state = 'pending' AND callback_attempts = 0
@@ -128,7 +128,7 @@ function statementsFor(kind: CallbackSubjectKind) {
         RETURNING id),
       marked AS (
         UPDATE callback_events SET resend_requested_at = $3
-        WHERE ${eventColumn} = $1 AND EXISTS (SELECT 1 FROM asked))
+        WHERE ${eventColumn} = $1 AND retired_at IS NULL AND EXISTS (SELECT 1 FROM asked))
       SELECT count(*)::int AS asked FROM asked`,
     },
     listDeliveries: {
@@ -138,7 +138,7 @@ function statementsFor(kind: CallbackSubjectKind) {
         d.duration_ms AS "durationMs", d.outcome
       FROM callback_events e JOIN callback_deliveries d ON d.event_id = e.id
       WHERE e.${eventColumn} = $1 AND d.outcome IS NOT NULL
-      ORDER BY d.attempt`,
+      ORDER BY e.created_at, d.attempt`,
     },
   }
 }

@@ -58,6 +58,8 @@ const ADVANCE_CAPTIONS = `UPDATE captions c SET
   WHERE c.id = u.new_id
     AND ($13::int[])[array_position($12::caption_status[], c.status)] < u.new_rank
     AND (c.goapi_task_id IS NULL OR c.goapi_task_id = u.new_task_id)
+    -- A task of an earlier try of a retried caption: its late webhooks and polls change nothing.
+    AND (u.new_task_id IS NULL OR u.new_task_id <> ALL(coalesce(c.earlier_task_ids, ARRAY[]::text[])))
     AND NOT EXISTS (SELECT 1 FROM captions o WHERE o.goapi_task_id = u.new_task_id AND o.id <> c.id)
   RETURNING ${captionColumns('c')},
     (SELECT count(*) FROM captions w WHERE w.waits_for = c.id AND w.status = $15::caption_status)::int

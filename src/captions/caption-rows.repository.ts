@@ -53,6 +53,8 @@ export const CAPTION_FIELDS = {
   reservedCents: 'reserved_cents',
   simulated: 'simulated',
   traceParent: 'trace_parent',
+  retries: 'retries',
+  earlierTaskIds: 'earlier_task_ids',
 } as const satisfies Record<keyof Caption, string>
 
 /** `column AS "field"` for each field (`alias.column` with an alias), as a select or RETURNING list. */
@@ -89,6 +91,7 @@ const VIEW_FIELDS = [
   'fileName',
   'reusedFrom',
   'goapiTasks',
+  'retries',
 ] as const satisfies readonly (keyof Caption)[]
 
 export type CaptionView = Pick<CaptionRow, (typeof VIEW_FIELDS)[number]>

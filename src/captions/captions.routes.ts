@@ -9,6 +9,7 @@ import {
   LIST_ERRORS,
   READ_ONE_ERRORS,
   RESEND_ERRORS,
+  RETRY_ERRORS,
 } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
@@ -26,6 +27,7 @@ import {
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 import { eraseCaption } from './erase.repository.js'
+import { retryCaption } from './retry.js'
 
 /** The callers' API of captions. Every route here needs a caller token (when tokens are configured). */
 export const captionsRoutes: CallerRoutes = async (app, options) => {
@@ -203,6 +205,35 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
       if (!(await eraseCaption(deps.sql, request.params.id, request.caller)))
         throw new CaptionNotFound(request.params.id)
       return reply.code(204).send(null)
+    },
+  )
+
+  app.post(
+    '/captions/:id/retry',
+    {
+      config: { rateLimit: perCallerRateLimit(options.rateLimitPerMinute) },
+      schema: {
+        summary: 'Retry a failed caption: same id, a new GoAPI task',
+        operationId: 'retryCaption',
+        tags: ['captions'],
+        description:
+          'A failed caption goes back to queued under the same id, for a new GoAPI task, and its retries ' +
+          'count goes up by one. Its budget is checked as for a new caption (402 and nothing changed when ' +
+          'over). Its next final callback event is a new event, with a new webhook-id.',
+        params: captionParams,
+        response: {
+          202: captionResource.meta({
+            description: 'Accepted: the caption, queued again',
+            headers: acceptedHeaders('The caption: /captions/{id}'),
+          }),
+          ...errorResponses(...RETRY_ERRORS),
+        },
+      },
+    },
+    async (request, reply) => {
+      refuseBody(request.body)
+      const caption = await retryCaption(deps, request.params.id, request.caller)
+      return reply.code(202).header('location', `/captions/${caption.id}`).send(caption)
     },
   )
 }

@@ -97,6 +97,8 @@ export const captionResource = z
     reusedFrom: z.uuid().nullable(),
     /** What its GoAPI tasks cost: $0.01 each, resent ones included; 0 when reused. */
     costUsd: z.number(),
+    /** How many times the caller retried it after it failed (POST /captions/{id}/retry). */
+    retries: z.number().int(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     completedAt: z.iso.datetime().nullable(),

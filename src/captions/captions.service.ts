@@ -206,6 +206,7 @@ export function toCaptionResource(row: CaptionView): CaptionResource {
     fileName: row.fileName,
     reusedFrom: row.reusedFrom,
     costUsd: centsToUsd(row.goapiTasks * CENTS_PER_TASK),
+    retries: row.retries,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,

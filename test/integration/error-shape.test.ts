@@ -187,6 +187,13 @@ describe('every kind of error', () => {
     record(reply, 409, 'caption_already_submitted')
   })
 
+  it('when a caption that has not failed is retried, then 409 in the one error shape', async () => {
+    const posted = await postCaption(service, { imageUrl: uniqueImageUrl() })
+    const { id } = posted.json() as { id: string }
+    const reply = await service.app.inject({ method: 'POST', url: `/captions/${id}/retry`, headers: alice() })
+    record(reply, 409, 'caption_not_failed')
+  })
+
   it('when the service fails in a way it does not expect, then 500 in the one error shape', async () => {
     clockFails = true
     try {
@@ -232,6 +239,7 @@ describe('every kind of error', () => {
       [
         'budget_exceeded',
         'caption_already_submitted',
+        'caption_not_failed',
         'caption_not_finished',
         'database_unavailable',
         'host_not_allowed',
