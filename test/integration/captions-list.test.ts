@@ -186,6 +186,7 @@ describe('GET /captions', () => {
         status: 'failed',
         imageUrl: 'https://images.example.com/list/2.png',
         promptStyle: 'Descriptive',
+        retries: 0,
         captionLength: 'any',
         caption: null,
         error: { code: 'goapi_task_failed', message: 'the image could not be fetched' },

@@ -357,10 +357,10 @@ describe('GET /captions refusals', () => {
   it.each([
     ['DELETE', '/captions', 'GET, HEAD, POST'],
     ['PUT', '/captions?limit=1', 'GET, HEAD, POST'],
-    ['PUT', `/captions/${randomUUID()}`, 'GET, HEAD'],
-    ['POST', `/captions/${randomUUID()}`, 'GET, HEAD'],
-    ['DELETE', '/captions/not-even-a-uuid', 'GET, HEAD'],
-    ['DELETE', '/captions/', 'GET, HEAD'],
+    ['PUT', `/captions/${randomUUID()}`, 'DELETE, GET, HEAD'],
+    ['POST', `/captions/${randomUUID()}`, 'DELETE, GET, HEAD'],
+    ['PATCH', '/captions/not-even-a-uuid', 'DELETE, GET, HEAD'],
+    ['PATCH', '/captions/', 'DELETE, GET, HEAD'],
     ['GET', '/webhooks/goapi', 'POST'],
     ['PATCH', '/healthz', 'GET, HEAD'],
   ] as const)(
