@@ -1,8 +1,9 @@
-import { BatchNotFound, BudgetExceeded } from '../api/error-catalog.js'
-import { lockCallerBatch, requeueFailedItems, spendOfCaptionDay } from '../captions/retry.repository.js'
+import { BatchNotFound } from '../api/error-catalog.js'
+import { lockCallerBatch, requeueFailedItems } from '../captions/retry.repository.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
-import { CENTS_PER_TASK, formatUsd } from '../spend/money.js'
+import { CENTS_PER_TASK } from '../spend/money.js'
+import { refuseRequeueOverBudget } from '../spend/requeue-budget.js'
 
 /**
  * POST /batches/{id}/retry: every failed item of the batch queued again, as POST /captions/{id}/retry
@@ -24,17 +25,9 @@ export async function retryBatch(
       holdCents,
       now: deps.clock.now(),
     })
-    if (budgetCents !== undefined && result.anyId !== null) {
-      const spentCents = await spendOfCaptionDay(tx, result.anyId)
-      const askedCents = holdCents * result.retried
-      if (spentCents > budgetCents) {
-        throw new BudgetExceeded(
-          formatUsd(budgetCents),
-          caller,
-          formatUsd(spentCents - askedCents),
-          formatUsd(askedCents),
-        )
-      }
+    if (result.anyId !== null) {
+      const heldCents = holdCents * result.retried
+      await refuseRequeueOverBudget(tx, { caller, budgetCents, captionId: result.anyId, heldCents })
     }
     return result
   })

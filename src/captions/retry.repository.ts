@@ -70,18 +70,6 @@ export async function requeueFailedCaption(
   return rows[0] ?? null
 }
 
-/** Cents the caller's spend of the caption's UTC day (the day its tasks are counted on) stands at. */
-export async function spendOfCaptionDay(tx: Queryable, id: string): Promise<number> {
-  const { rows } = await tx.query<{ cents: number }>({
-    name: 'spend-of-caption-day',
-    text: `SELECT s.cents FROM captions c
-      JOIN caller_spend s ON s.caller = c.caller AND s.day = (c.created_at AT TIME ZONE 'UTC')::date
-      WHERE c.id = $1`,
-    values: [id],
-  })
-  return rows[0]?.cents ?? 0
-}
-
 /**
  * Every failed item of the batch `$1` retried at once, as `requeueFailedCaption` does one; returns how
  * many, and the id of one of them (they share the batch's day).

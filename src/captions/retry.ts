@@ -1,10 +1,11 @@
-import { BudgetExceeded, CaptionNotFailed, CaptionNotFound } from '../api/error-catalog.js'
+import { CaptionNotFailed, CaptionNotFound } from '../api/error-catalog.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
-import { CENTS_PER_TASK, formatUsd } from '../spend/money.js'
+import { CENTS_PER_TASK } from '../spend/money.js'
+import { refuseRequeueOverBudget } from '../spend/requeue-budget.js'
 import type { CaptionResource } from './captions.schemas.js'
 import { toCaptionResource } from './captions.service.js'
-import { lockCallerCaption, requeueFailedCaption, spendOfCaptionDay } from './retry.repository.js'
+import { lockCallerCaption, requeueFailedCaption } from './retry.repository.js'
 
 /**
  * POST /captions/{id}/retry: a failed caption, queued again under the same id for a new GoAPI task.
@@ -27,17 +28,7 @@ export async function retryCaption(deps: ServiceDeps, id: string, caller: string
       now: deps.clock.now(),
     })
     if (!row) throw new CaptionNotFailed(id, caption.status)
-    if (budgetCents !== undefined) {
-      const spentCents = await spendOfCaptionDay(tx, id)
-      if (spentCents > budgetCents) {
-        throw new BudgetExceeded(
-          formatUsd(budgetCents),
-          caller,
-          formatUsd(spentCents - holdCents),
-          formatUsd(holdCents),
-        )
-      }
-    }
+    await refuseRequeueOverBudget(tx, { caller, budgetCents, captionId: id, heldCents: holdCents })
     return row
   })
   deps.metrics.captionsCreated.inc()
