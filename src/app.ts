@@ -81,6 +81,8 @@ export async function buildApp(config: Config, deps: ServiceDeps): Promise<Fasti
   let closing = false
   app.addHook('preClose', async () => {
     closing = true
+    // Requests waiting for their caption (Prefer: wait) answer now, with the caption as it stands.
+    await deps.finishedCaptions.close()
   })
   // A request that arrives once the server is closing is refused before any other hook runs: the load
   // balancer sends it to another replica.

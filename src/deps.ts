@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { Config, WorkSettings } from './config.js'
+import type { Notices } from './db/notices.js'
 import type { Sql } from './db/pool.js'
 import type { GoapiClient } from './goapi/client.js'
 import type { Clock } from './lib/clock.js'
@@ -32,6 +33,11 @@ export interface ServiceDeps {
   wake: (what?: WakeReason) => void
   /** Subscribes to `wake`; returns the unsubscribe. */
   onWake: (listener: (what?: WakeReason) => void) => () => void
+  /**
+   * The ids of captions that reached a final status, in any replica (heard on this replica's one
+   * listening connection): what a request waiting for its caption (`Prefer: wait`) waits on.
+   */
+  finishedCaptions: Notices
   clock: Clock
   newId: () => string
   random: () => number

@@ -2,8 +2,10 @@ import { EventEmitter } from 'node:events'
 import { hostname } from 'node:os'
 import type { FastifyBaseLogger } from 'fastify'
 import { createCallbackSigner } from './callbacks/signing.js'
+import { CAPTION_FINISHED_CHANNEL } from './captions/statuses.js'
 import type { Config } from './config.js'
-import type { Sql } from './db/pool.js'
+import { listenForNotices } from './db/notices.js'
+import { dedicatedClient, type Sql } from './db/pool.js'
 import type { ServiceDeps } from './deps.js'
 import type { GoapiClient } from './goapi/client.js'
 import { type Clock, randomId, systemClock } from './lib/clock.js'
@@ -24,6 +26,9 @@ export interface ServiceDepsInput {
   workerId?: string | undefined
 }
 
+/** The listening connection's name in pg_stat_activity. */
+export const NOTICES_APPLICATION_NAME = 'caption-service notices'
+
 export function createServiceDeps(config: Config, input: ServiceDepsInput): ServiceDeps {
   const metrics = createMetrics()
   const wakeSignal = new EventEmitter()
@@ -37,6 +42,11 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
       wakeSignal.on('wake', listener)
       return () => wakeSignal.off('wake', listener)
     },
+    finishedCaptions: listenForNotices({
+      channel: CAPTION_FINISHED_CHANNEL,
+      connect: () => dedicatedClient(input.sql, NOTICES_APPLICATION_NAME),
+      log: input.log,
+    }),
     clock: input.clock ?? systemClock,
     newId: input.newId ?? randomId,
     random: input.random ?? Math.random,

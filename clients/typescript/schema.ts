@@ -50,7 +50,7 @@ export interface paths {
         put?: never;
         /**
          * Caption an image
-         * @description Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. With an Idempotency-Key, the same key and body within 24 hours return the first answer again.
+         * @description Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. With an Idempotency-Key, the same key and body within 24 hours return the first answer again. With `Prefer: wait=N`, the answer waits until the caption is final (200) or N seconds pass (202); a replay with it waits on the same caption.
          */
         post: operations["createCaption"];
         delete?: never;
@@ -786,6 +786,11 @@ export interface operations {
             header?: {
                 /** @description Makes a retried create safe: the same key and body within 24 hours return the first answer again; 1 to 255 printable ASCII characters, sent once */
                 "idempotency-key"?: string;
+                /**
+                 * @description RFC 7240. `wait=N` (1 to 60; `wait` alone: 60) holds the answer until the caption is final (200) or N seconds have passed since the request came (202). A longer wait is held to 60; `wait=0`, a value that is not a whole number, and every other preference are ignored (a plain 202, no Preference-Applied), never an error
+                 * @example wait=30
+                 */
+                prefer?: string;
             };
             path?: never;
             cookie?: never;
@@ -823,6 +828,22 @@ export interface operations {
             };
         };
         responses: {
+            /** @description With Prefer: wait, the caption, final (completed, failed or canceled) within the wait */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description The caption: /captions/{id} */
+                    location?: string;
+                    /** @description Present when this is the first answer to the same Idempotency-Key again */
+                    "idempotent-replayed"?: "true";
+                    /** @description Present when a Prefer: wait was honoured: the seconds the answer could wait (wait=N) */
+                    "preference-applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Caption"];
+                };
+            };
             /** @description Accepted: the caption, to read again at Location until it is completed or failed */
             202: {
                 headers: {
@@ -831,6 +852,8 @@ export interface operations {
                     location?: string;
                     /** @description Present when this is the first answer to the same Idempotency-Key again */
                     "idempotent-replayed"?: "true";
+                    /** @description Present when a Prefer: wait was honoured: the seconds the answer could wait (wait=N) */
+                    "preference-applied"?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -134,3 +134,15 @@ export function acceptedHeaders(location: string) {
     },
   }
 }
+
+/** The headers of a create answered after `Prefer: wait`: a 202's, and the wait that was applied. */
+export function waitedHeaders(location: string) {
+  return {
+    ...acceptedHeaders(location),
+    'preference-applied': {
+      type: 'string',
+      pattern: '^wait=[1-9][0-9]?$',
+      description: 'Present when a Prefer: wait was honoured: the seconds the answer could wait (wait=N)',
+    },
+  }
+}

@@ -10,10 +10,11 @@ import {
   READ_ONE_ERRORS,
   RESEND_ERRORS,
   RETRY_ERRORS,
+  waitedHeaders,
 } from '../api/error-responses.js'
+import { holdRequest, preferredWait } from '../api/prefer-wait.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
-import { idempotencyKeyHeaders } from '../api/schemas.js'
 import { deliveryList } from '../callbacks/callbacks.schemas.js'
 import { cancelCaption } from './cancel.js'
 import { listCaptionDeliveries, resendCallback } from './caption-callbacks.js'
@@ -23,11 +24,14 @@ import {
   captionParams,
   captionResource,
   createCaptionBody,
+  createCaptionHeaders,
   listCaptionsQuery,
 } from './captions.schemas.js'
 import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
 import { eraseCaption } from './erase.repository.js'
 import { retryCaption } from './retry.js'
+import { isTerminal } from './statuses.js'
+import { waitForFinalCaption } from './wait-for-final.js'
 
 /** The callers' API of captions. Every route here needs a caller token (when tokens are configured). */
 export const captionsRoutes: CallerRoutes = async (app, options) => {
@@ -43,19 +47,27 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
         tags: ['captions'],
         description:
           'Records the caption, sends it to GoAPI and answers once GoAPI has answered the create call. ' +
-          'With an Idempotency-Key, the same key and body within 24 hours return the first answer again.',
-        headers: idempotencyKeyHeaders,
+          'With an Idempotency-Key, the same key and body within 24 hours return the first answer again. ' +
+          'With `Prefer: wait=N`, the answer waits until the caption is final (200) or N seconds pass (202); ' +
+          'a replay with it waits on the same caption.',
+        headers: createCaptionHeaders,
         body: createCaptionBody,
         response: {
+          200: captionResource.meta({
+            description:
+              'With Prefer: wait, the caption, final (completed, failed or canceled) within the wait',
+            headers: waitedHeaders('The caption: /captions/{id}'),
+          }),
           202: captionResource.meta({
             description: 'Accepted: the caption, to read again at Location until it is completed or failed',
-            headers: acceptedHeaders('The caption: /captions/{id}'),
+            headers: waitedHeaders('The caption: /captions/{id}'),
           }),
           ...errorResponses(...CREATE_ERRORS),
         },
       },
     },
     async (request, reply) => {
+      const waitSeconds = preferredWait(request.headers.prefer)
       const result = await createCaption(
         { ...deps, log: request.log },
         {
@@ -68,7 +80,29 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
       // The request's own lines (Fastify's "request completed" among them) name the caption from here on.
       bindCaptionToRequest(request.log, result.body)
       if (result.replayed) reply.header('idempotent-replayed', 'true')
-      return reply.code(result.statusCode).header('location', `/captions/${result.body.id}`).send(result.body)
+      reply.header('location', `/captions/${result.body.id}`)
+      if (waitSeconds === undefined) return reply.code(result.statusCode).send(result.body)
+
+      reply.header('preference-applied', `wait=${waitSeconds}`)
+      // Counted from the request's arrival: the create call's own time is part of the wait.
+      const ms = waitSeconds * 1000 - reply.elapsedTime
+      const held = holdRequest(request, reply, ms)
+      try {
+        const caption = await waitForFinalCaption(deps, {
+          caption: result.body,
+          caller: request.caller,
+          ms,
+          signal: held.signal,
+        })
+        if (caption === undefined) {
+          // Nobody is left to answer: not an error, and nothing changes for the caption.
+          request.log.info('the caller hung up while waiting; the caption carries on')
+          return reply.code(result.statusCode).send(result.body)
+        }
+        return reply.code(isTerminal(caption.status) ? 200 : result.statusCode).send(caption)
+      } finally {
+        held.release()
+      }
     },
   )
 

@@ -1,5 +1,13 @@
 import { z } from 'zod'
-import { httpUrl, idParams, metadataSchema, pageOf, pageQuery } from '../api/schemas.js'
+import { MAX_WAIT_SECONDS } from '../api/prefer-wait.js'
+import {
+  httpUrl,
+  idempotencyKeyHeaders,
+  idParams,
+  metadataSchema,
+  pageOf,
+  pageQuery,
+} from '../api/schemas.js'
 import { CALLBACK_STATES, callbackWebhook } from '../callbacks/callbacks.schemas.js'
 import { CAPTION_LENGTHS, PROMPT_STYLES } from '../goapi/task.js'
 import { instant } from '../spend/usage.schemas.js'
@@ -17,6 +25,21 @@ export const captionLengthSchema = z.enum(CAPTION_LENGTHS as [string, ...string[
 export const promptStyleSchema = z
   .enum(PROMPT_STYLES, { error: `must be one of: ${PROMPT_STYLES.map((s) => `"${s}"`).join(', ')}` })
   .default('Descriptive')
+
+/** POST /captions' headers: an Idempotency-Key, and a Prefer to wait for the caption. */
+export const createCaptionHeaders = idempotencyKeyHeaders.extend({
+  prefer: z
+    .string()
+    .optional()
+    .meta({
+      description:
+        `RFC 7240. \`wait=N\` (1 to ${MAX_WAIT_SECONDS}; \`wait\` alone: ${MAX_WAIT_SECONDS}) holds the answer until ` +
+        'the caption is final (200) or N seconds have passed since the request came (202). A longer wait ' +
+        `is held to ${MAX_WAIT_SECONDS}; \`wait=0\`, a value that is not a whole number, and every other ` +
+        'preference are ignored (a plain 202, no Preference-Applied), never an error',
+      examples: ['wait=30'],
+    }),
+})
 
 export const createCaptionBody = z.strictObject(
   {

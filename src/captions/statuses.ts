@@ -41,3 +41,6 @@ export function statusesBefore(next: CaptionStatus): CaptionStatus[] {
  * a statement repeats its predicate literally, even under a generic plan.
  */
 export const IS_OPEN_LITERAL = `status IN (${OPEN_STATUSES.map((status) => `'${status}'`).join(', ')})`
+
+/** The PostgreSQL channel a caption's id is notified on when it reaches a final status (a trigger's). */
+export const CAPTION_FINISHED_CHANNEL = 'caption_finished'

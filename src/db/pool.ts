@@ -59,3 +59,16 @@ export async function inTransaction<T>(sql: Sql, work: (client: pg.PoolClient) =
     client.release()
   }
 }
+
+/**
+ * A connection of its own on the pool's database, outside the pool: for what holds a connection for
+ * the life of the process (LISTEN), which must never take one of the pool's from requests.
+ */
+export function dedicatedClient(sql: Sql, applicationName: string): pg.Client {
+  return new pg.Client({
+    connectionString: sql.options.connectionString,
+    keepAlive: true,
+    // Named, so that an operator sees it apart from the pool's in pg_stat_activity.
+    application_name: applicationName,
+  })
+}

@@ -17,7 +17,21 @@ const UNDOCUMENTED = [/^\/docs(\/|$)/, /^\/openapi\.json$/, /^\/metrics$/]
 const EXPECTED_STATUSES: Record<string, string[]> = {
   'get /healthz': ['200'],
   'get /readyz': ['200', '503'],
-  'post /captions': ['202', '400', '401', '402', '409', '413', '415', '421', '422', '429', '500', '503'],
+  'post /captions': [
+    '200',
+    '202',
+    '400',
+    '401',
+    '402',
+    '409',
+    '413',
+    '415',
+    '421',
+    '422',
+    '429',
+    '500',
+    '503',
+  ],
   'get /captions': ['200', '400', '401', '421', '429', '500', '503'],
   'get /captions/{id}': ['200', '400', '401', '404', '421', '429', '500', '503'],
   'delete /captions/{id}': ['204', '400', '401', '404', '421', '429', '500', '503'],
@@ -278,6 +292,18 @@ describe('GET /openapi.json', () => {
     const accepted = post.responses?.['202'] as OpenAPIV3_1.ResponseObject
     expect(accepted.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Caption' })
     expect(accepted.headers).toHaveProperty('location')
+    expect(post.parameters).toContainEqual(
+      expect.objectContaining({
+        in: 'header',
+        name: 'prefer',
+        required: false,
+        description: expect.stringContaining('wait=N'),
+      }),
+    )
+    const waited = post.responses?.['200'] as OpenAPIV3_1.ResponseObject
+    expect(waited.content?.['application/json']?.schema).toEqual({ $ref: '#/components/schemas/Caption' })
+    expect(waited.headers).toHaveProperty('preference-applied')
+    expect(accepted.headers).toHaveProperty('preference-applied')
     const limited = post.responses?.['429'] as OpenAPIV3_1.ResponseObject
     expect(limited.headers).toHaveProperty('retry-after')
   })

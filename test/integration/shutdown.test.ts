@@ -357,3 +357,79 @@ describe('the zero-setup process with a callback in flight', () => {
     expect(await second.exitWithin(5_000)).toMatchObject({ code: 0 })
   }, 60_000)
 })
+
+describe('the service process with a request waiting for its caption', () => {
+  let simulator: GoapiSimulator | undefined
+  let database: { url: string; drop: () => Promise<void> } | undefined
+  let child: ChildProcess | undefined
+
+  afterAll(async () => {
+    if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+    await simulator?.close()
+    await database?.drop()
+  })
+
+  it('when SIGTERM comes while a request waits (Prefer: wait=60), then it is answered 202 at once and the process exits 0 within the timeout', async () => {
+    // The caption never finishes: only the stop can end the wait before its 60 seconds.
+    simulator = createGoapiSimulator({
+      apiKey: TEST_GOAPI_KEY,
+      faults: { stepDelayMs: 20, neverFinishRate: 1 },
+    })
+    const goapiBaseUrl = await simulator.listen()
+    database = await createTestDatabase()
+    const port = await freePort()
+    const baseUrl = `http://127.0.0.1:${port}`
+    const output: string[] = []
+    const proc = spawn(process.execPath, serverCommand(), {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        DATABASE_URL: database.url,
+        GOAPI_API_KEY: TEST_GOAPI_KEY,
+        AUTH_DISABLED: 'true',
+        GOAPI_BASE_URL: goapiBaseUrl,
+        PUBLIC_BASE_URL: baseUrl,
+        WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        SHUTDOWN_TIMEOUT_SECONDS: '5',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    child = proc
+    proc.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()))
+    proc.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()))
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+      (resolve) => proc.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    )
+    try {
+      await eventually(async () => ((await probe(`${baseUrl}/readyz`)) === 200 ? true : undefined), 20_000)
+      const waiting = fetch(`${baseUrl}/captions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', prefer: 'wait=60' },
+        body: JSON.stringify({ imageUrl: `https://images.example.com/sigterm-wait/${randomUUID()}.png` }),
+      })
+      // Waiting: GoAPI has the task, and a moment has passed for the wait to begin.
+      await eventually(async () => ((simulator?.tasks.size ?? 0) > 0 ? true : undefined))
+      await new Promise((resolve) => setTimeout(resolve, 300))
+
+      const signalledAt = Date.now()
+      proc.kill('SIGTERM')
+      const reply = await waiting
+      const answeredAt = Date.now()
+      expect(reply.status).toBe(202)
+      expect(reply.headers.get('preference-applied')).toBe('wait=60')
+      expect(['pending', 'processing']).toContain(((await reply.json()) as { status: string }).status)
+      expect(answeredAt - signalledAt).toBeLessThan(1_500)
+
+      const exit = await exited
+      expect(exit).toMatchObject({ code: 0, signal: null })
+      expect(exit.at - signalledAt).toBeLessThan(5_000)
+    } catch (error) {
+      console.error(`service output:\n${output.join('')}`)
+      throw error
+    }
+  }, 40_000)
+})
