@@ -143,7 +143,7 @@ export async function createImageFetcher(options: {
         const extension = IMAGE_EXTENSIONS[type ?? '']
         const declared = Number(headers['content-length'] ?? Number.NaN)
         if (extension === undefined || declared > options.maxBytes) {
-          response.body.destroy()
+          response.body.on('error', () => undefined).destroy()
           return { error: extension === undefined ? 'not_an_image' : 'too_large' }
         }
         await pipeline(response.body, byteLimit(options.maxBytes), createWriteStream(file))
