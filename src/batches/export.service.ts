@@ -292,7 +292,9 @@ function zipStream(source: ExportSource, images: ImageFetcher | undefined): Read
   function addImage(row: ArchiveRow, image: { file: string; extension: string }): void {
     added++
     const name = imageEntry(source.layout, itemStem(row), image.extension)
-    zip.addReadStreamLazy(name, row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
+    // Images are compressed already: stored as they are, deflating them again would cost CPU for nothing.
+    const entryOptions = { compress: false, ...(row.completedAt ? { mtime: row.completedAt } : {}) }
+    zip.addReadStreamLazy(name, entryOptions, (done) => {
       reached++
       nudge()
       if (output.destroyed) return
