@@ -6,10 +6,18 @@
  * 50 MiB for 10,000 captions) and of the all-at-once pass, and the time and bytes of each export; exits
  * 1 when the target is missed. `measureExportRss` is the measurement alone, for bench/run.ts.
  *
+ * Then, on a second service process in zero-setup mode (whose URL policy lets loopback images through),
+ * one batch's zip with `images=true`, its images served by a loopback server: the RSS rise while
+ * EXPORT_IMAGE_ITEMS images of EXPORT_IMAGE_KIB each go through the archive.
+ *
  *   npm run build && npx tsx bench/export-rss.ts
- *     (EXPORT_BATCHES=10 EXPORT_BATCH_ITEMS=1000 EXPORT_ROUNDS=1 BENCH_TIME_LIMIT_SECONDS=300)
+ *     (EXPORT_BATCHES=10 EXPORT_BATCH_ITEMS=1000 EXPORT_ROUNDS=1 EXPORT_IMAGE_ITEMS=200
+ *      EXPORT_IMAGE_KIB=256 BENCH_TIME_LIMIT_SECONDS=300)
  */
+import { randomBytes } from 'node:crypto'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
@@ -225,6 +233,78 @@ export function formatExportRss(result: ExportRssResult): string {
   return lines.join('\n')
 }
 
+/** A loopback server answering every path with the same image-sized body, as image/png. */
+async function startImageServer(bytes: number): Promise<{ url: string; close: () => Promise<void> }> {
+  // Random, as a compressed image is: nothing for the zip to shrink.
+  const body = randomBytes(bytes)
+  const server = createServer((_, response) => {
+    response.writeHead(200, { 'content-type': 'image/png', 'content-length': body.length }).end(body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+/**
+ * The images pass: a batch of `items` captions whose images the loopback server serves, exported once as
+ * a zip with images=true by a zero-setup service on the same database, its RSS sampled meanwhile.
+ */
+async function measureImageExport(options: {
+  db: pg.Pool
+  databaseUrl: string
+  items: number
+  imageBytes: number
+  cleanups: (() => Promise<unknown>)[]
+}): Promise<string> {
+  const images = await startImageServer(options.imageBytes)
+  options.cleanups.push(images.close)
+  const [batchId] = await seedExportBatches(options.db, { caller: '', batches: 1, items: options.items })
+  await options.db.query(
+    `UPDATE captions SET image_url = $2 || '/' || item_index || '.png' WHERE batch_id = $1`,
+    [batchId, images.url],
+  )
+  const serviceUrl = `http://127.0.0.1:${await freePort()}`
+  const service = spawnNode(
+    'service-images',
+    ['dist/server.js'],
+    serviceUrl,
+    {
+      DATABASE_URL: options.databaseUrl,
+      SERVICE_MODE: 'zero-setup',
+      // Measured for memory, not shed: a loaded machine lags the loop past the default.
+      OVERLOAD_EVENT_LOOP_DELAY_MS: '60000',
+      HOST: '127.0.0.1',
+      PORT: new URL(serviceUrl).port,
+      LOG_LEVEL: 'warn',
+    },
+    (child, reason) => {
+      console.error(`export-rss: the images service exited early (${reason}):\n${child.output.join('\n')}`)
+    },
+  )
+  options.cleanups.push(() => stopChild(service))
+  await waitReady(service, '/readyz')
+  await sleep(IDLE_SETTLE_MS)
+  const baseline = rssMiB(service.process.pid)
+  const sampler = rssSampler(service.process.pid)
+  const started = performance.now()
+  const response = await request(`${serviceUrl}/batches/${batchId}/export?format=zip&images=true`)
+  let bytes = 0
+  for await (const chunk of response.body) bytes += (chunk as Buffer).length
+  const ms = performance.now() - started
+  const peak = sampler.peak()
+  sampler.stop()
+  if (response.statusCode !== 200 || bytes < options.items * options.imageBytes) {
+    throw new Error(`images export: HTTP ${response.statusCode}, ${bytes} bytes`)
+  }
+  return (
+    `export RSS with images=true: ${options.items} images of ${options.imageBytes / 1024} KiB, ` +
+    `${(bytes / 1024 / 1024).toFixed(1)} MiB of zip in ${ms.toFixed(0)} ms: baseline ${mib(baseline)}, ` +
+    `peak ${mib(peak)}, rise ${mib(peak - baseline)}`
+  )
+}
+
 async function main(): Promise<void> {
   const setting = (name: string, fallback: number) => Number(process.env[name] || fallback)
   const batches = setting('EXPORT_BATCHES', 10)
@@ -319,6 +399,15 @@ async function main(): Promise<void> {
           `${mib(again.concurrentPeakRssMiB)}: ${mib(peak - baselineRssMiB)} above the first round's baseline`,
       )
     }
+    console.log(
+      await measureImageExport({
+        db,
+        databaseUrl: database.url,
+        items: setting('EXPORT_IMAGE_ITEMS', 200),
+        imageBytes: setting('EXPORT_IMAGE_KIB', 256) * 1024,
+        cleanups,
+      }),
+    )
     if (result.riseMiB >= EXPORT_RSS_TARGET_MIB) process.exitCode = 1
   } finally {
     clearTimeout(limit)

@@ -129,4 +129,14 @@ export const variables = z.object({
     'Finished captions, their callback events and deliveries, and completed batches are deleted this many days after they finished; open work never is. 0: keep everything',
   ),
   RETENTION_SWEEP_SECONDS: seconds('How often one replica deletes what RETENTION_DAYS no longer keeps', 3600),
+  EXPORT_IMAGE_MAX_BYTES: withDefault(
+    z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 31 - 1),
+    20 * 1024 * 1024,
+  ).describe(
+    'Largest image a zip export with images=true takes into the archive; a larger one is left out and named in batch.jsonl',
+  ),
 })

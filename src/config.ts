@@ -247,6 +247,8 @@ function toConfig(values: Env) {
       retentionSweepMs: values.RETENTION_SWEEP_SECONDS * 1000,
     },
     shutdownTimeoutMs: values.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    /** Largest image a zip export with images=true takes. */
+    exportImageMaxBytes: values.EXPORT_IMAGE_MAX_BYTES,
   }
 }
 

@@ -48,6 +48,8 @@ export interface ServiceDeps {
   /** This replica's name on the row leases it takes. */
   workerId: string
   urlPolicy: UrlPolicy
+  /** Largest image a zip export with images=true takes (EXPORT_IMAGE_MAX_BYTES). */
+  exportImageMaxBytes: number
   /** Caller → its daily budget in cents (CALLER_BUDGETS); callers not in it are unlimited. */
   budgets: ReadonlyMap<string, number>
   /** The GoAPI simulator makes the captions (zero-setup mode): they are marked, and never reused. */

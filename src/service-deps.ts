@@ -59,6 +59,7 @@ export function createServiceDeps(config: Config, input: ServiceDepsInput): Serv
     workerId: input.workerId ?? `${hostname()}/${process.pid}/${randomId().slice(0, 8)}`,
     urlPolicy: { mode: config.mode, callbackAllowedHosts: config.callbackAllowedHosts },
     budgets: config.budgets,
+    exportImageMaxBytes: config.exportImageMaxBytes,
     simulated: config.mode === 'zero-setup',
   }
 }

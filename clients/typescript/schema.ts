@@ -264,8 +264,10 @@ export interface paths {
          * Download a batch's captions: zip of .txt files, jsonl or csv
          * @description Streamed, at any time: items not finished yet are exported as they stand. `format` is optional and defaults to `zip`. The exported text of an item joins the non-empty parts among the batch's `prepend`, the caption and `append`, each trimmed of surrounding whitespace and commas, with `, ` (kohya-style tag files); the stored captions stay as GoAPI wrote them.
          *
-         *     - `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …).
+         *     - `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …). For trainers: `ext=caption` names them `<name>.caption`, `folder=10_ohwx` puts every entry under that kohya folder, and `images=true` adds each completed item's image beside its caption (fetched by this service under the URL policy of `POST /captions`; one that cannot be fetched is left out and named in batch.jsonl as `imageError`). These three are refused with another format.
          *     - `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item order, whatever its status; `caption` is empty until completed, `error` (the error code) empty unless failed.
+         *
+         *     For the tag-list styles, `tagsExclude`, `tagsDedupe`, `tagsUnderscores` and `tagsMax` clean the exported text (prepend and append included) in every format, in that order; prose styles ignore them.
          */
         get: operations["exportBatch"];
         put?: never;
@@ -575,7 +577,7 @@ export interface components {
             data: components["schemas"]["Batch"];
         };
         ExportRecord: {
-            /** @description The item's file name without `.txt`: sanitized, unique in the batch; its zip entry is <name>.txt */
+            /** @description The item's file name without extension: sanitized, unique in the batch; its zip entry is <name>.<ext> */
             name: string;
             imageUrl: string;
             /** @enum {string} */
@@ -584,6 +586,8 @@ export interface components {
             caption: string;
             /** @description The caption's error code; empty unless failed */
             error: string;
+            /** @description batch.jsonl of a zip with images=true only: why the item's image was left out, one of url_refused, too_large, not_an_image, too_many_redirects, timeout, unreachable, or http_<status> (the image server's answer); absent when the image is in the zip or the item is not completed */
+            imageError?: string;
         };
         Readiness: {
             /** @enum {string} */
@@ -2946,6 +2950,20 @@ export interface operations {
             query?: {
                 /** @description jsonl, csv or zip (the default) */
                 format?: "jsonl" | "csv" | "zip";
+                /** @description zip only: the caption files' extension, txt (the default) or caption */
+                ext?: "txt" | "caption";
+                /** @description zip only: a kohya folder `<repeats>_<concept>` (e.g. `10_ohwx`) every entry goes under; pattern `^[1-9][0-9]{0,3}_[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$` */
+                folder?: string;
+                /** @description zip only: true puts each completed item's image in the zip beside its caption, fetched once from its URL as `<name>.<png|jpg|webp|…>` after its content type, at most EXPORT_IMAGE_MAX_BYTES; one that cannot be fetched is left out and its reason is `imageError` in batch.jsonl */
+                images?: "true" | "false";
+                /** @description Tags to drop, comma-separated, compared whole and case-insensitively, `_` and space alike (`long_hair` drops `Long Hair`); tag-list styles only (Danbooru tag list, e621 tag list, Rule34 tag list, Booru-like tag list); prose styles ignore it */
+                tagsExclude?: string;
+                /** @description true drops later repeats of a tag (compared as tagsExclude compares); tag-list styles only (Danbooru tag list, e621 tag list, Rule34 tag list, Booru-like tag list); prose styles ignore it */
+                tagsDedupe?: "true" | "false";
+                /** @description spaces turns `long_hair` into `long hair`; keep (the default) leaves it; tag-list styles only (Danbooru tag list, e621 tag list, Rule34 tag list, Booru-like tag list); prose styles ignore it */
+                tagsUnderscores?: "spaces" | "keep";
+                /** @description Keep the first N tags (after the other tag options); tag-list styles only (Danbooru tag list, e621 tag list, Rule34 tag list, Booru-like tag list); prose styles ignore it */
+                tagsMax?: number;
             };
             header?: never;
             path: {

@@ -21,6 +21,7 @@ export interface ExportRow {
 export interface ArchiveRow {
   itemIndex: number
   fileName: string | null
+  imageUrl: string
   caption: string
   completedAt: Date | null
 }
@@ -46,8 +47,8 @@ export async function exportRowsAfter(sql: Sql, page: PageAfter): Promise<Export
 export async function completedRowsAfter(sql: Sql, page: PageAfter): Promise<ArchiveRow[]> {
   const { rows } = await sql.query<ArchiveRow>({
     name: 'export-completed-rows-after',
-    text: `SELECT item_index AS "itemIndex", file_name AS "fileName", coalesce(caption, '') AS caption,
-        completed_at AS "completedAt"
+    text: `SELECT item_index AS "itemIndex", file_name AS "fileName", image_url AS "imageUrl",
+        coalesce(caption, '') AS caption, completed_at AS "completedAt"
       FROM captions WHERE batch_id = $1 AND item_index > $2 AND status = 'completed'
       ORDER BY item_index LIMIT $3`,
     values: [page.batchId, page.afterIndex, page.limit],

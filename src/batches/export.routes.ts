@@ -2,7 +2,7 @@ import type { CallerRoutes } from '../api/caller-api.js'
 import { errorResponses, READ_ONE_ERRORS } from '../api/error-responses.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { batchParams } from './batches.schemas.js'
-import { exportQuery, exportResponse } from './export.schemas.js'
+import { exportOptionsOf, exportQuery, exportResponse } from './export.schemas.js'
 import { openBatchExport } from './export.service.js'
 
 /** A batch's captions as files for trainers and tools. Needs a caller token (when configured). */
@@ -25,10 +25,17 @@ export const exportRoutes: CallerRoutes = async (app, options) => {
           'wrote them.\n\n' +
           '- `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl ' +
           "export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the " +
-          'batch (later repeats get `-2`, `-3` …).\n' +
+          'batch (later repeats get `-2`, `-3` …). For trainers: `ext=caption` names them `<name>.caption`, ' +
+          '`folder=10_ohwx` puts every entry under that kohya folder, and `images=true` adds each ' +
+          "completed item's image beside its caption (fetched by this service under the URL policy of " +
+          '`POST /captions`; one that cannot be fetched is left out and named in batch.jsonl as ' +
+          '`imageError`). These three are refused with another format.\n' +
           '- `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item ' +
           'order, whatever its status; `caption` is empty until completed, `error` (the error code) ' +
-          'empty unless failed.',
+          'empty unless failed.\n\n' +
+          'For the tag-list styles, `tagsExclude`, `tagsDedupe`, `tagsUnderscores` and `tagsMax` clean ' +
+          'the exported text (prepend and append included) in every format, in that order; prose styles ' +
+          'ignore them.',
         params: batchParams,
         querystring: exportQuery,
         response: {
@@ -42,6 +49,7 @@ export const exportRoutes: CallerRoutes = async (app, options) => {
         batchId: request.params.id,
         caller: request.caller,
         format: request.query.format,
+        options: exportOptionsOf(request.query),
       })
       return (
         reply

@@ -1,8 +1,10 @@
+import { createReadStream } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { type PassThrough, Readable } from 'node:stream'
 import { ZipFile } from 'yazl'
 import { BatchNotFound } from '../api/error-catalog.js'
 import type { CaptionStatus } from '../captions/statuses.js'
-import type { Sql } from '../db/pool.js'
+import type { ServiceDeps } from '../deps.js'
 import { findCallerBatch } from './batches.repository.js'
 import {
   type ArchiveRow,
@@ -11,6 +13,22 @@ import {
   exportRowsAfter,
   type PageAfter,
 } from './export.repository.js'
+import {
+  createImageFetcher,
+  IMAGES_AHEAD,
+  type ImageError,
+  type ImageFetcher,
+  inOrderAhead,
+} from './export-images.js'
+import {
+  captionEntry,
+  type EntryLayout,
+  entryPath,
+  FLAT_LAYOUT,
+  imageEntry,
+  itemStem,
+} from './export-layout.js'
+import { NO_TAG_OPTIONS, type TagOptions, withTagOptions } from './tag-options.js'
 
 /**
  * A batch's exports, streamed: read from PostgreSQL a page at a time and written out as each page
@@ -27,7 +45,7 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
 }
 
 export const CSV_HEADER = ['name', 'imageUrl', 'status', 'caption', 'error'] as const
-/** The zip's entry holding the jsonl export. Items' entries all end in `.txt`, so none can take it. */
+/** The zip's entry holding the jsonl export. Items' entries end in a caption or image extension, so none can take it. */
 export const ARCHIVE_JSONL = 'batch.jsonl'
 export const PAGE_SIZE = 100
 /** How far a text export reads ahead of the caller: about a page. */
@@ -35,7 +53,7 @@ const TEXT_HIGH_WATER_MARK = 64 * 1024
 
 /** One item of an export: a jsonl line, a csv row. */
 export interface ExportRecord {
-  /** The item's file name without `.txt`: its zip entry is `<name>.txt` once it is completed. */
+  /** The item's file name without extension: its zip entry is `<name>.txt` once it is completed. */
   name: string
   imageUrl: string
   status: CaptionStatus
@@ -43,12 +61,30 @@ export interface ExportRecord {
   caption: string
   /** The error code; empty unless the item failed. */
   error: string
+  /** Why its image is not in the zip (zip with images=true only); absent otherwise. */
+  imageError?: ImageError
 }
 
 /** What exported text is made of besides the caption: the batch's prepend and append. */
 export interface PrependAppend {
   prepend: string
   append: string
+}
+
+/** How an export is written besides its format (query options; the defaults give the plain export). */
+export interface ExportOptions {
+  /** zip only: the caption files' extension and the folder every entry goes under. */
+  layout: EntryLayout
+  /** zip only: each completed item's image fetched into the archive beside its caption. */
+  images: boolean
+  /** Applied to the exported text of a tag-list style. */
+  tags: TagOptions
+}
+
+export const DEFAULT_EXPORT_OPTIONS: ExportOptions = {
+  layout: FLAT_LAYOUT,
+  images: false,
+  tags: NO_TAG_OPTIONS,
 }
 
 export interface BatchExport {
@@ -60,15 +96,28 @@ export interface BatchExport {
 
 /** Opens the caller's batch's export; another caller's batch, or none, is BatchNotFound. */
 export async function openBatchExport(
-  deps: { sql: Sql },
-  request: { batchId: string; caller: string; format: ExportFormat },
+  deps: Pick<ServiceDeps, 'sql' | 'urlPolicy' | 'exportImageMaxBytes'>,
+  request: { batchId: string; caller: string; format: ExportFormat; options?: ExportOptions },
 ): Promise<BatchExport> {
   const batch = await findCallerBatch(deps.sql, request.batchId, request.caller)
   if (!batch) throw new BatchNotFound(request.batchId)
-  const source = { sql: deps.sql, batchId: batch.id, prependAppend: batch }
+  const options = request.options ?? DEFAULT_EXPORT_OPTIONS
+  const source: ExportSource = {
+    sql: deps.sql,
+    batchId: batch.id,
+    prependAppend: batch,
+    style: batch.promptStyle,
+    tags: options.tags,
+    layout: options.layout,
+    imageErrors: new Map(),
+  }
+  const images =
+    request.format === 'zip' && options.images
+      ? await createImageFetcher({ urlPolicy: deps.urlPolicy, maxBytes: deps.exportImageMaxBytes })
+      : undefined
   const body =
     request.format === 'zip'
-      ? zipStream(source)
+      ? zipStream(source, images)
       : textStream(request.format === 'csv' ? csvChunks(source) : jsonlChunks(source))
   return {
     contentType: CONTENT_TYPES[request.format],
@@ -78,9 +127,20 @@ export async function openBatchExport(
 }
 
 interface ExportSource {
-  sql: Sql
+  sql: ServiceDeps['sql']
   batchId: string
   prependAppend: PrependAppend
+  /** The batch's prompt style: whether the tag options apply. */
+  style: string
+  tags: TagOptions
+  layout: EntryLayout
+  /** Items whose image was left out of the zip, and why: filled before batch.jsonl is written. */
+  imageErrors: Map<number, ImageError>
+}
+
+/** An item's exported text: prepend and append around the caption, then the tag options. */
+function exportText(source: ExportSource, caption: string): string {
+  return withTagOptions(source.style, withPrependAppend(source.prependAppend, caption), source.tags)
 }
 
 /**
@@ -105,18 +165,15 @@ function trimPart(part: string): string {
   return part.slice(start, end)
 }
 
-/** An item's file name, from the batch it was made for; its index for a row that has none. */
-function fileNameOf(row: { fileName: string | null; itemIndex: number }): string {
-  return row.fileName ?? `${row.itemIndex}.txt`
-}
-
-export function toExportRecord(row: ExportRow, prependAppend: PrependAppend): ExportRecord {
+export function toExportRecord(row: ExportRow, source: ExportSource): ExportRecord {
+  const imageError = source.imageErrors.get(row.itemIndex)
   return {
-    name: fileNameOf(row).replace(/\.txt$/, ''),
+    name: itemStem(row),
     imageUrl: row.imageUrl,
     status: row.status,
-    caption: row.status === 'completed' ? withPrependAppend(prependAppend, row.caption ?? '') : '',
+    caption: row.status === 'completed' ? exportText(source, row.caption ?? '') : '',
     error: row.status === 'failed' ? (row.errorCode ?? '') : '',
+    ...(imageError === undefined ? {} : { imageError }),
   }
 }
 
@@ -151,20 +208,20 @@ async function* pagesOf<Row extends { itemIndex: number }>(
   }
 }
 
-async function* jsonlChunks({ sql, batchId, prependAppend }: ExportSource): AsyncGenerator<string> {
-  for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
+async function* jsonlChunks(source: ExportSource): AsyncGenerator<string> {
+  for await (const rows of pagesOf(source.batchId, (page) => exportRowsAfter(source.sql, page))) {
     let chunk = ''
-    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, prependAppend))}\n`
+    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, source))}\n`
     yield chunk
   }
 }
 
-async function* csvChunks({ sql, batchId, prependAppend }: ExportSource): AsyncGenerator<string> {
+async function* csvChunks(source: ExportSource): AsyncGenerator<string> {
   yield csvRow(CSV_HEADER)
-  for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
+  for await (const rows of pagesOf(source.batchId, (page) => exportRowsAfter(source.sql, page))) {
     let chunk = ''
     for (const row of rows) {
-      const record = toExportRecord(row, prependAppend)
+      const record = toExportRecord(row, source)
       chunk += csvRow([record.name, record.imageUrl, record.status, record.caption, record.error])
     }
     yield chunk
@@ -181,13 +238,15 @@ function textStream(chunks: AsyncGenerator<string>): Readable {
 }
 
 /**
- * The zip: one `<fileName>` entry per completed item, in item order, then `batch.jsonl`; no folder
- * entries. yazl writes one entry at a time; each entry's text is handed over only when yazl reaches it,
- * and the next page is read once yazl has reached the last entry of this one and the caller has taken
- * what was written, so at most a page of text waits in memory. `batch.jsonl` is read in a second pass,
- * after the entries: on a batch still running it may show items completed since their page was read.
+ * The zip: one caption entry per completed item (and its image, with `images`), in item order, then
+ * `batch.jsonl`, all under the layout's folder; no folder entries. yazl writes one entry at a time;
+ * each entry's text is handed over only when yazl reaches it, and the next page is read once yazl has
+ * reached the last entry of this one and the caller has taken what was written, so at most a page of
+ * text waits in memory. With images, the next image is waited for once yazl has reached this one, so
+ * at most IMAGES_AHEAD of them wait on disk. `batch.jsonl` is read in a second pass, after the entries:
+ * on a batch still running it may show items completed since their page was read.
  */
-function zipStream(source: ExportSource): Readable {
+function zipStream(source: ExportSource, images: ImageFetcher | undefined): Readable {
   const zip = new ZipFile()
   const output = zip.outputStream as PassThrough
   let added = 0
@@ -202,6 +261,7 @@ function zipStream(source: ExportSource): Readable {
   output.on('close', () => {
     jsonl?.destroy()
     nudge()
+    void images?.close()
   })
   zip.on('error', (error: Error) => output.destroy(error))
 
@@ -217,8 +277,9 @@ function zipStream(source: ExportSource): Readable {
   function addEntry(row: ArchiveRow): void {
     let pending: ArchiveRow | undefined = row
     added++
-    zip.addReadStreamLazy(fileNameOf(row), row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
-      const text = withPrependAppend(source.prependAppend, (pending as ArchiveRow).caption)
+    const name = captionEntry(source.layout, itemStem(row))
+    zip.addReadStreamLazy(name, row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
+      const text = exportText(source, (pending as ArchiveRow).caption)
       // yazl keeps this function until the archive ends: the row goes with the stream, not with it.
       pending = undefined
       reached++
@@ -227,13 +288,43 @@ function zipStream(source: ExportSource): Readable {
     })
   }
 
-  async function fill(): Promise<void> {
-    for await (const rows of pagesOf(source.batchId, (page) => completedRowsAfter(source.sql, page))) {
-      for (const row of rows) addEntry(row)
+  /** The image's file is read when yazl reaches it, and removed once read. */
+  function addImage(row: ArchiveRow, image: { file: string; extension: string }): void {
+    added++
+    const name = imageEntry(source.layout, itemStem(row), image.extension)
+    // Images are compressed already: stored as they are, deflating them again would cost CPU for nothing.
+    const entryOptions = { compress: false, ...(row.completedAt ? { mtime: row.completedAt } : {}) }
+    zip.addReadStreamLazy(name, entryOptions, (done) => {
+      reached++
+      nudge()
+      if (output.destroyed) return
+      const file = createReadStream(image.file)
+      file.on('error', (error) => output.destroy(error))
+      file.on('close', () => void rm(image.file, { force: true }))
+      done(null, file)
+    })
+  }
+
+  async function addPage(rows: ArchiveRow[], fetcher: ImageFetcher): Promise<void> {
+    for await (const [row, image] of inOrderAhead(rows, IMAGES_AHEAD, (item) =>
+      fetcher.fetch(item.imageUrl),
+    )) {
+      addEntry(row)
+      if ('file' in image) addImage(row, image)
+      else source.imageErrors.set(row.itemIndex, image.error)
       await untilCaughtUp()
       if (output.destroyed) return
     }
-    zip.addReadStreamLazy(ARCHIVE_JSONL, (done) => {
+  }
+
+  async function fill(): Promise<void> {
+    for await (const rows of pagesOf(source.batchId, (page) => completedRowsAfter(source.sql, page))) {
+      if (images) await addPage(rows, images)
+      else for (const row of rows) addEntry(row)
+      await untilCaughtUp()
+      if (output.destroyed) return
+    }
+    zip.addReadStreamLazy(entryPath(source.layout, ARCHIVE_JSONL), (done) => {
       // The download is already over: yazl is left waiting for nothing more.
       if (output.destroyed) return
       jsonl = textStream(jsonlChunks(source))

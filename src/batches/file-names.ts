@@ -5,6 +5,9 @@
 
 export const MAX_NAME_BYTES = 200
 
+/** The extension a caption's file is stored under (`fileName`), and the export's default. */
+export const CAPTION_EXTENSION = 'txt'
+
 /**
  * The name an item is exported under, before it is made unique: given, else the URL's file stem, else
  * the item's 0-based index. An empty name counts as none.
@@ -80,8 +83,9 @@ export function fileNamesFor(items: readonly { name?: string | undefined; imageU
   const taken = new Set<string>()
   return items.map((item, index) => {
     const base = baseName(item, index)
-    let fileName = `${base}.txt`
-    for (let copy = 2; taken.has(fileName.toLowerCase()); copy++) fileName = `${base}-${copy}.txt`
+    let fileName = `${base}.${CAPTION_EXTENSION}`
+    for (let copy = 2; taken.has(fileName.toLowerCase()); copy++)
+      fileName = `${base}-${copy}.${CAPTION_EXTENSION}`
     taken.add(fileName.toLowerCase())
     return fileName
   })

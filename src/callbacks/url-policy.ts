@@ -28,6 +28,17 @@ export function checkImageUrl(value: string, policy: UrlPolicy): void {
 }
 
 /**
+ * Whether this service itself may connect to `address`, an IP a host name resolved to, to fetch an image
+ * (exports with `images=true`): the addresses checkImageUrl lets through as literals, so a public name
+ * that resolves into the cluster is refused too.
+ */
+export function isImageAddressAllowed(address: string, policy: UrlPolicy): boolean {
+  const host = address.toLowerCase()
+  if (policy.mode === 'zero-setup' && isLoopback(host)) return true
+  return parseAddress(host) !== undefined && isPublicAddressOrName(host)
+}
+
+/**
  * `callbackUrl` is called by this service, usually inside the cluster, so it is held to the operator's
  * allowlist (CALLBACK_ALLOWED_HOSTS, see parseAllowedHost) instead: when a caption is created, and again
  * before every delivery attempt, since the list may have changed since.

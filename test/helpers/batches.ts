@@ -24,7 +24,14 @@ export interface SeededBatch {
  */
 export async function seedBatch(
   sql: Sql,
-  batch: { caller?: string; prepend?: string; append?: string; items: readonly SeedItem[] },
+  batch: {
+    caller?: string
+    prepend?: string
+    append?: string
+    /** Descriptive unless given. */
+    promptStyle?: string
+    items: readonly SeedItem[]
+  },
 ): Promise<SeededBatch> {
   const id = randomUUID()
   const items = batch.items.map((item, index) => ({
@@ -37,15 +44,23 @@ export async function seedBatch(
   await sql.query(
     `INSERT INTO batches (id, caller, total, open_items, prompt_style, caption_length, prepend, append, reuse,
         created_at, updated_at, completed_at)
-      VALUES ($1, $2, $3, $4, 'Descriptive', 'any', $5, $6, true, now(), now(),
+      VALUES ($1, $2, $3, $4, $7, 'any', $5, $6, true, now(), now(),
         CASE WHEN $4 = 0 THEN now() END)`,
-    [id, batch.caller ?? '', items.length, open, batch.prepend ?? '', batch.append ?? ''],
+    [
+      id,
+      batch.caller ?? '',
+      items.length,
+      open,
+      batch.prepend ?? '',
+      batch.append ?? '',
+      batch.promptStyle ?? 'Descriptive',
+    ],
   )
   const order = items.map((_, index) => index).reverse()
   await sql.query(
     `INSERT INTO captions (id, caller, status, image_url, prompt_style, caption_length, caption, error_code,
         error_message, created_at, updated_at, completed_at, batch_id, item_index, name, file_name)
-      SELECT gen_random_uuid(), $1, item.status::caption_status, item.image_url, 'Descriptive', 'any',
+      SELECT gen_random_uuid(), $1, item.status::caption_status, item.image_url, $10, 'any',
         item.caption, item.error_code, CASE WHEN item.error_code IS NOT NULL THEN 'seeded failure' END,
         now(), now(), CASE WHEN item.status IN ('completed', 'failed') THEN now() END, $2, item.item_index,
         item.name, item.file_name
@@ -61,6 +76,7 @@ export async function seedBatch(
       order.map((index) => items[index]?.errorCode ?? null),
       order.map((index) => items[index]?.name ?? null),
       order.map((index) => fileNames[index]),
+      batch.promptStyle ?? 'Descriptive',
     ],
   )
   return { id, fileNames }

@@ -4,6 +4,8 @@ import { fromBufferPromise } from 'yauzl'
 export interface ZipEntry {
   name: string
   text: string
+  /** The entry's bytes, for entries that are not text (images). */
+  data: Buffer
   modified: Date
 }
 
@@ -15,8 +17,13 @@ export async function readZip(archive: Buffer): Promise<ZipEntry[]> {
   const zip = await fromBufferPromise(archive, { lazyEntries: true, strictFileNames: true })
   const entries: ZipEntry[] = []
   for await (const entry of zip.eachEntry()) {
-    const text = (await buffer(await zip.openReadStreamPromise(entry))).toString('utf8')
-    entries.push({ name: entry.fileName, text, modified: entry.getLastModDate() })
+    const data = await buffer(await zip.openReadStreamPromise(entry))
+    entries.push({
+      name: entry.fileName,
+      text: data.toString('utf8'),
+      data,
+      modified: entry.getLastModDate(),
+    })
   }
   return entries
 }

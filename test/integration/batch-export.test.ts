@@ -408,7 +408,10 @@ describe('GET /batches/:id/export', () => {
       'when a %s download is dropped after its first bytes, then no more pages are read and nothing is left open',
       async (format) => {
         const counted = countingSql()
-        const exported = await openBatchExport(counted, { batchId: big.id, caller: 'alice', format })
+        const exported = await openBatchExport(
+          { ...service.deps, sql: counted.sql },
+          { batchId: big.id, caller: 'alice', format },
+        )
         const errors: unknown[] = []
         exported.body.on('error', (error) => errors.push(error))
         const first = await new Promise<Buffer>((resolve) => exported.body.once('data', resolve))

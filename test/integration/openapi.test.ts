@@ -371,10 +371,41 @@ describe('GET /openapi.json', () => {
       $ref: '#/components/schemas/ExportRecord',
     })
     const record = document.components?.schemas?.ExportRecord as OpenAPIV3_1.SchemaObject
-    expect(Object.keys(record.properties ?? {})).toEqual(['name', 'imageUrl', 'status', 'caption', 'error'])
+    expect(Object.keys(record.properties ?? {})).toEqual([
+      'name',
+      'imageUrl',
+      'status',
+      'caption',
+      'error',
+      'imageError',
+    ])
+    expect(record.required).not.toContain('imageError')
     expect(get.parameters).toContainEqual(
       expect.objectContaining({ in: 'query', name: 'format', required: false }),
     )
+    // The export options for trainers, each with its values and a description.
+    const parameters = new Map(
+      (get.parameters as OpenAPIV3_1.ParameterObject[]).map((parameter) => [parameter.name, parameter]),
+    )
+    const schemaOf = (name: string) => parameters.get(name)?.schema as OpenAPIV3_1.SchemaObject
+    expect(schemaOf('ext').enum).toEqual(['txt', 'caption'])
+    expect(schemaOf('images').enum).toEqual(['true', 'false'])
+    expect(schemaOf('tagsDedupe').enum).toEqual(['true', 'false'])
+    expect(schemaOf('tagsUnderscores').enum).toEqual(['spaces', 'keep'])
+    expect(schemaOf('folder').pattern).toBe('^[1-9][0-9]{0,3}_[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$')
+    expect(schemaOf('tagsMax').minimum).toBe(1)
+    for (const name of [
+      'ext',
+      'folder',
+      'images',
+      'tagsExclude',
+      'tagsDedupe',
+      'tagsUnderscores',
+      'tagsMax',
+    ]) {
+      expect(parameters.get(name)?.required, name).toBe(false)
+      expect(String(parameters.get(name)?.description ?? schemaOf(name)?.description), name).toMatch(/\S{10}/)
+    }
   })
 
   it('when the document is read, then it describes the callback fields and the delivery log', async () => {

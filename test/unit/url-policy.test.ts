@@ -4,6 +4,7 @@ import {
   checkCallbackUrl,
   checkImageUrl,
   hostMatches,
+  isImageAddressAllowed,
   parseAllowedHost,
   type UrlPolicy,
 } from '../../src/callbacks/url-policy.js'
@@ -51,6 +52,23 @@ describe('checkImageUrl in real mode', () => {
   it('when a refusal is for credentials, then its reason does not repeat them', () => {
     const error = refusal(() => checkImageUrl('https://user:hunter2-secret@images.example.com/x.png', real))
     expect(error.message).not.toContain('hunter2-secret')
+  })
+})
+
+describe('isImageAddressAllowed (the address an image host resolved to)', () => {
+  it.each(['127.0.0.1', '10.1.2.3', '192.168.0.5', '169.254.169.254', 'fd00::1', '::ffff:10.0.0.1', '::1'])(
+    'when a name resolves to %s in real mode, then the export does not connect',
+    (address) => {
+      expect(isImageAddressAllowed(address, real)).toBe(false)
+    },
+  )
+  it('when a name resolves to a public address, then it is allowed in either mode', () => {
+    expect(isImageAddressAllowed('93.184.215.14', real)).toBe(true)
+    expect(isImageAddressAllowed('2606:2800:21f:cb07:6820:80da:af6b:8b2c', zeroSetup)).toBe(true)
+  })
+  it('when the zero-setup mode resolves a name to loopback, then it is allowed, and private still is not', () => {
+    expect(isImageAddressAllowed('127.0.0.1', zeroSetup)).toBe(true)
+    expect(isImageAddressAllowed('10.1.2.3', zeroSetup)).toBe(false)
   })
 })
 
