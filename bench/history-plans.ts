@@ -77,6 +77,7 @@ export async function explainBackground(db: pg.Pool, databaseUrl: string): Promi
     GOAPI_BASE_URL: 'http://127.0.0.1:9',
     PUBLIC_BASE_URL: 'http://127.0.0.1:9',
     WEBHOOK_SECRET: 'bench-webhook-secret-0123456789',
+    API_TOKENS: 'bench:bench-caller-token-0123456789',
     // A cap: the slot job's statements are sent too.
     GOAPI_MAX_CONCURRENCY: '100000',
   })

@@ -39,7 +39,11 @@ async function main() {
   const root = await mkdtemp(path.join(tmpdir(), 'caption-prune-'))
   cleanups.push(() => rm(root, { recursive: true, force: true, maxRetries: 3 }))
   await chmod(root, 0o755)
-  const database = await startEmbeddedPostgres({ dataDir: path.join(root, 'pg'), log: quiet, persistent: false })
+  const database = await startEmbeddedPostgres({
+    dataDir: path.join(root, 'pg'),
+    log: quiet,
+    persistent: false,
+  })
   cleanups.push(() => database.stop())
   await applyMigrations(database.url)
   const db = new pg.Pool({ connectionString: database.url, max: 4 })
@@ -102,7 +106,10 @@ async function main() {
       method: 'POST' as const,
       path: '/captions',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${CALLER_TOKEN}` },
-      body: JSON.stringify({ imageUrl: 'https://images.example.com/bench/cat.png', promptStyle: 'Straightforward' }),
+      body: JSON.stringify({
+        imageUrl: 'https://images.example.com/bench/cat.png',
+        promptStyle: 'Straightforward',
+      }),
     },
   ]
   const create = (seconds: number, until?: Promise<unknown>) =>
