@@ -55,7 +55,11 @@ describe('the retention sweep over a large backlog', () => {
 
   it('when a sweep is stopped between chunks, then it ends with what it deleted, and the next sweep deletes the rest over several chunks, keeping what is recent and counting usage', async () => {
     await seedExpired('erin', 250)
-    const recent = await seedCaption(service.deps.sql, { caller: 'erin', createdAt: new Date(), goapiTasks: 1 })
+    const recent = await seedCaption(service.deps.sql, {
+      caller: 'erin',
+      createdAt: new Date(),
+      goapiTasks: 1,
+    })
     const cutoff = new Date(Date.now() - 90 * DAY_MS)
     const stop = new AbortController()
     const first = await pruneFinished(service.deps.sql, cutoff, () => stop.abort(), {
