@@ -21,6 +21,7 @@ import { measureBatchCreation } from './batches.js'
 import { completedWebhookBody, type SeededCaption, seedPendingCaptions } from './captions.js'
 import { measureCallbackDelays, startCallbackReceiver } from './end-to-end.js'
 import { formatExportRss, measureExportRss, seedExportBatches } from './export-rss.js'
+import { historyRows, runHistory } from './history.js'
 import { cycle, measurePath, SERVERS, type ServerName, stopLoad } from './load.js'
 import {
   type Child,
@@ -43,7 +44,8 @@ const LOAD = {
 }
 const WEBHOOK_ROWS = setting('BENCH_WEBHOOK_ROWS', 50_000)
 const E2E_CAPTIONS = setting('BENCH_E2E_CAPTIONS', 200)
-const TIME_LIMIT_SECONDS = setting('BENCH_TIME_LIMIT_SECONDS', 420)
+const HISTORY_ROWS = historyRows(process.argv)
+const TIME_LIMIT_SECONDS = setting('BENCH_TIME_LIMIT_SECONDS', HISTORY_ROWS > 0 ? 1800 : 420)
 /** Reads go round the first this many captions the webhook path completed. */
 const READ_ROWS = 20_000
 const BATCH_ITEMS = 1_000
@@ -288,6 +290,42 @@ async function main(): Promise<void> {
     )
   }
 
+  if (HISTORY_ROWS > 0) {
+    let webhookRound = 0
+    const history = await runHistory(HISTORY_ROWS, {
+      db,
+      databaseUrl: database.url,
+      serviceUrl,
+      caller: CALLER,
+      authorization: AUTHORIZATION,
+      connections: LOAD.connections,
+      seconds: LOAD.durationSeconds / 2,
+      webhookRequests: async () => {
+        const rows = await seedPendingCaptions(db, {
+          caller: CALLER,
+          taskIdPrefix: `bench-history-${++webhookRound}-task-`,
+          count: WEBHOOK_ROWS / 2,
+          webhookSecret: WEBHOOK_SECRET,
+        })
+        const next = cycle(rows)
+        return [
+          {
+            method: 'POST',
+            path: '/webhooks/goapi',
+            setupRequest: (req) => {
+              const caption = next()
+              req.headers = { 'content-type': 'application/json', 'x-webhook-secret': caption.secret }
+              req.body = webhookBody(caption.taskId, caption.secret)
+              return req
+            },
+          },
+        ]
+      },
+    })
+    notes.push(...history.notes)
+    if (history.failed) process.exitCode = 1
+  }
+
   // The load phases left tens of thousands of dead rows: cleared first, the end-to-end figure measures
   // the service rather than the database's catching up on them.
   await db.query('VACUUM ANALYZE captions')
@@ -372,7 +410,7 @@ main().then(
   async () => {
     clearTimeout(limit)
     await cleanUp()
-    process.exit(0)
+    process.exit(process.exitCode ?? 0)
   },
   async (error: unknown) => {
     clearTimeout(limit)

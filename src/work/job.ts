@@ -7,6 +7,8 @@ export type JobDeps = ServiceDeps & {
   callbackDispatcher: Dispatcher
   /** Aborted when a stop runs out of time: callbacks still waiting for their caller are cut short. */
   signal: AbortSignal
+  /** Aborted as soon as a stop begins: long housekeeping (a retention sweep) ends between two chunks. */
+  stopping?: AbortSignal
 }
 
 /**
@@ -33,6 +35,11 @@ export interface Job<Row = unknown> {
   claimedFirst?: boolean
   /** Runs at most this often, after a round's other jobs (housekeeping); a function reads it from the deps. */
   everyMs?: number | ((deps: JobDeps) => number)
+  /**
+   * Housekeeping that may run long (a backlog to work through): the round starts it and goes on without
+   * waiting for it; it is not started again while it runs. A stop waits for it (see `stopping`).
+   */
+  beside?: boolean
 }
 
 /** A job as the list holds it, whatever its rows. */

@@ -43,6 +43,7 @@ export function createWorker(
   const runs = createJobRuns(deps.log)
   const state = {
     cutShort: new AbortController(),
+    stopping: new AbortController(),
     timer: undefined as NodeJS.Timeout | undefined,
     round: undefined as Promise<void> | undefined,
     stopped: false,
@@ -51,8 +52,15 @@ export function createWorker(
     databaseWasDown: false,
     /** Job name → when it last ran, for the jobs that run every so often. */
     lastRun: new Map<string, number>(),
+    /** The `beside` jobs running now, by name. */
+    beside: new Set<string>(),
   }
-  const jobDeps = (): JobDeps => ({ ...deps, callbackDispatcher, signal: state.cutShort.signal })
+  const jobDeps = (): JobDeps => ({
+    ...deps,
+    callbackDispatcher,
+    signal: state.cutShort.signal,
+    stopping: state.stopping.signal,
+  })
   const claimAt = (now: Date): Claim => ({
     owner: deps.workerId,
     now,
@@ -75,10 +83,26 @@ export function createWorker(
       if (job.everyMs === undefined) continue
       const everyMs = typeof job.everyMs === 'function' ? job.everyMs(context) : job.everyMs
       if (now.getTime() - (state.lastRun.get(job.name) ?? Number.NEGATIVE_INFINITY) < everyMs) continue
-      handled.push(await runs.claimAndRun(job, context, claim))
+      if (job.beside) {
+        if (!state.beside.has(job.name)) startBeside(job, context, claim)
+      } else {
+        handled.push(await runs.claimAndRun(job, context, claim))
+      }
       state.lastRun.set(job.name, now.getTime())
     }
     return handled.reduce((sum, count) => sum + count, 0)
+  }
+
+  function startBeside(job: AnyJob, context: JobDeps, claim: Claim): void {
+    state.beside.add(job.name)
+    const run = runs
+      .claimAndRun(job, context, claim)
+      .catch((error: unknown) => {
+        if (!isDatabaseDown(error) && !isDatabaseNotMigrated(error))
+          deps.log.error({ err: error, job: job.name }, 'background housekeeping failed')
+      })
+      .finally(() => state.beside.delete(job.name))
+    runs.track(run)
   }
 
   async function loop(): Promise<void> {
@@ -148,11 +172,13 @@ export function createWorker(
       state.started = true
       state.unsubscribe = deps.onWake(wake)
       state.cutShort = new AbortController()
+      state.stopping = new AbortController()
       state.timer = setTimeout(startRound, 0)
     },
     async stop(timeoutMs) {
       const end = Date.now() + Math.max(0, timeoutMs)
       state.stopped = true
+      state.stopping.abort()
       state.unsubscribe()
       clearTimeout(state.timer)
       const wrapUpMs = Math.min(WRAP_UP_MAX_MS, timeoutMs / 4)

@@ -3,7 +3,9 @@ import { pruneFinished } from '../retention.repository.js'
 
 /**
  * RETENTION_DAYS: what finished that long ago is deleted, every RETENTION_SWEEP_SECONDS, by one replica
- * at a time (the others find the sweep's lock held and skip it), in chunks of a few thousand rows.
+ * at a time (the others find the sweep's lock held and skip it), in chunks of a few thousand rows with
+ * a pause after each, beside the rounds: a backlog of millions holds up neither the other jobs nor
+ * creations.
  */
 export const retention = job<never>({
   name: 'retention',
@@ -11,10 +13,15 @@ export const retention = job<never>({
   claim: async (deps, claim) => {
     if (deps.work.retentionMs <= 0) return []
     const cutoff = new Date(claim.now.getTime() - deps.work.retentionMs)
-    const pruned = await pruneFinished(deps.sql, cutoff, (chunk) => {
-      for (const [table, rows] of Object.entries(chunk))
-        if (rows > 0) deps.metrics.pruned.inc({ table }, rows)
-    })
+    const pruned = await pruneFinished(
+      deps.sql,
+      cutoff,
+      (chunk) => {
+        for (const [table, rows] of Object.entries(chunk))
+          if (rows > 0) deps.metrics.pruned.inc({ table }, rows)
+      },
+      { signal: deps.stopping },
+    )
     if (pruned && (pruned.captions > 0 || pruned.batches > 0))
       deps.log.info({ pruned }, 'retention sweep deleted finished work')
     return []
@@ -23,4 +30,5 @@ export const retention = job<never>({
   subject: 'caption',
   idOf: () => '',
   everyMs: (deps) => deps.work.retentionSweepMs,
+  beside: true,
 })
