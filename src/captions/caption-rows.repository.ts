@@ -52,6 +52,7 @@ export const CAPTION_FIELDS = {
   goapiTasks: 'goapi_tasks',
   reservedCents: 'reserved_cents',
   simulated: 'simulated',
+  notifyWhenFinal: 'notify_when_final',
   traceParent: 'trace_parent',
   retries: 'retries',
   earlierTaskIds: 'earlier_task_ids',
@@ -96,8 +97,11 @@ const VIEW_FIELDS = [
 
 export type CaptionView = Pick<CaptionRow, (typeof VIEW_FIELDS)[number]>
 
-// A row read by background work: every column but `simulated`, which only the reuse lookup reads.
-const ROW_FIELDS = (Object.keys(CAPTION_FIELDS) as (keyof Caption)[]).filter((field) => field !== 'simulated')
+// A row read by background work: every column but `simulated`, which only the reuse lookup reads, and
+// `notifyWhenFinal`, which only its trigger reads.
+const ROW_FIELDS = (Object.keys(CAPTION_FIELDS) as (keyof Caption)[]).filter(
+  (field) => field !== 'simulated' && field !== 'notifyWhenFinal',
+)
 
 /** The columns of a `CaptionRow`, optionally qualified by a table alias (`c.image_url AS "imageUrl"`). */
 export const captionColumns = (alias?: string): string => columnList(ROW_FIELDS, alias)
@@ -229,6 +233,22 @@ export async function findCallerCaption(sql: Sql, id: string, caller: string): P
   const { rows } = await sql.query<CaptionView>({
     name: 'find-caller-caption',
     text: FIND_CALLER_CAPTION,
+    values: [id, caller],
+  })
+  return rows[0] ?? null
+}
+
+const WATCH_CALLER_CAPTION = `UPDATE captions SET notify_when_final = true WHERE id = $1 AND caller = $2
+  RETURNING ${VIEW_COLUMNS}`
+
+/**
+ * The caller's caption, read as `findCallerCaption` does, now marked so that its end is announced on the
+ * "caption_finished" channel: a request about to wait for it reads it here, after subscribing.
+ */
+export async function watchCallerCaption(sql: Sql, id: string, caller: string): Promise<CaptionView | null> {
+  const { rows } = await sql.query<CaptionView>({
+    name: 'watch-caller-caption',
+    text: WATCH_CALLER_CAPTION,
     values: [id, caller],
   })
   return rows[0] ?? null

@@ -1,5 +1,5 @@
 import type { ServiceDeps } from '../deps.js'
-import { findCallerCaption } from './caption-rows.repository.js'
+import { findCallerCaption, watchCallerCaption } from './caption-rows.repository.js'
 import type { CaptionResource } from './captions.schemas.js'
 import { toCaptionResource } from './captions.service.js'
 import { isTerminal } from './statuses.js'
@@ -31,13 +31,16 @@ export async function waitForFinalCaption(
   const onAbort = () => nudge(true)
   signal.addEventListener('abort', onAbort)
   let latest = caption
+  // The first read marks the caption, so that its end is announced: only awaited captions notify.
+  let read = watchCallerCaption
   try {
     for (;;) {
       if (signal.aborted) return undefined
       if (lookAgain) {
         lookAgain = false
         // Subscribed first, read after: a caption that finishes in between is read final here.
-        const row = await findCallerCaption(deps.sql, caption.id, caller)
+        const row = await read(deps.sql, caption.id, caller)
+        read = findCallerCaption
         // Erased meanwhile: what the caller was first answered stands.
         if (row) latest = toCaptionResource(row)
         if (isTerminal(latest.status) || signal.aborted) return signal.aborted ? undefined : latest

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import pg from 'pg'
 import { request } from 'undici'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { GoapiSimulator } from '../../src/goapi-simulator/simulator.js'
@@ -97,6 +98,40 @@ describe('POST /captions with Prefer: wait, two replicas on one database', () =>
     expect(webhookOn(webhookReplica)).toBe(true)
     expect(webhookOn(waitingReplica)).toBe(false)
     expect(waitingReplica.deps.finishedCaptions.subscribers()).toBe(0)
+  })
+
+  it('when a caption nobody waits for finishes, then nothing is announced; a caption a request waits for is', async () => {
+    const listener = new pg.Client({ connectionString: webhookReplica.databaseUrl })
+    await listener.connect()
+    const announced: string[] = []
+    listener.on('notification', (notice) => {
+      if (notice.channel === 'caption_finished' && notice.payload) announced.push(notice.payload)
+    })
+    await listener.query('LISTEN caption_finished')
+    try {
+      const plainUrl = uniqueImageUrl()
+      const plain = await postOverHttp(waitingReplica, { imageUrl: plainUrl })
+      simulator.finishTask(await taskIdOf(waitingReplica, plainUrl))
+      await eventually(async () => {
+        const row = await webhookReplica.db.caption.findUnique({ where: { id: plain.body.id } })
+        return row?.status === 'completed' ? true : undefined
+      })
+
+      const awaitedUrl = uniqueImageUrl()
+      const answer = postOverHttp(waitingReplica, { imageUrl: awaitedUrl }, { prefer: 'wait=20' })
+      const taskId = await taskIdOf(waitingReplica, awaitedUrl)
+      await eventually(async () =>
+        waitingReplica.deps.finishedCaptions.subscribers() === 1 ? true : undefined,
+      )
+      simulator.finishTask(taskId)
+      const awaited = await answer
+      expect(awaited.statusCode).toBe(200)
+      await eventually(async () => (announced.includes(awaited.body.id) ? true : undefined))
+
+      expect(announced).not.toContain(plain.body.id)
+    } finally {
+      await listener.end()
+    }
   })
 
   it('when the caption is not final within N seconds, then the answer is the usual 202 after about N seconds, with the caption as it stands', async () => {
