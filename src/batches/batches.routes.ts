@@ -20,6 +20,7 @@ import {
   batchCaptionList,
   batchCaptionsQuery,
   batchDryRun,
+  batchInputOf,
   batchList,
   batchParams,
   batchResource,
@@ -79,7 +80,8 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
     },
     async (request, reply) => {
       if (request.validationError) throw refusedBatchBody(deps, request.validationError, request.body)
-      const { dryRun, ...input } = request.body
+      const { dryRun, ...body } = request.body
+      const input = batchInputOf(body)
       if (dryRun === true) {
         const quote = await quoteBatch(deps, {
           input,

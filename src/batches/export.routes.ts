@@ -23,12 +23,16 @@ export const exportRoutes: CallerRoutes = async (app, options) => {
           "among the batch's `prepend`, the caption and `append`, each trimmed of surrounding " +
           'whitespace and commas, with `, ` (kohya-style tag files); the stored captions stay as GoAPI ' +
           'wrote them.\n\n' +
-          '- `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl ' +
-          "export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the " +
-          'batch (later repeats get `-2`, `-3` …).\n' +
+          '- `zip`: one `<name>.txt` per item with a completed caption (others are absent), and ' +
+          "`batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: " +
+          'sanitized, unique in the batch (later repeats get `-2`, `-3` …). A batch with several ' +
+          '`promptStyles` writes one completed caption per line in that order (`captions=lines`, the ' +
+          'default), or one `<name>.<style-slug>.txt` per caption (`captions=files`).\n' +
           '- `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item ' +
           'order, whatever its status; `caption` is empty until completed, `error` (the error code) ' +
-          'empty unless failed.',
+          "empty unless failed. With several `promptStyles`, those fields are the first style's and " +
+          'a jsonl record adds `captions` (`{ promptStyle, status, caption, error }` per style), while ' +
+          'csv has one row per caption with a last column `promptStyle`.',
         params: batchParams,
         querystring: exportQuery,
         response: {
@@ -42,6 +46,7 @@ export const exportRoutes: CallerRoutes = async (app, options) => {
         batchId: request.params.id,
         caller: request.caller,
         format: request.query.format,
+        captions: request.query.captions,
       })
       return (
         reply

@@ -3,7 +3,9 @@ import { ZipFile } from 'yazl'
 import { BatchNotFound } from '../api/error-catalog.js'
 import type { CaptionStatus } from '../captions/statuses.js'
 import type { Sql } from '../db/pool.js'
+import { batchStyles } from './batch-resource.js'
 import { findCallerBatch } from './batches.repository.js'
+import { type CaptionLayout, type ItemEntry, itemEntries, itemStem } from './caption-layout.js'
 import {
   type ArchiveRow,
   completedRowsAfter,
@@ -27,6 +29,8 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
 }
 
 export const CSV_HEADER = ['name', 'imageUrl', 'status', 'caption', 'error'] as const
+/** The csv's header for a batch with several prompt styles: one row per caption, its style last. */
+export const CSV_HEADER_STYLES = [...CSV_HEADER, 'promptStyle'] as const
 /** The zip's entry holding the jsonl export. Items' entries all end in `.txt`, so none can take it. */
 export const ARCHIVE_JSONL = 'batch.jsonl'
 export const PAGE_SIZE = 100
@@ -42,6 +46,16 @@ export interface ExportRecord {
   /** The exported text (prepend, caption, append); empty until the item is completed. */
   caption: string
   /** The error code; empty unless the item failed. */
+  error: string
+  /** With several prompt styles only: the item's captions by style, in the batch's order of styles. */
+  captions?: StyleRecord[]
+}
+
+/** One caption of an item in the jsonl export of a batch with several prompt styles. */
+export interface StyleRecord {
+  promptStyle: string
+  status: CaptionStatus
+  caption: string
   error: string
 }
 
@@ -61,14 +75,14 @@ export interface BatchExport {
 /** Opens the caller's batch's export; another caller's batch, or none, is BatchNotFound. */
 export async function openBatchExport(
   deps: { sql: Sql },
-  request: { batchId: string; caller: string; format: ExportFormat },
+  request: { batchId: string; caller: string; format: ExportFormat; captions?: CaptionLayout | undefined },
 ): Promise<BatchExport> {
   const batch = await findCallerBatch(deps.sql, request.batchId, request.caller)
   if (!batch) throw new BatchNotFound(request.batchId)
-  const source = { sql: deps.sql, batchId: batch.id, prependAppend: batch }
+  const source = { sql: deps.sql, batchId: batch.id, prependAppend: batch, styles: batchStyles(batch) }
   const body =
     request.format === 'zip'
-      ? zipStream(source)
+      ? zipStream(source, request.captions ?? 'lines')
       : textStream(request.format === 'csv' ? csvChunks(source) : jsonlChunks(source))
   return {
     contentType: CONTENT_TYPES[request.format],
@@ -81,6 +95,8 @@ interface ExportSource {
   sql: Sql
   batchId: string
   prependAppend: PrependAppend
+  /** The batch's prompt styles, in order. */
+  styles: readonly string[]
 }
 
 /**
@@ -105,15 +121,31 @@ function trimPart(part: string): string {
   return part.slice(start, end)
 }
 
-/** An item's file name, from the batch it was made for; its index for a row that has none. */
-function fileNameOf(row: { fileName: string | null; itemIndex: number }): string {
-  return row.fileName ?? `${row.itemIndex}.txt`
+/**
+ * One item's record: its caption in the batch's first style (the first it still has); with several
+ * styles, its captions by style as well.
+ */
+export function toExportRecord(
+  captions: readonly ExportRow[],
+  prependAppend: PrependAppend,
+  severalStyles = false,
+): ExportRecord {
+  const row = captions[0] as ExportRow
+  const styled = captions.map((caption) => toStyleRecord(caption, prependAppend))
+  const first = styled[0] as StyleRecord
+  return {
+    name: itemStem(row),
+    imageUrl: row.imageUrl,
+    status: first.status,
+    caption: first.caption,
+    error: first.error,
+    ...(severalStyles ? { captions: styled } : {}),
+  }
 }
 
-export function toExportRecord(row: ExportRow, prependAppend: PrependAppend): ExportRecord {
+function toStyleRecord(row: ExportRow, prependAppend: PrependAppend): StyleRecord {
   return {
-    name: fileNameOf(row).replace(/\.txt$/, ''),
-    imageUrl: row.imageUrl,
+    promptStyle: row.promptStyle,
     status: row.status,
     caption: row.status === 'completed' ? withPrependAppend(prependAppend, row.caption ?? '') : '',
     error: row.status === 'failed' ? (row.errorCode ?? '') : '',
@@ -136,36 +168,49 @@ export function csvField(value: string): string {
 
 const csvRow = (fields: readonly string[]) => `${fields.map(csvField).join(',')}\r\n`
 
-/** Every page of rows `read` returns, in item order, until a short page. */
+/** Every page of items (each its rows, in the batch's order of styles) `read` returns, until a short page. */
 async function* pagesOf<Row extends { itemIndex: number }>(
-  batchId: string,
+  source: Pick<ExportSource, 'batchId' | 'styles'>,
   read: (page: PageAfter) => Promise<Row[]>,
-): AsyncGenerator<Row[]> {
+): AsyncGenerator<Row[][]> {
   let afterIndex = -1
   for (;;) {
-    const rows = await read({ batchId, afterIndex, limit: PAGE_SIZE })
-    if (rows.length > 0) yield rows
-    const last = rows.at(-1)
-    if (last === undefined || rows.length < PAGE_SIZE) return
+    const items: Row[][] = []
+    for (const row of await read({ ...source, afterIndex, limit: PAGE_SIZE })) {
+      const item = items.at(-1)
+      if (item?.[0]?.itemIndex === row.itemIndex) item.push(row)
+      else items.push([row])
+    }
+    if (items.length > 0) yield items
+    const last = items.at(-1)?.[0]
+    if (last === undefined || items.length < PAGE_SIZE) return
     afterIndex = last.itemIndex
   }
 }
 
-async function* jsonlChunks({ sql, batchId, prependAppend }: ExportSource): AsyncGenerator<string> {
-  for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
+async function* jsonlChunks(source: ExportSource): AsyncGenerator<string> {
+  const severalStyles = source.styles.length > 1
+  for await (const items of pagesOf(source, (page) => exportRowsAfter(source.sql, page))) {
     let chunk = ''
-    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, prependAppend))}\n`
+    for (const item of items)
+      chunk += `${JSON.stringify(toExportRecord(item, source.prependAppend, severalStyles))}\n`
     yield chunk
   }
 }
 
-async function* csvChunks({ sql, batchId, prependAppend }: ExportSource): AsyncGenerator<string> {
-  yield csvRow(CSV_HEADER)
-  for await (const rows of pagesOf(batchId, (page) => exportRowsAfter(sql, page))) {
+/** One row per item; with several prompt styles, one row per caption, its style in a last column. */
+async function* csvChunks(source: ExportSource): AsyncGenerator<string> {
+  const severalStyles = source.styles.length > 1
+  yield csvRow(severalStyles ? CSV_HEADER_STYLES : CSV_HEADER)
+  for await (const items of pagesOf(source, (page) => exportRowsAfter(source.sql, page))) {
     let chunk = ''
-    for (const row of rows) {
-      const record = toExportRecord(row, prependAppend)
-      chunk += csvRow([record.name, record.imageUrl, record.status, record.caption, record.error])
+    for (const item of items) {
+      const record = toExportRecord(item, source.prependAppend)
+      const fields = [record.name, record.imageUrl]
+      if (!severalStyles) chunk += csvRow([...fields, record.status, record.caption, record.error])
+      else
+        for (const caption of item.map((row) => toStyleRecord(row, source.prependAppend)))
+          chunk += csvRow([...fields, caption.status, caption.caption, caption.error, caption.promptStyle])
     }
     yield chunk
   }
@@ -181,13 +226,13 @@ function textStream(chunks: AsyncGenerator<string>): Readable {
 }
 
 /**
- * The zip: one `<fileName>` entry per completed item, in item order, then `batch.jsonl`; no folder
- * entries. yazl writes one entry at a time; each entry's text is handed over only when yazl reaches it,
+ * The zip: each item's completed captions as `layout` names them (caption-layout.ts), in item order,
+ * then `batch.jsonl`; no folder entries. yazl writes one entry at a time; each entry's text is handed over only when yazl reaches it,
  * and the next page is read once yazl has reached the last entry of this one and the caller has taken
  * what was written, so at most a page of text waits in memory. `batch.jsonl` is read in a second pass,
  * after the entries: on a batch still running it may show items completed since their page was read.
  */
-function zipStream(source: ExportSource): Readable {
+function zipStream(source: ExportSource, layout: CaptionLayout): Readable {
   const zip = new ZipFile()
   const output = zip.outputStream as PassThrough
   let added = 0
@@ -214,12 +259,12 @@ function zipStream(source: ExportSource): Readable {
     }
   }
 
-  function addEntry(row: ArchiveRow): void {
-    let pending: ArchiveRow | undefined = row
+  function addEntry(entry: ItemEntry): void {
+    let pending: ItemEntry | undefined = entry
     added++
-    zip.addReadStreamLazy(fileNameOf(row), row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
-      const text = withPrependAppend(source.prependAppend, (pending as ArchiveRow).caption)
-      // yazl keeps this function until the archive ends: the row goes with the stream, not with it.
+    zip.addReadStreamLazy(entry.name, entry.modified ? { mtime: entry.modified } : {}, (done) => {
+      const text = (pending as ItemEntry).text
+      // yazl keeps this function until the archive ends: the text goes with the stream, not with it.
       pending = undefined
       reached++
       nudge()
@@ -227,9 +272,16 @@ function zipStream(source: ExportSource): Readable {
     })
   }
 
+  const severalStyles = source.styles.length > 1
+  const entriesOf = (item: readonly ArchiveRow[]) =>
+    itemEntries(
+      item.map((row) => ({ ...row, text: withPrependAppend(source.prependAppend, row.caption) })),
+      { layout, severalStyles },
+    )
+
   async function fill(): Promise<void> {
-    for await (const rows of pagesOf(source.batchId, (page) => completedRowsAfter(source.sql, page))) {
-      for (const row of rows) addEntry(row)
+    for await (const items of pagesOf(source, (page) => completedRowsAfter(source.sql, page))) {
+      for (const item of items) for (const entry of entriesOf(item)) addEntry(entry)
       await untilCaughtUp()
       if (output.destroyed) return
     }

@@ -1,0 +1,83 @@
+/**
+ * How the zip export lays out an item's captions: as files named after the item, one caption per line
+ * (`lines`) or one file per prompt style (`files`). Only the entries of one item are decided here.
+ */
+
+export const CAPTION_LAYOUTS = ['lines', 'files'] as const
+export type CaptionLayout = (typeof CAPTION_LAYOUTS)[number]
+
+/** The extension of every caption file. Stored file names end in it (`cat.txt`). */
+export const CAPTION_EXTENSION = 'txt'
+
+/** One completed caption of an item, with the text the export writes for it. */
+export interface ItemCaption {
+  itemIndex: number
+  fileName: string | null
+  promptStyle: string
+  completedAt: Date | null
+  text: string
+}
+
+export interface ItemEntry {
+  name: string
+  text: string
+  modified: Date | null
+}
+
+/** A prompt style as part of a file name: `Booru-like tag list` → `booru-like-tag-list`. */
+export function styleSlug(promptStyle: string): string {
+  return promptStyle
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((part) => part !== '')
+    .join('-')
+}
+
+/** The item's name without its extension: the stored file name's stem, else its index. */
+export function itemStem(row: { fileName: string | null; itemIndex: number }): string {
+  const fileName = row.fileName ?? `${row.itemIndex}.${CAPTION_EXTENSION}`
+  const suffix = `.${CAPTION_EXTENSION}`
+  return fileName.endsWith(suffix) ? fileName.slice(0, -suffix.length) : fileName
+}
+
+/**
+ * The entries of one item's completed captions (given in the batch's order of styles, all of one item):
+ * - `lines`: `<name>.txt`, one caption per line in that order. With several styles, a caption's own line
+ *   breaks become spaces, so that each line is one whole caption; with one style its text is as it is.
+ * - `files`: `<name>.<style-slug>.txt` per caption. Slugs hold no dot and stems are unique in the batch,
+ *   so no two entries of a batch can share a name.
+ */
+export function itemEntries(
+  captions: readonly ItemCaption[],
+  options: { layout: CaptionLayout; severalStyles: boolean; extension?: string },
+): ItemEntry[] {
+  const first = captions[0]
+  if (first === undefined) return []
+  const extension = options.extension ?? CAPTION_EXTENSION
+  const stem = itemStem(first)
+  if (options.layout === 'files') {
+    return captions.map((caption) => ({
+      name: `${stem}.${styleSlug(caption.promptStyle)}.${extension}`,
+      text: caption.text,
+      modified: caption.completedAt,
+    }))
+  }
+  const lines = captions.map((caption) => (options.severalStyles ? oneLine(caption.text) : caption.text))
+  return [{ name: `${stem}.${extension}`, text: lines.join('\n'), modified: newest(captions) }]
+}
+
+function oneLine(text: string): string {
+  return text
+    .split(/[\r\n]+/)
+    .map((part) => part.trim())
+    .filter((part) => part !== '')
+    .join(' ')
+}
+
+function newest(captions: readonly ItemCaption[]): Date | null {
+  let latest: Date | null = null
+  for (const { completedAt } of captions) {
+    if (completedAt !== null && (latest === null || completedAt > latest)) latest = completedAt
+  }
+  return latest
+}
