@@ -154,7 +154,7 @@ export async function insertBatch(sql: Queryable, batch: NewBatch): Promise<Batc
     text: `INSERT INTO batches (id, caller, total, open_items, prompt_style, prompt_styles, caption_length,
         prepend, append, callback_url, metadata, reuse, created_at, updated_at, completed_at, callback_state,
         callback_next_at)
-      VALUES ($1, $2, $3, $4, $5[1], $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14::callback_state,
+      VALUES ($1, $2, $3, $4, ($5::text[])[1], $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14::callback_state,
         CASE WHEN $14::text = 'pending' THEN $13::timestamptz END)
       RETURNING ${BATCH_COLUMNS}`,
     values: [
