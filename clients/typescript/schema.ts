@@ -264,8 +264,8 @@ export interface paths {
          * Download a batch's captions: zip of .txt files, jsonl or csv
          * @description Streamed, at any time: items not finished yet are exported as they stand. `format` is optional and defaults to `zip`. The exported text of an item joins the non-empty parts among the batch's `prepend`, the caption and `append`, each trimmed of surrounding whitespace and commas, with `, ` (kohya-style tag files); the stored captions stay as GoAPI wrote them.
          *
-         *     - `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …).
-         *     - `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item order, whatever its status; `caption` is empty until completed, `error` (the error code) empty unless failed.
+         *     - `zip`: one `<name>.txt` per item with a completed caption (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …). A batch with several `promptStyles` writes one completed caption per line in that order (`captions=lines`, the default), or one `<name>.<style-slug>.txt` per caption (`captions=files`).
+         *     - `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item order, whatever its status; `caption` is empty until completed, `error` (the error code) empty unless failed. With several `promptStyles`, those fields are the first style's and a jsonl record adds `captions` (`{ promptStyle, status, caption, error }` per style), while csv has one row per caption with a last column `promptStyle`.
          */
         get: operations["exportBatch"];
         put?: never;
@@ -503,6 +503,7 @@ export interface components {
             /** @constant */
             dryRun: true;
             items: number;
+            captions: number;
             newTasks: number;
             reused: number;
             /** @description What the new tasks would cost ($0.01 each), in US dollars */
@@ -515,7 +516,7 @@ export interface components {
                 spentUsd: number;
                 /** @description What is left of it today, in US dollars */
                 remainingUsd: number;
-                /** @description Whether the batch would be accepted now: it holds $0.01 for every item not reused at once (given back by items that end up taking another caption’s text) */
+                /** @description Whether the batch would be accepted now: it holds $0.01 for every caption not reused at once (given back by items that end up taking another caption’s text) */
                 fits: boolean;
             } | null;
         };
@@ -536,6 +537,7 @@ export interface components {
             reused: number;
             costUsd: number;
             promptStyle: string;
+            promptStyles: string[];
             captionLength: string;
             prepend: string;
             append: string;
@@ -558,9 +560,46 @@ export interface components {
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
-        /** @description A page of a batch's captions, in item order */
+        BatchItem: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
+            imageUrl: string;
+            promptStyle: string;
+            captionLength: string;
+            caption: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            goapiTaskId: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            callbackUrl: string | null;
+            callback: {
+                /** @enum {string} */
+                state: "none" | "pending" | "delivered" | "failed" | "gone";
+                attempts: number;
+            };
+            batchId: string | null;
+            name: string | null;
+            fileName: string | null;
+            reusedFrom: string | null;
+            costUsd: number;
+            retries: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            completedAt: string | null;
+            /** @description The item's captions, one per style in the order of the batch's promptStyles */
+            captions: components["schemas"]["Caption"][];
+        };
+        /** @description A page of a batch's items, in item order: each its caption in the first style, with `captions` by style */
         BatchCaptionPage: {
-            items: components["schemas"]["Caption"][];
+            items: components["schemas"]["BatchItem"][];
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
@@ -584,6 +623,14 @@ export interface components {
             caption: string;
             /** @description The caption's error code; empty unless failed */
             error: string;
+            /** @description Only for a batch with several promptStyles: the item's captions by style, in that order (the fields above are its first style's) */
+            captions?: {
+                promptStyle: string;
+                /** @enum {string} */
+                status: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
+                caption: string;
+                error: string;
+            }[];
         };
         Readiness: {
             /** @enum {string} */
@@ -2011,10 +2058,12 @@ export interface operations {
                         name?: string;
                     }[];
                     /**
-                     * @default Descriptive
+                     * @description The one prompt style of every item (default `Descriptive`); or give promptStyles
                      * @enum {string}
                      */
                     promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
+                    /** @description 1 to 4 distinct prompt styles instead of promptStyle: each item is captioned once per style, each caption paid, reused, budgeted and counted like any other */
+                    promptStyles?: ("Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post")[];
                     /**
                      * @default any
                      * @enum {string}
@@ -2923,6 +2972,8 @@ export interface operations {
             query?: {
                 /** @description jsonl, csv or zip (the default) */
                 format?: "jsonl" | "csv" | "zip";
+                /** @description zip only: how an item's captions are laid out. `lines` (the default): one `<name>.txt` per item, one caption per line in the order of the batch's promptStyles (with several styles, a caption's own line breaks become spaces). `files`: one `<name>.<style-slug>.txt` per caption (`descriptive`, `booru-like-tag-list`, …) */
+                captions?: "lines" | "files";
             };
             header?: never;
             path: {

@@ -15,6 +15,7 @@ import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
 import { idempotencyKeyHeaders } from '../api/schemas.js'
 import { cancelBatch } from './batch-cancel.js'
 import { quoteBatch } from './batch-dry-run.js'
+import { listBatchCaptionPage } from './batch-items.js'
 import { retryBatch } from './batch-retry.js'
 import {
   batchCaptionList,
@@ -29,13 +30,7 @@ import {
   listBatchesQuery,
   MAX_BATCH_ITEMS,
 } from './batches.schemas.js'
-import {
-  createBatch,
-  getBatch,
-  listBatchCaptionPage,
-  listBatchPage,
-  refusedBatchBody,
-} from './batches.service.js'
+import { createBatch, getBatch, listBatchPage, refusedBatchBody } from './batches.service.js'
 import { eraseBatch } from './erase.repository.js'
 
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024

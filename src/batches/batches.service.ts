@@ -4,30 +4,22 @@ import { checkIdempotencyKey, createIdempotently, requestFingerprint } from '../
 import { readPage } from '../api/paging.js'
 import { httpUrl } from '../api/schemas.js'
 import { checkCallbackUrl, checkImageUrl } from '../callbacks/url-policy.js'
-import { type CaptionView, insertCaptions, type NewCaption } from '../captions/caption-rows.repository.js'
-import { toCaptionResource } from '../captions/captions.service.js'
+import { insertCaptions, type NewCaption } from '../captions/caption-rows.repository.js'
 import { findSameImageCaptions, type SameImageCaptions, sameImageStart } from '../captions/reuse.js'
-import type { CaptionStatus } from '../captions/statuses.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
 import { traceParentToKeep } from '../tracing/spans.js'
-import { batchStyles, toBatchResource } from './batch-resource.js'
+import { toBatchResource } from './batch-resource.js'
 import {
   type BatchItemCounts,
   type BatchRow,
   countBatchItems,
   findCallerBatch,
   insertBatch,
-  listBatchCaptions,
   listBatches,
 } from './batches.repository.js'
-import {
-  type BatchItemResource,
-  type BatchResource,
-  type CreateBatchInput,
-  promptStylesOf,
-} from './batches.schemas.js'
+import { type BatchResource, type CreateBatchInput, promptStylesOf } from './batches.schemas.js'
 import { fileNamesFor } from './file-names.js'
 
 export interface CreateBatchResult {
@@ -277,51 +269,4 @@ export async function listBatchPage(
     items: page.items.map((batch) => toBatchResource(batch, counts.get(batch.id) as BatchItemCounts)),
     nextCursor: page.nextCursor,
   }
-}
-
-/**
- * A batch's items in item order, a page at a time: each item is its caption in the batch's first style
- * (the first it still has), with `captions` holding all of them by style.
- */
-export async function listBatchCaptionPage(
-  deps: Pick<ServiceDeps, 'sql'>,
-  request: {
-    batchId: string
-    status?: CaptionStatus | undefined
-    limit: number
-    cursor?: string | undefined
-  },
-  caller: string,
-): Promise<{ items: BatchItemResource[]; nextCursor: string | null }> {
-  const batch = await findOwnBatch(deps, request.batchId, caller)
-  const page = await readPage(
-    'item',
-    request,
-    async ({ limit, after }) =>
-      itemsOf(
-        await listBatchCaptions(deps.sql, {
-          batchId: request.batchId,
-          styles: batchStyles(batch),
-          status: request.status,
-          limit,
-          afterIndex: after,
-        }),
-      ),
-    (last) => last.itemIndex,
-  )
-  return { items: page.items.map((item) => item.resource), nextCursor: page.nextCursor }
-}
-
-/** Rows in item order grouped into items. */
-function itemsOf(
-  rows: readonly (CaptionView & { itemIndex: number })[],
-): { itemIndex: number; resource: BatchItemResource }[] {
-  const items: { itemIndex: number; resource: BatchItemResource }[] = []
-  for (const row of rows) {
-    const caption = toCaptionResource(row)
-    const last = items.at(-1)
-    if (last?.itemIndex === row.itemIndex) last.resource.captions.push(caption)
-    else items.push({ itemIndex: row.itemIndex, resource: { ...caption, captions: [caption] } })
-  }
-  return items
 }
