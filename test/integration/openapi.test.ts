@@ -337,7 +337,7 @@ describe('GET /openapi.json', () => {
     expect((await service.app.inject({ url: '/captions' })).statusCode).toBe(401)
   })
 
-  it('when the batch export is read, then it offers jsonl, csv and zip, and jsonl names its record', () => {
+  it('when the batch export is read, then it offers jsonl, csv and zip, jsonl names its record, and zip its caption layouts', () => {
     const get = document.paths?.['/batches/{id}/export']?.get as Operation
     const ok = get.responses?.['200'] as OpenAPIV3_1.ResponseObject
     expect(Object.keys(ok.content ?? {})).toEqual(['application/x-ndjson', 'text/csv', 'application/zip'])
@@ -345,9 +345,25 @@ describe('GET /openapi.json', () => {
       $ref: '#/components/schemas/ExportRecord',
     })
     const record = document.components?.schemas?.ExportRecord as OpenAPIV3_1.SchemaObject
-    expect(Object.keys(record.properties ?? {})).toEqual(['name', 'imageUrl', 'status', 'caption', 'error'])
+    expect(Object.keys(record.properties ?? {})).toEqual([
+      'name',
+      'imageUrl',
+      'status',
+      'caption',
+      'error',
+      'captions',
+    ])
+    expect(record.required).not.toContain('captions')
     expect(get.parameters).toContainEqual(
       expect.objectContaining({ in: 'query', name: 'format', required: false }),
+    )
+    expect(get.parameters).toContainEqual(
+      expect.objectContaining({
+        in: 'query',
+        name: 'captions',
+        required: false,
+        schema: expect.objectContaining({ enum: ['lines', 'files'] }),
+      }),
     )
   })
 
