@@ -273,6 +273,43 @@ describe('POST /batches with promptStyles, refused or canceled', () => {
     expect(await service.db.batch.count()).toBe(before)
   })
 
+  it("when one style's caption of an item failed, then retrying the batch queues that caption alone and the batch runs again", async () => {
+    const reply = await service.app.inject({
+      method: 'POST',
+      url: '/batches',
+      payload: { items: [{ imageUrl: uniqueImageUrl('retry-styles') }], promptStyles: ['Descriptive', TAGS] },
+    })
+    const id = reply.json().id as string
+    // The tag list fails; the Descriptive caption is canceled: the batch is complete.
+    await service.deps.sql.query(
+      `UPDATE captions SET status = 'failed', error_code = 'goapi_task_failed', error_message = 'failed',
+          completed_at = now(), updated_at = now()
+        WHERE batch_id = $1 AND prompt_style = $2`,
+      [id, TAGS],
+    )
+    await service.app.inject({ method: 'POST', url: `/batches/${id}/cancel` })
+    expect((await service.app.inject({ url: `/batches/${id}` })).json()).toMatchObject({
+      status: 'completed',
+      counts: { failed: 1, canceled: 1 },
+    })
+    const retried = await service.app.inject({ method: 'POST', url: `/batches/${id}/retry` })
+    expect(retried.json()).toEqual({ retried: 1 })
+    expect((await service.app.inject({ url: `/batches/${id}` })).json()).toMatchObject({
+      status: 'running',
+      counts: { queued: 1, failed: 0, canceled: 1 },
+    })
+    const [item] = (await service.app.inject({ url: `/batches/${id}/captions` })).json().items
+    expect(
+      item.captions.map((caption: { promptStyle: string; status: string }) => [
+        caption.promptStyle,
+        caption.status,
+      ]),
+    ).toEqual([
+      ['Descriptive', 'canceled'],
+      [TAGS, 'queued'],
+    ])
+  })
+
   it('when a two-style batch is canceled before anything is sent, then every caption of every item is canceled and the batch completes', async () => {
     const reply = await service.app.inject({
       method: 'POST',
