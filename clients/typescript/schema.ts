@@ -264,8 +264,8 @@ export interface paths {
          * Download a batch's captions: zip of .txt files, jsonl or csv
          * @description Streamed, at any time: items not finished yet are exported as they stand. `format` is optional and defaults to `zip`. The exported text of an item joins the non-empty parts among the batch's `prepend`, the caption and `append`, each trimmed of surrounding whitespace and commas, with `, ` (kohya-style tag files); the stored captions stay as GoAPI wrote them.
          *
-         *     - `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …). For trainers: `ext=caption` names them `<name>.caption`, `folder=10_ohwx` puts every entry under that kohya folder, and `images=true` adds each completed item's image beside its caption (fetched by this service under the URL policy of `POST /captions`; one that cannot be fetched is left out and named in batch.jsonl as `imageError`). These three are refused with another format.
-         *     - `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item order, whatever its status; `caption` is empty until completed, `error` (the error code) empty unless failed.
+         *     - `zip`: one `<name>.txt` per item with a completed caption (others are absent), and `batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the batch (later repeats get `-2`, `-3` …). A batch with several `promptStyles` writes one completed caption per line in that order (`captions=lines`, the default), or one `<name>.<style-slug>.txt` per caption (`captions=files`). For trainers: `ext=caption` names them `<name>.caption`, `folder=10_ohwx` puts every entry under that kohya folder, and `images=true` adds each completed item's image beside its captions (fetched by this service under the URL policy of `POST /captions`; one that cannot be fetched is left out and named in batch.jsonl as `imageError`). `captions`, `ext`, `folder` and `images` are refused with another format.
+         *     - `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item order, whatever its status; `caption` is empty until completed, `error` (the error code) empty unless failed. With several `promptStyles`, those fields are the first style's and a jsonl record adds `captions` (`{ promptStyle, status, caption, error }` per style), while csv has one row per caption with a last column `promptStyle`.
          *
          *     For the tag-list styles, `tagsExclude`, `tagsDedupe`, `tagsUnderscores` and `tagsMax` clean the exported text (prepend and append included) in every format, in that order; prose styles ignore them.
          */
@@ -505,6 +505,7 @@ export interface components {
             /** @constant */
             dryRun: true;
             items: number;
+            captions: number;
             newTasks: number;
             reused: number;
             /** @description What the new tasks would cost ($0.01 each), in US dollars */
@@ -517,7 +518,7 @@ export interface components {
                 spentUsd: number;
                 /** @description What is left of it today, in US dollars */
                 remainingUsd: number;
-                /** @description Whether the batch would be accepted now: it holds $0.01 for every item not reused at once (given back by items that end up taking another caption’s text) */
+                /** @description Whether the batch would be accepted now: it holds $0.01 for every caption not reused at once (given back by items that end up taking another caption’s text) */
                 fits: boolean;
             } | null;
         };
@@ -538,6 +539,7 @@ export interface components {
             reused: number;
             costUsd: number;
             promptStyle: string;
+            promptStyles: string[];
             captionLength: string;
             prepend: string;
             append: string;
@@ -560,9 +562,46 @@ export interface components {
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
-        /** @description A page of a batch's captions, in item order */
+        BatchItem: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
+            imageUrl: string;
+            promptStyle: string;
+            captionLength: string;
+            caption: string | null;
+            error: {
+                code: string;
+                message: string;
+            } | null;
+            goapiTaskId: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            callbackUrl: string | null;
+            callback: {
+                /** @enum {string} */
+                state: "none" | "pending" | "delivered" | "failed" | "gone";
+                attempts: number;
+            };
+            batchId: string | null;
+            name: string | null;
+            fileName: string | null;
+            reusedFrom: string | null;
+            costUsd: number;
+            retries: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            completedAt: string | null;
+            /** @description The item's captions, one per style in the order of the batch's promptStyles */
+            captions: components["schemas"]["Caption"][];
+        };
+        /** @description A page of a batch's items, in item order: each its caption in the first style, with `captions` by style */
         BatchCaptionPage: {
-            items: components["schemas"]["Caption"][];
+            items: components["schemas"]["BatchItem"][];
             /** @description Pass back as `cursor` for the next page; null on the last */
             nextCursor: string | null;
         };
@@ -588,6 +627,14 @@ export interface components {
             error: string;
             /** @description batch.jsonl of a zip with images=true only: why the item's image was left out, one of url_refused, too_large, not_an_image, too_many_redirects, timeout, unreachable, or http_<status> (the image server's answer); absent when the image is in the zip or the item is not completed */
             imageError?: string;
+            /** @description Only for a batch with several promptStyles: the item's captions by style, in that order (the fields above are its first style's) */
+            captions?: {
+                promptStyle: string;
+                /** @enum {string} */
+                status: "queued" | "pending" | "processing" | "completed" | "failed" | "canceled";
+                caption: string;
+                error: string;
+            }[];
         };
         Readiness: {
             /** @enum {string} */
@@ -2038,10 +2085,12 @@ export interface operations {
                         name?: string;
                     }[];
                     /**
-                     * @default Descriptive
+                     * @description The one prompt style of every item (default `Descriptive`); or give promptStyles
                      * @enum {string}
                      */
                     promptStyle?: "Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post";
+                    /** @description 1 to 4 distinct prompt styles instead of promptStyle: each item is captioned once per style, each caption paid, reused, budgeted and counted like any other */
+                    promptStyles?: ("Descriptive" | "Descriptive (Casual)" | "Straightforward" | "Stable Diffusion Prompt" | "MidJourney" | "Danbooru tag list" | "e621 tag list" | "Rule34 tag list" | "Booru-like tag list" | "Art Critic" | "Product Listing" | "Social Media Post")[];
                     /**
                      * @default any
                      * @enum {string}
@@ -2950,6 +2999,8 @@ export interface operations {
             query?: {
                 /** @description jsonl, csv or zip (the default) */
                 format?: "jsonl" | "csv" | "zip";
+                /** @description zip only: how an item's captions are laid out. `lines` (the default): one `<name>.<ext>` per item, one caption per line in the order of the batch's promptStyles (with several styles, a caption's own line breaks become spaces). `files`: one `<name>.<style-slug>.<ext>` per caption (`descriptive`, `booru-like-tag-list`, …) */
+                captions?: "lines" | "files";
                 /** @description zip only: the caption files' extension, txt (the default) or caption */
                 ext?: "txt" | "caption";
                 /** @description zip only: a kohya folder `<repeats>_<concept>` (e.g. `10_ohwx`) every entry goes under; pattern `^[1-9][0-9]{0,3}_[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$` */

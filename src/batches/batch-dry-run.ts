@@ -22,7 +22,7 @@ export async function quoteBatch(
   const now = deps.clock.now()
   const captions = await itemCaptions(deps, deps.sql, { input, caller, batchId: deps.newId(), now })
   const reused = captions.filter((caption) => caption.start.kind === 'reuse').length
-  // Later items of an image wait for its first one and take its text: only the first is a new task.
+  // Later items of an image (and style) wait for its first one and take its text: only the first is a new task.
   const newTasks = captions.filter((caption) => caption.start.kind === 'wait').length
   const heldCents = captions.reduce((cents, caption) => cents + caption.reservedCents, 0)
   const budgetCents = deps.budgets.get(caller)
@@ -39,7 +39,8 @@ export async function quoteBatch(
   }
   return {
     dryRun: true,
-    items: captions.length,
+    items: input.items.length,
+    captions: captions.length,
     newTasks,
     reused,
     costUsd: centsToUsd(newTasks * CENTS_PER_TASK),

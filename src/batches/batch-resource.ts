@@ -12,6 +12,7 @@ export function toBatchResource(row: BatchRow, items: BatchItemCounts): BatchRes
     reused: items.reused,
     costUsd: centsToUsd(items.goapiTasks * CENTS_PER_TASK),
     promptStyle: row.promptStyle,
+    promptStyles: batchStyles(row),
     captionLength: row.captionLength,
     prepend: row.prepend,
     append: row.append,
@@ -21,4 +22,9 @@ export function toBatchResource(row: BatchRow, items: BatchItemCounts): BatchRes
     createdAt: row.createdAt.toISOString(),
     completedAt: row.completedAt?.toISOString() ?? null,
   }
+}
+
+/** The styles each item of the batch is captioned in, in order (a batch from before promptStyles has one). */
+export function batchStyles(row: Pick<BatchRow, 'promptStyle' | 'promptStyles'>): string[] {
+  return row.promptStyles?.length ? row.promptStyles : [row.promptStyle]
 }

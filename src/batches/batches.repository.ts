@@ -7,7 +7,7 @@ import type { Batch } from '../generated/prisma/client.js'
 export type BatchRow = Batch
 
 export const BATCH_COLUMNS = `id, caller, total, open_items AS "openItems", prompt_style AS "promptStyle",
-  caption_length AS "captionLength", prepend, append, callback_url AS "callbackUrl", metadata, reuse,
+  prompt_styles AS "promptStyles", caption_length AS "captionLength", prepend, append, callback_url AS "callbackUrl", metadata, reuse,
   created_at AS "createdAt", updated_at AS "updatedAt", completed_at AS "completedAt",
   callback_state AS "callbackState", callback_attempts AS "callbackAttempts",
   callback_next_at AS "callbackNextAt", lease_owner AS "leaseOwner", lease_expires_at AS "leaseExpiresAt"`
@@ -89,11 +89,15 @@ export async function listBatches(
   return rows
 }
 
-/** A batch's items in item order; `afterIndex` is the last item of the previous page. */
+/**
+ * A page of a batch's items in item order, each item's captions in the order of `styles`: the items with
+ * a caption of `status` (any status when none), after the item `afterIndex` of the previous page.
+ */
 export async function listBatchCaptions(
   sql: Sql,
   options: {
     batchId: string
+    styles: readonly string[]
     status: CaptionStatus | undefined
     limit: number
     afterIndex: number | undefined
@@ -101,13 +105,23 @@ export async function listBatchCaptions(
 ): Promise<(CaptionView & { itemIndex: number })[]> {
   const { rows } = await sql.query<CaptionView & { itemIndex: number }>({
     name: 'list-batch-captions',
-    text: `SELECT ${VIEW_COLUMNS}, item_index AS "itemIndex" FROM captions
-      WHERE batch_id = $1
-        AND ($2::caption_status IS NULL OR status = $2::caption_status)
-        AND ($3::int IS NULL OR item_index > $3::int)
-      ORDER BY item_index
-      LIMIT $4`,
-    values: [options.batchId, options.status ?? null, options.afterIndex ?? null, options.limit],
+    text: `WITH page AS (
+        SELECT DISTINCT item_index FROM captions
+        WHERE batch_id = $1
+          AND ($2::caption_status IS NULL OR status = $2::caption_status)
+          AND ($3::int IS NULL OR item_index > $3::int)
+        ORDER BY item_index
+        LIMIT $4)
+      SELECT ${VIEW_COLUMNS}, item_index AS "itemIndex" FROM captions
+      WHERE batch_id = $1 AND item_index IN (SELECT item_index FROM page)
+      ORDER BY item_index, array_position($5::text[], prompt_style), id`,
+    values: [
+      options.batchId,
+      options.status ?? null,
+      options.afterIndex ?? null,
+      options.limit,
+      options.styles,
+    ],
   })
   return rows
 }
@@ -118,7 +132,8 @@ export interface NewBatch {
   total: number
   /** Items not finished when the batch is accepted (the reused ones are). */
   openItems: number
-  promptStyle: string
+  /** Each item's styles, in order (the first is also `promptStyle`). */
+  promptStyles: readonly string[]
   captionLength: string
   prepend: string
   append: string
@@ -136,9 +151,10 @@ export async function insertBatch(sql: Queryable, batch: NewBatch): Promise<Batc
   const done = batch.openItems === 0
   const { rows } = await sql.query<BatchRow>({
     name: 'insert-batch',
-    text: `INSERT INTO batches (id, caller, total, open_items, prompt_style, caption_length, prepend, append,
-        callback_url, metadata, reuse, created_at, updated_at, completed_at, callback_state, callback_next_at)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14::callback_state,
+    text: `INSERT INTO batches (id, caller, total, open_items, prompt_style, prompt_styles, caption_length,
+        prepend, append, callback_url, metadata, reuse, created_at, updated_at, completed_at, callback_state,
+        callback_next_at)
+      VALUES ($1, $2, $3, $4, ($5::text[])[1], $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14::callback_state,
         CASE WHEN $14::text = 'pending' THEN $13::timestamptz END)
       RETURNING ${BATCH_COLUMNS}`,
     values: [
@@ -146,7 +162,7 @@ export async function insertBatch(sql: Queryable, batch: NewBatch): Promise<Batc
       batch.caller,
       batch.total,
       batch.openItems,
-      batch.promptStyle,
+      batch.promptStyles,
       batch.captionLength,
       batch.prepend,
       batch.append,

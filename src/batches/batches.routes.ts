@@ -15,11 +15,13 @@ import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
 import { idempotencyKeyHeaders } from '../api/schemas.js'
 import { cancelBatch } from './batch-cancel.js'
 import { quoteBatch } from './batch-dry-run.js'
+import { listBatchCaptionPage } from './batch-items.js'
 import { retryBatch } from './batch-retry.js'
 import {
   batchCaptionList,
   batchCaptionsQuery,
   batchDryRun,
+  batchInputOf,
   batchList,
   batchParams,
   batchResource,
@@ -28,13 +30,7 @@ import {
   listBatchesQuery,
   MAX_BATCH_ITEMS,
 } from './batches.schemas.js'
-import {
-  createBatch,
-  getBatch,
-  listBatchCaptionPage,
-  listBatchPage,
-  refusedBatchBody,
-} from './batches.service.js'
+import { createBatch, getBatch, listBatchPage, refusedBatchBody } from './batches.service.js'
 import { eraseBatch } from './erase.repository.js'
 
 export const BATCH_BODY_LIMIT_BYTES = 4 * 1024 * 1024
@@ -79,7 +75,8 @@ export const batchesRoutes: CallerRoutes = async (app, options) => {
     },
     async (request, reply) => {
       if (request.validationError) throw refusedBatchBody(deps, request.validationError, request.body)
-      const { dryRun, ...input } = request.body
+      const { dryRun, ...body } = request.body
+      const input = batchInputOf(body)
       if (dryRun === true) {
         const quote = await quoteBatch(deps, {
           input,

@@ -4,10 +4,8 @@ import { checkIdempotencyKey, createIdempotently, requestFingerprint } from '../
 import { readPage } from '../api/paging.js'
 import { httpUrl } from '../api/schemas.js'
 import { checkCallbackUrl, checkImageUrl } from '../callbacks/url-policy.js'
-import { type CaptionView, insertCaptions, type NewCaption } from '../captions/caption-rows.repository.js'
-import { toCaptionResource } from '../captions/captions.service.js'
+import { insertCaptions, type NewCaption } from '../captions/caption-rows.repository.js'
 import { findSameImageCaptions, type SameImageCaptions, sameImageStart } from '../captions/reuse.js'
-import type { CaptionStatus } from '../captions/statuses.js'
 import { inTransaction } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
@@ -19,10 +17,9 @@ import {
   countBatchItems,
   findCallerBatch,
   insertBatch,
-  listBatchCaptions,
   listBatches,
 } from './batches.repository.js'
-import type { BatchResource, CreateBatchInput } from './batches.schemas.js'
+import { type BatchResource, type CreateBatchInput, promptStylesOf } from './batches.schemas.js'
 import { fileNamesFor } from './file-names.js'
 
 export interface CreateBatchResult {
@@ -32,11 +29,11 @@ export interface CreateBatchResult {
 }
 
 /**
- * POST /batches. Every item becomes a caption, written with the batch in one transaction and sent by
+ * POST /batches. Every item becomes a caption per prompt style, written with the batch in one transaction and sent by
  * background work as GoAPI task slots free up, exactly like a caption posted alone. With reuse (the
  * default), an item whose image the caller had captioned (same prompt style and length) within
  * REUSE_WINDOW_DAYS takes that text at once; one whose image is being captioned already, or repeats an
- * earlier item, waits for that caption and takes its text: each distinct image is paid once.
+ * earlier item, waits for that caption and takes its text: each distinct image and style is paid once.
  */
 export async function createBatch(
   deps: ServiceDeps,
@@ -81,7 +78,7 @@ export async function createBatch(
           caller,
           total: captions.length,
           openItems: captions.length - reused,
-          promptStyle: input.promptStyle,
+          promptStyles: promptStylesOf(input),
           captionLength: input.captionLength,
           prepend: input.prepend,
           append: input.append,
@@ -178,7 +175,10 @@ export function refusedBatchBody(deps: Pick<ServiceDeps, 'urlPolicy'>, error: Er
   return faults.length === 1 ? (faults[0] as InvalidField) : new InvalidFields(faults)
 }
 
-/** The batch's items as captions, each starting from a caption of the same image where reuse allows. */
+/**
+ * The batch's items as captions, one per item and style in item order (an item's styles in the batch's
+ * order), each starting from a caption of the same image and style where reuse allows.
+ */
 export async function itemCaptions(
   deps: ServiceDeps,
   client: Parameters<typeof findSameImageCaptions>[0],
@@ -186,37 +186,47 @@ export async function itemCaptions(
 ): Promise<NewCaption[]> {
   const { input, caller, now } = batch
   const fileNames = fileNamesFor(input.items)
-  const found: SameImageCaptions = input.reuse
-    ? await findSameImageCaptions(client, {
+  const styles = promptStylesOf(input)
+  const imageUrls = [...new Set(input.items.map((item) => item.imageUrl))]
+  const foundByStyle: SameImageCaptions[] = []
+  for (const promptStyle of styles) {
+    foundByStyle.push(
+      input.reuse
+        ? await findSameImageCaptions(client, {
+            caller,
+            promptStyle,
+            captionLength: input.captionLength,
+            imageUrls,
+            now,
+            reuseWindowMs: deps.work.reuseWindowMs,
+          })
+        : { reusable: new Map(), inProgress: new Map() },
+    )
+  }
+  return input.items.flatMap((item, index) =>
+    styles.map((promptStyle, styleIndex): NewCaption => {
+      const found = foundByStyle[styleIndex] as SameImageCaptions
+      const id = deps.newId()
+      const start = sameImageStart(found, item.imageUrl) ?? { kind: 'wait' }
+      // The first item of an image nobody is captioning yet is sent; later ones of it wait for that one.
+      if (input.reuse && start.kind === 'wait') found.inProgress.set(item.imageUrl, id)
+      return {
+        id,
         caller,
-        promptStyle: input.promptStyle,
+        imageUrl: item.imageUrl,
+        promptStyle,
         captionLength: input.captionLength,
-        imageUrls: [...new Set(input.items.map((item) => item.imageUrl))],
+        callbackUrl: undefined,
+        metadata: {},
         now,
-        reuseWindowMs: deps.work.reuseWindowMs,
-      })
-    : { reusable: new Map(), inProgress: new Map() }
-  return input.items.map((item, index): NewCaption => {
-    const id = deps.newId()
-    const start = sameImageStart(found, item.imageUrl) ?? { kind: 'wait' }
-    // The first item of an image nobody is captioning yet is sent; later ones of it wait for that one.
-    if (input.reuse && start.kind === 'wait') found.inProgress.set(item.imageUrl, id)
-    return {
-      id,
-      caller,
-      imageUrl: item.imageUrl,
-      promptStyle: input.promptStyle,
-      captionLength: input.captionLength,
-      callbackUrl: undefined,
-      metadata: {},
-      now,
-      start,
-      reuse: input.reuse,
-      reservedCents: centsToHold(deps, caller, { reused: start.kind === 'reuse' }),
-      simulated: deps.simulated,
-      item: { batchId: batch.batchId, index, name: item.name, fileName: fileNames[index] as string },
-    }
-  })
+        start,
+        reuse: input.reuse,
+        reservedCents: centsToHold(deps, caller, { reused: start.kind === 'reuse' }),
+        simulated: deps.simulated,
+        item: { batchId: batch.batchId, index, name: item.name, fileName: fileNames[index] as string },
+      }
+    }),
+  )
 }
 
 export async function getBatch(
@@ -259,31 +269,4 @@ export async function listBatchPage(
     items: page.items.map((batch) => toBatchResource(batch, counts.get(batch.id) as BatchItemCounts)),
     nextCursor: page.nextCursor,
   }
-}
-
-/** A batch's captions in item order, a page at a time. */
-export async function listBatchCaptionPage(
-  deps: Pick<ServiceDeps, 'sql'>,
-  request: {
-    batchId: string
-    status?: CaptionStatus | undefined
-    limit: number
-    cursor?: string | undefined
-  },
-  caller: string,
-): Promise<{ items: ReturnType<typeof toCaptionResource>[]; nextCursor: string | null }> {
-  await findOwnBatch(deps, request.batchId, caller)
-  const page = await readPage(
-    'item',
-    request,
-    ({ limit, after }) =>
-      listBatchCaptions(deps.sql, {
-        batchId: request.batchId,
-        status: request.status,
-        limit,
-        afterIndex: after,
-      }),
-    (last) => last.itemIndex,
-  )
-  return { items: page.items.map((row: CaptionView) => toCaptionResource(row)), nextCursor: page.nextCursor }
 }

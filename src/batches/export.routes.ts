@@ -23,16 +23,21 @@ export const exportRoutes: CallerRoutes = async (app, options) => {
           "among the batch's `prepend`, the caption and `append`, each trimmed of surrounding " +
           'whitespace and commas, with `, ` (kohya-style tag files); the stored captions stay as GoAPI ' +
           'wrote them.\n\n' +
-          '- `zip`: one `<name>.txt` per completed item (others are absent), and `batch.jsonl` (the jsonl ' +
-          "export), with no folder entries. Names are the items' `fileName`s: sanitized, unique in the " +
-          'batch (later repeats get `-2`, `-3` …). For trainers: `ext=caption` names them `<name>.caption`, ' +
-          '`folder=10_ohwx` puts every entry under that kohya folder, and `images=true` adds each ' +
-          "completed item's image beside its caption (fetched by this service under the URL policy of " +
-          '`POST /captions`; one that cannot be fetched is left out and named in batch.jsonl as ' +
-          '`imageError`). These three are refused with another format.\n' +
+          '- `zip`: one `<name>.txt` per item with a completed caption (others are absent), and ' +
+          "`batch.jsonl` (the jsonl export), with no folder entries. Names are the items' `fileName`s: " +
+          'sanitized, unique in the batch (later repeats get `-2`, `-3` …). A batch with several ' +
+          '`promptStyles` writes one completed caption per line in that order (`captions=lines`, the ' +
+          'default), or one `<name>.<style-slug>.txt` per caption (`captions=files`). For trainers: ' +
+          '`ext=caption` names them `<name>.caption`, `folder=10_ohwx` puts every entry under that kohya ' +
+          "folder, and `images=true` adds each completed item's image beside its captions (fetched by this " +
+          'service under the URL policy of `POST /captions`; one that cannot be fetched is left out and ' +
+          'named in batch.jsonl as `imageError`). `captions`, `ext`, `folder` and `images` are refused with ' +
+          'another format.\n' +
           '- `jsonl` and `csv`: one record `{ name, imageUrl, status, caption, error }` per item in item ' +
           'order, whatever its status; `caption` is empty until completed, `error` (the error code) ' +
-          'empty unless failed.\n\n' +
+          "empty unless failed. With several `promptStyles`, those fields are the first style's and " +
+          'a jsonl record adds `captions` (`{ promptStyle, status, caption, error }` per style), while ' +
+          'csv has one row per caption with a last column `promptStyle`.\n\n' +
           'For the tag-list styles, `tagsExclude`, `tagsDedupe`, `tagsUnderscores` and `tagsMax` clean ' +
           'the exported text (prepend and append included) in every format, in that order; prose styles ' +
           'ignore them.',

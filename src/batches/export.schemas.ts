@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { InvalidField } from '../api/error-catalog.js'
 import { CAPTION_STATUSES } from '../captions/statuses.js'
+import { CAPTION_LAYOUTS } from './caption-layout.js'
 import { EXPORT_FORMATS, type ExportOptions } from './export.service.js'
 import { IMAGE_ERRORS } from './export-images.js'
 import { CAPTION_EXTENSIONS, KOHYA_FOLDER } from './export-layout.js'
@@ -18,6 +19,16 @@ export const exportQuery = z.strictObject({
     .enum(EXPORT_FORMATS, { error: `must be one of: ${EXPORT_FORMATS.join(', ')}` })
     .default('zip')
     .meta({ description: 'jsonl, csv or zip (the default)' }),
+  captions: z
+    .enum(CAPTION_LAYOUTS, { error: `must be one of: ${CAPTION_LAYOUTS.join(', ')}` })
+    .meta({
+      description:
+        "zip only: how an item's captions are laid out. `lines` (the default): one `<name>.<ext>` per " +
+        "item, one caption per line in the order of the batch's promptStyles (with several styles, " +
+        "a caption's own line breaks become spaces). `files`: one `<name>.<style-slug>.<ext>` per caption " +
+        '(`descriptive`, `booru-like-tag-list`, …)',
+    })
+    .optional(),
   ext: z
     .enum(CAPTION_EXTENSIONS, { error: `must be one of: ${CAPTION_EXTENSIONS.join(', ')}` })
     .default(CAPTION_EXTENSIONS[0])
@@ -65,7 +76,7 @@ export const exportQuery = z.strictObject({
 })
 export type ExportQuery = z.infer<typeof exportQuery>
 
-const ZIP_ONLY = ['ext', 'folder', 'images'] as const
+const ZIP_ONLY = ['captions', 'ext', 'folder', 'images'] as const
 
 /**
  * The export's options from its query. The tag options apply to every format; the layout and images
@@ -74,6 +85,7 @@ const ZIP_ONLY = ['ext', 'folder', 'images'] as const
 export function exportOptionsOf(query: ExportQuery): ExportOptions {
   if (query.format !== 'zip') {
     const given = {
+      captions: query.captions !== undefined,
       ext: query.ext !== CAPTION_EXTENSIONS[0],
       folder: query.folder !== undefined,
       images: query.images === 'true',
@@ -83,6 +95,7 @@ export function exportOptionsOf(query: ExportQuery): ExportOptions {
   }
   return {
     layout: { folder: query.folder, ext: query.ext },
+    captions: query.captions ?? 'lines',
     images: query.images === 'true',
     tags: {
       exclude: (query.tagsExclude ?? '')
@@ -118,6 +131,21 @@ export const exportRecord = z
           `${Object.keys(IMAGE_ERRORS).join(', ')}, or http_<status> (the image server's answer); absent ` +
           'when the image is in the zip or the item is not completed',
       }),
+    captions: z
+      .array(
+        z.object({
+          promptStyle: z.string(),
+          status: z.enum(CAPTION_STATUSES),
+          caption: z.string(),
+          error: z.string(),
+        }),
+      )
+      .meta({
+        description:
+          "Only for a batch with several promptStyles: the item's captions by style, in that order " +
+          "(the fields above are its first style's)",
+      })
+      .optional(),
   })
   .meta({ id: 'ExportRecord' })
 
@@ -132,15 +160,18 @@ export const exportResponse = {
       schema: z.string().meta({
         description:
           'csv: the header `name,imageUrl,status,caption,error`, then one row per item in item order ' +
-          '(RFC 4180: CRLF line ends, a field with a comma, quote or line break quoted, quotes doubled)',
+          '(RFC 4180: CRLF line ends, a field with a comma, quote or line break quoted, quotes doubled). ' +
+          'With several promptStyles the header ends in `,promptStyle` and each item has one row per ' +
+          'style, in that order',
       }),
     },
     'application/zip': {
       schema: z.string().meta({
         format: 'binary',
         description:
-          'zip: `<name>.<ext>` holding the exported text for each completed item (and `<name>.<image ' +
-          'extension>` with images=true), and `batch.jsonl`; all under `folder` when given, no folder entries',
+          'zip: the exported text of each completed item as `captions=` lays it out (`<name>.<ext>`, ' +
+          'one caption per line; or `<name>.<style-slug>.<ext>` per style), `<name>.<image extension>` with ' +
+          'images=true, and `batch.jsonl`; all under `folder` when given, no folder entries',
       }),
     },
   },

@@ -5,7 +5,9 @@ import { ZipFile } from 'yazl'
 import { BatchNotFound } from '../api/error-catalog.js'
 import type { CaptionStatus } from '../captions/statuses.js'
 import type { ServiceDeps } from '../deps.js'
+import { batchStyles } from './batch-resource.js'
 import { findCallerBatch } from './batches.repository.js'
+import { type CaptionLayout, type ItemEntry, itemEntries } from './caption-layout.js'
 import {
   type ArchiveRow,
   completedRowsAfter,
@@ -20,14 +22,7 @@ import {
   type ImageFetcher,
   inOrderAhead,
 } from './export-images.js'
-import {
-  captionEntry,
-  type EntryLayout,
-  entryPath,
-  FLAT_LAYOUT,
-  imageEntry,
-  itemStem,
-} from './export-layout.js'
+import { type EntryLayout, entryPath, FLAT_LAYOUT, imageEntry, itemStem } from './export-layout.js'
 import { NO_TAG_OPTIONS, type TagOptions, withTagOptions } from './tag-options.js'
 
 /**
@@ -45,6 +40,8 @@ export const CONTENT_TYPES: Record<ExportFormat, string> = {
 }
 
 export const CSV_HEADER = ['name', 'imageUrl', 'status', 'caption', 'error'] as const
+/** The csv's header for a batch with several prompt styles: one row per caption, its style last. */
+export const CSV_HEADER_STYLES = [...CSV_HEADER, 'promptStyle'] as const
 /** The zip's entry holding the jsonl export. Items' entries end in a caption or image extension, so none can take it. */
 export const ARCHIVE_JSONL = 'batch.jsonl'
 export const PAGE_SIZE = 100
@@ -53,7 +50,7 @@ const TEXT_HIGH_WATER_MARK = 64 * 1024
 
 /** One item of an export: a jsonl line, a csv row. */
 export interface ExportRecord {
-  /** The item's file name without extension: its zip entry is `<name>.txt` once it is completed. */
+  /** The item's file name without extension: its zip entry is `<name>.<ext>` once it is completed. */
   name: string
   imageUrl: string
   status: CaptionStatus
@@ -63,6 +60,16 @@ export interface ExportRecord {
   error: string
   /** Why its image is not in the zip (zip with images=true only); absent otherwise. */
   imageError?: ImageError
+  /** With several prompt styles only: the item's captions by style, in the batch's order of styles. */
+  captions?: StyleRecord[]
+}
+
+/** One caption of an item in the jsonl export of a batch with several prompt styles. */
+export interface StyleRecord {
+  promptStyle: string
+  status: CaptionStatus
+  caption: string
+  error: string
 }
 
 /** What exported text is made of besides the caption: the batch's prepend and append. */
@@ -75,6 +82,8 @@ export interface PrependAppend {
 export interface ExportOptions {
   /** zip only: the caption files' extension and the folder every entry goes under. */
   layout: EntryLayout
+  /** zip only: an item's captions one per line in one file, or a file per style. */
+  captions: CaptionLayout
   /** zip only: each completed item's image fetched into the archive beside its caption. */
   images: boolean
   /** Applied to the exported text of a tag-list style. */
@@ -83,6 +92,7 @@ export interface ExportOptions {
 
 export const DEFAULT_EXPORT_OPTIONS: ExportOptions = {
   layout: FLAT_LAYOUT,
+  captions: 'lines',
   images: false,
   tags: NO_TAG_OPTIONS,
 }
@@ -106,9 +116,10 @@ export async function openBatchExport(
     sql: deps.sql,
     batchId: batch.id,
     prependAppend: batch,
-    style: batch.promptStyle,
+    styles: batchStyles(batch),
     tags: options.tags,
     layout: options.layout,
+    captions: options.captions,
     imageErrors: new Map(),
   }
   const images =
@@ -130,17 +141,19 @@ interface ExportSource {
   sql: ServiceDeps['sql']
   batchId: string
   prependAppend: PrependAppend
-  /** The batch's prompt style: whether the tag options apply. */
-  style: string
+  /** The batch's prompt styles, in order (each caption's own says whether the tag options apply). */
+  styles: readonly string[]
   tags: TagOptions
   layout: EntryLayout
+  captions: CaptionLayout
   /** Items whose image was left out of the zip, and why: filled before batch.jsonl is written. */
   imageErrors: Map<number, ImageError>
 }
 
-/** An item's exported text: prepend and append around the caption, then the tag options. */
-function exportText(source: ExportSource, caption: string): string {
-  return withTagOptions(source.style, withPrependAppend(source.prependAppend, caption), source.tags)
+/** A caption's exported text: prepend and append around it, then the tag options of its style. */
+function exportText(source: ExportSource, caption: { promptStyle: string; caption: string }): string {
+  const text = withPrependAppend(source.prependAppend, caption.caption)
+  return withTagOptions(caption.promptStyle, text, source.tags)
 }
 
 /**
@@ -165,15 +178,32 @@ function trimPart(part: string): string {
   return part.slice(start, end)
 }
 
-export function toExportRecord(row: ExportRow, source: ExportSource): ExportRecord {
+/**
+ * One item's record: its caption in the batch's first style (the first it still has); with several
+ * styles, its captions by style as well.
+ */
+export function toExportRecord(captions: readonly ExportRow[], source: ExportSource): ExportRecord {
+  const row = captions[0] as ExportRow
+  const styled = captions.map((caption) => toStyleRecord(caption, source))
+  const first = styled[0] as StyleRecord
   const imageError = source.imageErrors.get(row.itemIndex)
   return {
     name: itemStem(row),
     imageUrl: row.imageUrl,
-    status: row.status,
-    caption: row.status === 'completed' ? exportText(source, row.caption ?? '') : '',
-    error: row.status === 'failed' ? (row.errorCode ?? '') : '',
+    status: first.status,
+    caption: first.caption,
+    error: first.error,
     ...(imageError === undefined ? {} : { imageError }),
+    ...(source.styles.length > 1 ? { captions: styled } : {}),
+  }
+}
+
+function toStyleRecord(row: ExportRow, source: ExportSource): StyleRecord {
+  return {
+    promptStyle: row.promptStyle,
+    status: row.status,
+    caption: row.status === 'completed' ? exportText(source, { ...row, caption: row.caption ?? '' }) : '',
+    error: row.status === 'failed' ? (row.errorCode ?? '') : '',
   }
 }
 
@@ -193,36 +223,52 @@ export function csvField(value: string): string {
 
 const csvRow = (fields: readonly string[]) => `${fields.map(csvField).join(',')}\r\n`
 
-/** Every page of rows `read` returns, in item order, until a short page. */
+/** Every page of items (each its rows, in the batch's order of styles) `read` returns, until a short page. */
 async function* pagesOf<Row extends { itemIndex: number }>(
-  batchId: string,
+  source: Pick<ExportSource, 'batchId' | 'styles'>,
   read: (page: PageAfter) => Promise<Row[]>,
-): AsyncGenerator<Row[]> {
+): AsyncGenerator<Row[][]> {
   let afterIndex = -1
   for (;;) {
-    const rows = await read({ batchId, afterIndex, limit: PAGE_SIZE })
-    if (rows.length > 0) yield rows
-    const last = rows.at(-1)
-    if (last === undefined || rows.length < PAGE_SIZE) return
+    const items: Row[][] = []
+    for (const row of await read({
+      batchId: source.batchId,
+      styles: source.styles,
+      afterIndex,
+      limit: PAGE_SIZE,
+    })) {
+      const item = items.at(-1)
+      if (item?.[0]?.itemIndex === row.itemIndex) item.push(row)
+      else items.push([row])
+    }
+    if (items.length > 0) yield items
+    const last = items.at(-1)?.[0]
+    if (last === undefined || items.length < PAGE_SIZE) return
     afterIndex = last.itemIndex
   }
 }
 
 async function* jsonlChunks(source: ExportSource): AsyncGenerator<string> {
-  for await (const rows of pagesOf(source.batchId, (page) => exportRowsAfter(source.sql, page))) {
+  for await (const items of pagesOf(source, (page) => exportRowsAfter(source.sql, page))) {
     let chunk = ''
-    for (const row of rows) chunk += `${JSON.stringify(toExportRecord(row, source))}\n`
+    for (const item of items) chunk += `${JSON.stringify(toExportRecord(item, source))}\n`
     yield chunk
   }
 }
 
+/** One row per item; with several prompt styles, one row per caption, its style in a last column. */
 async function* csvChunks(source: ExportSource): AsyncGenerator<string> {
-  yield csvRow(CSV_HEADER)
-  for await (const rows of pagesOf(source.batchId, (page) => exportRowsAfter(source.sql, page))) {
+  const severalStyles = source.styles.length > 1
+  yield csvRow(severalStyles ? CSV_HEADER_STYLES : CSV_HEADER)
+  for await (const items of pagesOf(source, (page) => exportRowsAfter(source.sql, page))) {
     let chunk = ''
-    for (const row of rows) {
-      const record = toExportRecord(row, source)
-      chunk += csvRow([record.name, record.imageUrl, record.status, record.caption, record.error])
+    for (const item of items) {
+      const record = toExportRecord(item, source)
+      const fields = [record.name, record.imageUrl]
+      if (!severalStyles) chunk += csvRow([...fields, record.status, record.caption, record.error])
+      else
+        for (const caption of record.captions ?? [])
+          chunk += csvRow([...fields, caption.status, caption.caption, caption.error, caption.promptStyle])
     }
     yield chunk
   }
@@ -238,7 +284,8 @@ function textStream(chunks: AsyncGenerator<string>): Readable {
 }
 
 /**
- * The zip: one caption entry per completed item (and its image, with `images`), in item order, then
+ * The zip: each completed item's caption entries as the caption layout names them (caption-layout.ts;
+ * and its image, with `images`), in item order, then
  * `batch.jsonl`, all under the layout's folder; no folder entries. yazl writes one entry at a time;
  * each entry's text is handed over only when yazl reaches it, and the next page is read once yazl has
  * reached the last entry of this one and the caller has taken what was written, so at most a page of
@@ -274,13 +321,20 @@ function zipStream(source: ExportSource, images: ImageFetcher | undefined): Read
     }
   }
 
-  function addEntry(row: ArchiveRow): void {
-    let pending: ArchiveRow | undefined = row
+  const severalStyles = source.styles.length > 1
+  /** An item's caption entries; their text is made when yazl reaches each. */
+  const entriesOf = (item: readonly ArchiveRow[]): ItemEntry[] =>
+    itemEntries(
+      item.map((row) => ({ ...row, text: exportText(source, row) })),
+      { layout: source.captions, severalStyles, entries: source.layout },
+    )
+
+  function addEntry(entry: ItemEntry): void {
+    let pending: ItemEntry | undefined = entry
     added++
-    const name = captionEntry(source.layout, itemStem(row))
-    zip.addReadStreamLazy(name, row.completedAt ? { mtime: row.completedAt } : {}, (done) => {
-      const text = exportText(source, (pending as ArchiveRow).caption)
-      // yazl keeps this function until the archive ends: the row goes with the stream, not with it.
+    zip.addReadStreamLazy(entry.name, entry.modified ? { mtime: entry.modified } : {}, (done) => {
+      const text = (pending as ItemEntry).text
+      // yazl keeps this function until the archive ends: the text goes with the stream, not with it.
       pending = undefined
       reached++
       nudge()
@@ -305,11 +359,12 @@ function zipStream(source: ExportSource, images: ImageFetcher | undefined): Read
     })
   }
 
-  async function addPage(rows: ArchiveRow[], fetcher: ImageFetcher): Promise<void> {
-    for await (const [row, image] of inOrderAhead(rows, IMAGES_AHEAD, (item) =>
-      fetcher.fetch(item.imageUrl),
+  async function addPage(items: ArchiveRow[][], fetcher: ImageFetcher): Promise<void> {
+    for await (const [item, image] of inOrderAhead(items, IMAGES_AHEAD, (rows) =>
+      fetcher.fetch((rows[0] as ArchiveRow).imageUrl),
     )) {
-      addEntry(row)
+      const row = item[0] as ArchiveRow
+      for (const entry of entriesOf(item)) addEntry(entry)
       if ('file' in image) addImage(row, image)
       else source.imageErrors.set(row.itemIndex, image.error)
       await untilCaughtUp()
@@ -318,9 +373,9 @@ function zipStream(source: ExportSource, images: ImageFetcher | undefined): Read
   }
 
   async function fill(): Promise<void> {
-    for await (const rows of pagesOf(source.batchId, (page) => completedRowsAfter(source.sql, page))) {
-      if (images) await addPage(rows, images)
-      else for (const row of rows) addEntry(row)
+    for await (const items of pagesOf(source, (page) => completedRowsAfter(source.sql, page))) {
+      if (images) await addPage(items, images)
+      else for (const item of items) for (const entry of entriesOf(item)) addEntry(entry)
       await untilCaughtUp()
       if (output.destroyed) return
     }

@@ -74,6 +74,7 @@ describe('POST /batches with dryRun', () => {
     expect(reply.json()).toEqual({
       dryRun: true,
       items: 4,
+      captions: 4,
       newTasks: 2,
       reused: 1,
       costUsd: 0.02,
@@ -102,12 +103,34 @@ describe('POST /batches with dryRun', () => {
     })
   })
 
+  it('when a batch has two prompt styles, then every item counts once per style, and only the style already captioned is reused', async () => {
+    const repeated = uniqueImageUrl('dry-run-styles')
+    const before = await everything()
+    const reply = await post('alice', {
+      dryRun: true,
+      promptStyles: ['Descriptive', 'Booru-like tag list'],
+      items: [{ imageUrl: known }, { imageUrl: repeated }, { imageUrl: repeated }],
+    })
+    expect(reply.statusCode).toBe(200)
+    // known's Descriptive caption is reused; its tag list is new; the repeat waits in each style.
+    expect(reply.json()).toMatchObject({
+      items: 3,
+      captions: 6,
+      newTasks: 3,
+      reused: 1,
+      costUsd: 0.03,
+      budget: { limitUsd: 0.05, remainingUsd: expect.any(Number), fits: expect.any(Boolean) },
+    })
+    expect(await everything()).toEqual(before)
+  })
+
   it("when the caller has no budget, then budget is null, and another caller's captions are not reused", async () => {
     const reply = await post('bob', { dryRun: true, items: [{ imageUrl: known }], reuse: true })
     expect(reply.statusCode).toBe(200)
     expect(reply.json()).toEqual({
       dryRun: true,
       items: 1,
+      captions: 1,
       newTasks: 1,
       reused: 0,
       costUsd: 0.01,

@@ -141,6 +141,7 @@ describe('GET /batches/:id/export for trainers', () => {
         format: 'zip',
         options: {
           layout: { folder: undefined, ext: 'txt' },
+          captions: 'lines',
           images: true,
           tags: { exclude: [], dedupe: false, underscores: 'keep', max: undefined },
         },

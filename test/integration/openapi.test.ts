@@ -363,7 +363,7 @@ describe('GET /openapi.json', () => {
     expect((await service.app.inject({ url: '/captions' })).statusCode).toBe(401)
   })
 
-  it('when the batch export is read, then it offers jsonl, csv and zip, and jsonl names its record', () => {
+  it('when the batch export is read, then it offers jsonl, csv and zip, jsonl names its record, and zip its caption layouts', () => {
     const get = document.paths?.['/batches/{id}/export']?.get as Operation
     const ok = get.responses?.['200'] as OpenAPIV3_1.ResponseObject
     expect(Object.keys(ok.content ?? {})).toEqual(['application/x-ndjson', 'text/csv', 'application/zip'])
@@ -378,8 +378,10 @@ describe('GET /openapi.json', () => {
       'caption',
       'error',
       'imageError',
+      'captions',
     ])
     expect(record.required).not.toContain('imageError')
+    expect(record.required).not.toContain('captions')
     expect(get.parameters).toContainEqual(
       expect.objectContaining({ in: 'query', name: 'format', required: false }),
     )
@@ -388,6 +390,7 @@ describe('GET /openapi.json', () => {
       (get.parameters as OpenAPIV3_1.ParameterObject[]).map((parameter) => [parameter.name, parameter]),
     )
     const schemaOf = (name: string) => parameters.get(name)?.schema as OpenAPIV3_1.SchemaObject
+    expect(schemaOf('captions').enum).toEqual(['lines', 'files'])
     expect(schemaOf('ext').enum).toEqual(['txt', 'caption'])
     expect(schemaOf('images').enum).toEqual(['true', 'false'])
     expect(schemaOf('tagsDedupe').enum).toEqual(['true', 'false'])
@@ -395,6 +398,7 @@ describe('GET /openapi.json', () => {
     expect(schemaOf('folder').pattern).toBe('^[1-9][0-9]{0,3}_[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$')
     expect(schemaOf('tagsMax').minimum).toBe(1)
     for (const name of [
+      'captions',
       'ext',
       'folder',
       'images',
