@@ -10,6 +10,7 @@ import {
 } from '@opentelemetry/api'
 import type { Sql } from '../db/pool.js'
 import { tracingActive } from './switch.js'
+import { untraced } from './untraced.js'
 
 /**
  * A caption's trace across replicas and hours: the W3C `traceparent` kept with the caption is the
@@ -95,11 +96,14 @@ export async function withCaptionTrace<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   if (!tracingActive()) return work()
-  const { rows } = await sql.query<{ traceParent: string | null }>({
-    name: 'caption-trace-parent',
-    text: 'SELECT trace_parent AS "traceParent" FROM captions WHERE id = $1',
-    values: [captionId],
-  })
+  // Tracing's own bookkeeping: not a span of the request.
+  const { rows } = await untraced(() =>
+    sql.query<{ traceParent: string | null }>({
+      name: 'caption-trace-parent',
+      text: 'SELECT trace_parent AS "traceParent" FROM captions WHERE id = $1',
+      values: [captionId],
+    }),
+  )
   return withStoredTrace(name, rows[0]?.traceParent, { 'caption.id': captionId }, work)
 }
 
