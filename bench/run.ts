@@ -34,7 +34,7 @@ import {
 } from './processes.js'
 import { describePath, formatTable, type PathName, type Results, ratio } from './report.js'
 
-import { startOtlpSink, TRACING } from './tracing.js'
+import { startOtlpSink, TRACING, tracingEnv } from './tracing.js'
 
 const setting = (name: string, fallback: number) => Number(process.env[name] || fallback)
 const LOAD = {
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     PORT: new URL(serviceUrl).port,
     LOG_LEVEL: 'warn',
-    ...(otlpSink ? { OTEL_EXPORTER_OTLP_ENDPOINT: otlpSink.url } : {}),
+    ...(otlpSink ? tracingEnv(otlpSink.url) : {}),
   })
   const serviceReadyMs = await waitReady(service, '/readyz')
   await sleep(IDLE_SETTLE_MS)

@@ -10,6 +10,21 @@ import type { Results } from './report.js'
  */
 export const TRACING = process.env.BENCH_TRACING === '1'
 
+/**
+ * What the service is given to trace: the collector, and the sampler when `BENCH_OTEL_TRACES_SAMPLER`
+ * (and `BENCH_OTEL_TRACES_SAMPLER_ARG`) name one (`parentbased_traceidratio` and `0.1`, say); without
+ * them, the SDK's default: every request sampled.
+ */
+export function tracingEnv(collectorUrl: string): Record<string, string> {
+  const sampler = process.env.BENCH_OTEL_TRACES_SAMPLER
+  const samplerArg = process.env.BENCH_OTEL_TRACES_SAMPLER_ARG
+  return {
+    OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl,
+    ...(sampler ? { OTEL_TRACES_SAMPLER: sampler } : {}),
+    ...(samplerArg ? { OTEL_TRACES_SAMPLER_ARG: samplerArg } : {}),
+  }
+}
+
 export async function startOtlpSink(): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((request, response) => {
     request.resume()

@@ -1,4 +1,5 @@
 import pg from 'pg'
+import { untraced } from '../tracing/untraced.js'
 
 export type Sql = pg.Pool
 /** What a statement runs on: the pool, or one connection holding a transaction. */
@@ -48,9 +49,10 @@ export function openDatabase(databaseUrl: string): Database {
 export async function inTransaction<T>(sql: Sql, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await sql.connect()
   try {
-    await client.query('BEGIN')
+    // Only the transaction's statements are spans when tracing: its BEGIN and COMMIT say nothing.
+    await untraced(() => client.query('BEGIN'))
     const result = await work(client)
-    await client.query('COMMIT')
+    await untraced(() => client.query('COMMIT'))
     return result
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})

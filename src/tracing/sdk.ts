@@ -36,12 +36,18 @@ export function startSdk(env: Record<string, string | undefined>): {
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      // Every Fastify instance made from now on: one span per request, continuing its traceparent.
-      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false }),
+      // Every Fastify instance made from now on: one span per request, continuing its traceparent; none
+      // for its hooks or its handler (the request's span times the handler already).
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        instrumentHooks: false,
+        instrumentHandler: false,
+      }),
       // Outgoing requests (GoAPI, callbacks) get a span and carry its traceparent.
       new UndiciInstrumentation({ requireParentforSpans: true }),
-      // Queries made inside a span; the loops' idle polling makes none.
-      new PgInstrumentation({ requireParentSpan: true }),
+      // Queries made inside a span (the loops' idle polling makes none); taking a pooled connection is no
+      // span of its own.
+      new PgInstrumentation({ requireParentSpan: true, ignoreConnectSpans: true }),
     ],
   })
   // pg was loaded with the service's modules, before this ran: patched in place through require, which

@@ -8,8 +8,8 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api'
-import type { Sql } from '../db/pool.js'
 import { tracingActive } from './switch.js'
+import { type Sql, storedTraceParent } from './trace-parents.js'
 
 /**
  * A caption's trace across replicas and hours: the W3C `traceparent` kept with the caption is the
@@ -86,7 +86,8 @@ export function withStoredTrace<T>(
 
 /**
  * withStoredTrace for work that knows only the caption's id (a webhook, a poll): its traceparent is
- * read first, and only when tracing is on, so that the path costs nothing more when it is off.
+ * read first (with those of other captions asked for meanwhile), and only when tracing is on, so that
+ * the path costs nothing more when it is off.
  */
 export async function withCaptionTrace<T>(
   sql: Sql,
@@ -95,12 +96,8 @@ export async function withCaptionTrace<T>(
   work: () => Promise<T>,
 ): Promise<T> {
   if (!tracingActive()) return work()
-  const { rows } = await sql.query<{ traceParent: string | null }>({
-    name: 'caption-trace-parent',
-    text: 'SELECT trace_parent AS "traceParent" FROM captions WHERE id = $1',
-    values: [captionId],
-  })
-  return withStoredTrace(name, rows[0]?.traceParent, { 'caption.id': captionId }, work)
+  const traceParent = await storedTraceParent(sql, captionId)
+  return withStoredTrace(name, traceParent, { 'caption.id': captionId }, work)
 }
 
 /** pino's mixin: the ids of the span a line is written in. */

@@ -236,6 +236,26 @@ describe('one trace per caption', () => {
       expect(receiver.received('without-parent')[0]?.headers.traceparent).toContain(traceId)
     })
 
+    it("when a caption is traced, then its trace holds no spans for Fastify's handler, taking a pooled connection, a transaction's BEGIN and COMMIT or reading its own traceparent", async () => {
+      const traceId = randomBytes(16).toString('hex')
+      await postCaption(service, 'lean', `00-${traceId}-${randomBytes(8).toString('hex')}-01`)
+      const spans = await eventually(async () => {
+        const ofTrace = collector.spans().filter((span) => span.traceId === traceId)
+        return ofTrace.some((span) => span.name === 'callback delivery') ? ofTrace : undefined
+      }, 10_000)
+      const names = spans.map((span) => span.name)
+      // The statements that do the work are spans still: the caption's insert under the default cap
+      // runs in a transaction.
+      expect(names.filter((name) => name.startsWith('pg.query:'))).not.toEqual([])
+      expect(
+        names.filter((name) =>
+          /^(handler - |pg\.connect|pg-pool\.connect|pg\.query:(BEGIN|COMMIT|caption-trace-parent)\b)/.test(
+            name,
+          ),
+        ),
+      ).toEqual([])
+    })
+
     it('when another replica makes the GoAPI create later, from background work, then that call is still a span of the caller trace', async () => {
       const traceId = randomBytes(16).toString('hex')
       const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`
