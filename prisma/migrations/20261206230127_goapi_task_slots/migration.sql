@@ -11,6 +11,10 @@ CREATE TABLE "goapi_slots" (
 
 CREATE UNIQUE INDEX "goapi_slots_caption_id_key" ON "goapi_slots"("caption_id");
 
+-- The free slots only: a taker finds one without reading past the held ones (tens of thousands under a
+-- large cap).
+CREATE INDEX "goapi_slots_free_idx" ON "goapi_slots"("slot") WHERE "caption_id" IS NULL;
+
 -- A task held beyond the cap (the cap was lowered, or a webhook brought back the task of a caption while
 -- every slot was taken) gets a row numbered below 0, from -1 downwards: never a slot of the cap.
 ALTER SEQUENCE "goapi_slots_slot_seq" INCREMENT BY -1 MINVALUE -2147483648 MAXVALUE -1 START WITH -1 RESTART;
