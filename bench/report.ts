@@ -13,6 +13,10 @@ export const TARGETS = {
   idleRssMiB: 120,
   readyMs: 1500,
   callbackP50Ms: 50,
+  /** Creation with GOAPI_MAX_CONCURRENCY on (not reached) against off, and against the baseline (issue 20). */
+  capOnRatio: 0.9,
+  /** CPU per request of the service against the baseline's, on every path (issue 20). */
+  cpuPerRequestRatio: 1.25,
   /** "Well under a second" for a batch of 1,000. */
   batchCreationMs: 1000,
 }
@@ -39,6 +43,8 @@ export interface Results {
   }
   start: Record<ServerName, { readyMs: number; idleRssMiB: number }>
   paths: Partial<Record<PathName, PathFigures>>
+  /** Creation with the cap on (GOAPI_MAX_CONCURRENCY, never reached) and off, measured in the same rounds. */
+  cap?: { max: number; on: LoadFigures; off: LoadFigures; heldAfter: number }
   endToEnd?: EndToEndFigures
   batches?: { creation: BatchCreationFigures; exportRss: ExportRssResult }
   notes: string[]
@@ -99,9 +105,45 @@ export function formatTable(results: Results): string {
     checks.push([`${name}: req/s >= ${target.toFixed(1)}x baseline`, r.requestsPerSecond >= target])
     checks.push([`${name}: p99 < ${TARGETS.p99Ms} ms`, figures.service.p99Ms < TARGETS.p99Ms])
     checks.push([
+      `${name}: CPU per request <= ${TARGETS.cpuPerRequestRatio}x baseline`,
+      r.cpuPerRequest <= TARGETS.cpuPerRequestRatio,
+    ])
+    checks.push([
       `${name}: peak RSS < ${TARGETS.peakRssMiB} MiB`,
       figures.service.peakRssMiB < TARGETS.peakRssMiB,
     ])
+  }
+  const cap = results.cap
+  if (cap) {
+    for (const [server, f] of [
+      ['cap off', cap.off],
+      ['cap on', cap.on],
+    ] as const) {
+      rows.push([
+        'creation',
+        server,
+        f.requestsPerSecond.toFixed(0),
+        f.p50Ms.toFixed(1),
+        f.p99Ms.toFixed(1),
+        String(f.errors),
+        f.cpuMsPerRequest.toFixed(2),
+        f.peakRssMiB.toFixed(1),
+      ])
+    }
+    const onOff = cap.on.requestsPerSecond / cap.off.requestsPerSecond
+    rows.push(['creation', 'on/off', `${onOff.toFixed(2)}x`, '', '', '', '', ''])
+    checks.push([
+      `creation: req/s with the cap on >= ${TARGETS.capOnRatio}x cap off`,
+      onOff >= TARGETS.capOnRatio,
+    ])
+    const creation = results.paths.creation
+    if (creation) {
+      checks.push([
+        `creation: req/s with the cap on >= ${TARGETS.capOnRatio}x baseline`,
+        creation.ratio.requestsPerSecond >= TARGETS.capOnRatio,
+      ])
+    }
+    checks.push([`the cap (${cap.max}) not reached (${cap.heldAfter} slots held)`, cap.heldAfter < cap.max])
   }
   const { service, baseline } = results.start
   rows.push(['idle', 'baseline', '', '', '', '', '', baseline.idleRssMiB.toFixed(1)])

@@ -6,7 +6,7 @@
  * the simulator and PostgreSQL share the machine's cores. bench/README.md says what each path measures.
  *
  *   npm run bench        (BENCH_CONNECTIONS=50 BENCH_WARMUP_SECONDS=2 BENCH_DURATION_SECONDS=10
- *                         BENCH_WEBHOOK_ROWS=50000 BENCH_E2E_CAPTIONS=200 BENCH_TIME_LIMIT_SECONDS=420)
+ *                         BENCH_WEBHOOK_ROWS=30000 BENCH_E2E_CAPTIONS=200 BENCH_TIME_LIMIT_SECONDS=420)
  */
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -42,7 +42,8 @@ const LOAD = {
   warmupSeconds: setting('BENCH_WARMUP_SECONDS', 2),
   durationSeconds: setting('BENCH_DURATION_SECONDS', 10),
 }
-const WEBHOOK_ROWS = setting('BENCH_WEBHOOK_ROWS', 50_000)
+// Each seeded caption holds a GoAPI task slot while pending: both servers' together stay well under CAP.
+const WEBHOOK_ROWS = setting('BENCH_WEBHOOK_ROWS', 30_000)
 const E2E_CAPTIONS = setting('BENCH_E2E_CAPTIONS', 200)
 const HISTORY_ROWS = historyRows(process.argv)
 const TIME_LIMIT_SECONDS = setting('BENCH_TIME_LIMIT_SECONDS', HISTORY_ROWS > 0 ? 1800 : 420)
@@ -59,6 +60,8 @@ const WEBHOOK_SECRET = 'bench-webhook-secret-0123456789'
 const CALLBACK_SIGNING_SECRET = `whsec_${Buffer.from('bench-callback-signing-key-0123456789').toString('base64')}`
 const CALLER = 'bench'
 const CALLER_TOKEN = 'bench-caller-token-0123456789'
+/** GOAPI_MAX_CONCURRENCY of the service: on, as every real account has one, and never reached. */
+const CAP = 100_000
 const AUTHORIZATION = `Bearer ${CALLER_TOKEN}`
 /** The service's pool size (src/db/pool.ts); the baseline's pool has the same. */
 const POOL_SIZE = 10
@@ -68,6 +71,8 @@ const quiet = { info() {}, debug() {}, warn() {} }
 // Everything started is stopped in reverse order, on success, error, Ctrl-C or the time limit.
 const cleanups: (() => Promise<void>)[] = []
 const children: Child[] = []
+/** Children stopped on purpose before the end. */
+const retired = new Set<Child>()
 let cleaning: Promise<void> | undefined
 
 function cleanUp(): Promise<void> {
@@ -82,7 +87,7 @@ function cleanUp(): Promise<void> {
 
 function startChild(name: string, args: string[], url: string, env: Record<string, string>): Child {
   const child = spawnNode(name, args, url, env, (exited, reason) => {
-    if (cleaning) return
+    if (cleaning || retired.has(exited)) return
     console.error(`bench: ${exited.name} exited early (${reason}):\n${exited.output.join('\n')}`)
     void cleanUp().then(() => process.exit(2))
   })
@@ -157,7 +162,7 @@ async function main(): Promise<void> {
   const serviceDatabaseUrl = new URL(database.url)
   // Names the service's connections, to check its pool size against the baseline's.
   serviceDatabaseUrl.searchParams.set('application_name', SERVICE_APPLICATION_NAME)
-  const service = startChild('service', ['dist/server.js'], serviceUrl, {
+  const serviceEnv = {
     DATABASE_URL: serviceDatabaseUrl.toString(),
     GOAPI_API_KEY,
     GOAPI_BASE_URL: goapiUrl,
@@ -171,14 +176,15 @@ async function main(): Promise<void> {
     RATE_LIMIT_READS_PER_MINUTE: '100000000',
     // Keeps background polling of the bench's pending captions out of the measured minutes.
     GOAPI_POLL_AFTER_SECONDS: '3600',
-    // Every creation is sent to GoAPI at once, as the baseline's is: with a cap, creations beyond it
-    // would wait queued without a create call (the bench's tasks never finish).
-    GOAPI_MAX_CONCURRENCY: '0',
+    // A cap on, as every account has, so that a creation takes a task slot; never reached, so that every
+    // creation is sent to GoAPI at once, as the baseline's is (the bench's tasks never finish).
+    GOAPI_MAX_CONCURRENCY: String(CAP),
     HOST: '127.0.0.1',
     PORT: new URL(serviceUrl).port,
     LOG_LEVEL: 'warn',
     ...(otlpSink ? tracingEnv(otlpSink.url) : {}),
-  })
+  }
+  const service = startChild('service', ['dist/server.js'], serviceUrl, serviceEnv)
   const serviceReadyMs = await waitReady(service, '/readyz')
   await sleep(IDLE_SETTLE_MS)
   const serviceIdleRss = rssMiB(service.process.pid)
@@ -278,6 +284,40 @@ async function main(): Promise<void> {
     for (const server of SERVERS) console.log(describePath(name, server, figures[server]))
     results.paths[name] = { ...figures, ratio: ratio(figures) }
   }
+  // The same creations with the cap off (GOAPI_MAX_CONCURRENCY=0), on a second service process measured
+  // in rounds with the first: what the cap costs a creation.
+  const capOffUrl = `http://127.0.0.1:${await freePort()}`
+  // Its own database on the same server: a replica without a cap clears the slots of its database.
+  const capOffDatabaseUrl = new URL(serviceDatabaseUrl)
+  capOffDatabaseUrl.pathname = '/bench_cap_off'
+  await db.query('CREATE DATABASE bench_cap_off')
+  await applyMigrations(capOffDatabaseUrl.toString())
+  const capOff = startChild('service-cap-off', ['dist/server.js'], capOffUrl, {
+    ...serviceEnv,
+    DATABASE_URL: capOffDatabaseUrl.toString(),
+    GOAPI_MAX_CONCURRENCY: '0',
+    PUBLIC_BASE_URL: capOffUrl,
+    PORT: new URL(capOffUrl).port,
+  })
+  await waitReady(capOff, '/readyz')
+  await sleep(IDLE_SETTLE_MS)
+  const capFigures = await measurePath(
+    { baseline: capOff, service },
+    { baseline: paths.creation('service'), service: paths.creation('service') },
+    LOAD,
+  )
+  retired.add(capOff)
+  await stopChild(capOff)
+  results.cap = {
+    max: CAP,
+    off: capFigures.baseline,
+    on: capFigures.service,
+    heldAfter: await slotsHeld(db),
+  }
+  console.log(describePath('creation', 'service', capFigures.service).replace('service ', 'cap on  '))
+  console.log(describePath('creation', 'service', capFigures.baseline).replace('service ', 'cap off '))
+  if (results.cap.heldAfter >= CAP) notes.push(`the cap of ${CAP} GoAPI tasks was reached: raise CAP`)
+
   const connections = await db.query<{ count: number }>(
     'SELECT count(*)::int AS count FROM pg_stat_activity WHERE application_name = $1',
     [SERVICE_APPLICATION_NAME],
@@ -379,6 +419,15 @@ async function main(): Promise<void> {
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`)
   console.log(`bench: figures written to ${path.relative(process.cwd(), RESULTS_FILE)}`)
   console.log(`bench: done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+}
+
+/** Captions holding a GoAPI task slot (the bench's tasks never finish). */
+async function slotsHeld(db: pg.Pool): Promise<number> {
+  const { rows } = await db.query<{ held: number }>(
+    `SELECT count(*)::int AS held FROM captions WHERE status IN ('queued', 'pending', 'processing')
+      AND submit_state IN ('in_flight', 'ambiguous', 'accepted')`,
+  )
+  return rows[0]?.held ?? 0
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {

@@ -128,6 +128,15 @@ async function main(): Promise<number> {
         'SELECT id, status, error_code, resubmissions FROM captions',
       )
     ).rows
+    // The GoAPI task slots (goapi_slots): the cap's rows, each given back once its caption ended.
+    const slots = (
+      await db.query<{ in_cap: number; held: number; holding: number }>(
+        `SELECT count(*) FILTER (WHERE slot > 0)::int AS in_cap, count(caption_id)::int AS held,
+            (SELECT count(*)::int FROM captions WHERE status IN ('queued', 'pending', 'processing')
+              AND submit_state IN ('in_flight', 'ambiguous', 'accepted')) AS holding
+          FROM goapi_slots`,
+      )
+    ).rows[0] ?? { in_cap: 0, held: 0, holding: 0 }
     await db.end()
 
     const tasksByCaption = new Map<string, number>()
@@ -187,6 +196,11 @@ async function main(): Promise<number> {
         `never more than GOAPI_MAX_CONCURRENCY (${MAX_CONCURRENCY}) GoAPI tasks running at once, besides those given up at their deadline`,
         peak <= MAX_CONCURRENCY + abandoned,
         `peak ${peak}, ${abandoned} never finished`,
+      ],
+      [
+        `the ${MAX_CONCURRENCY} task slots shared by the replicas, held by exactly the captions holding one`,
+        slots.in_cap === MAX_CONCURRENCY && slots.held === slots.holding,
+        `${slots.in_cap} slots, ${slots.held} held, ${slots.holding} captions holding one`,
       ],
       [
         'an Idempotency-Key repeated names the same caption',

@@ -1,5 +1,6 @@
 import type { Queryable, Sql } from '../db/pool.js'
 import type { Caption } from '../generated/prisma/client.js'
+import { freeSlots } from './slot-rows.js'
 import type { CaptionStatus } from './statuses.js'
 
 /** A caption row as the statements here return it: Prisma's `Caption` type, the schema's own. */
@@ -199,6 +200,44 @@ export async function insertCaption(sql: Queryable, caption: NewCaption): Promis
   const { rows } = await sql.query<CaptionRow>({
     name: 'insert-caption',
     text: INSERT_CAPTION,
+    values: INSERT_COLUMNS.map(([, , value]) => value(caption)),
+  })
+  return rows[0] as CaptionRow
+}
+
+/*
+ * A caption to send at once under a cap on GoAPI tasks, in one statement: it takes a free task slot if
+ * there is one and is inserted as being sent, else it is inserted waiting queued for one (the columns
+ * below then hold what a `wait` start writes).
+ */
+const WHEN_NO_FREE_SLOT: Partial<Record<keyof Caption, string>> = {
+  deadlineAt: 'NULL',
+  leaseOwner: 'NULL',
+  leaseExpiresAt: 'NULL',
+  submitState: "'not_sent'",
+  submittedAt: 'NULL',
+  submitAttempts: '0',
+}
+
+const INSERT_CAPTION_TAKING_SLOT = `WITH free AS (${freeSlots('1')}),
+  inserted AS (
+    INSERT INTO captions (${INSERT_COLUMN_LIST})
+    SELECT ${INSERT_COLUMNS.map(([field, type], index) => {
+      const waiting = WHEN_NO_FREE_SLOT[field]
+      const value = `$${index + 1}::${type}`
+      return waiting === undefined ? value : `CASE WHEN free.slot IS NULL THEN ${waiting} ELSE ${value} END`
+    }).join(', ')}
+    FROM (SELECT) one LEFT JOIN free ON true
+    RETURNING ${captionColumns()}),
+  taken AS (UPDATE goapi_slots s SET caption_id = inserted.id FROM free, inserted WHERE s.slot = free.slot)
+  SELECT * FROM inserted`
+
+/** Inserts a caption to send now, which waits queued instead when no GoAPI task slot is free. */
+export async function insertCaptionTakingSlot(sql: Queryable, caption: NewCaption): Promise<CaptionRow> {
+  if (caption.start.kind !== 'send') return insertCaption(sql, caption)
+  const { rows } = await sql.query<CaptionRow>({
+    name: 'insert-caption-taking-slot',
+    text: INSERT_CAPTION_TAKING_SLOT,
     values: INSERT_COLUMNS.map(([, , value]) => value(caption)),
   })
   return rows[0] as CaptionRow

@@ -20,12 +20,13 @@ import {
   type CaptionView,
   findCallerCaption,
   insertCaption,
+  insertCaptionTakingSlot,
   listCaptions,
   type NewCaption,
 } from './caption-rows.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
 import { findSameImageCaptions, sameImageStart } from './reuse.js'
-import { lockSlotsAndCount } from './slots.repository.js'
+import { setSlotCount } from './slots.repository.js'
 import { sendToGoapi } from './submit.js'
 
 export interface CreateCaptionResult {
@@ -106,10 +107,10 @@ function countAccepted(deps: Pick<ServiceDeps, 'metrics'>, row: Pick<CaptionRow,
 }
 
 /**
- * Records a new caption. Plainly one statement; with an Idempotency-Key, reuse, a daily budget or a cap
- * on GoAPI tasks, one transaction that also takes the key, looks for a caption of the same image, holds
- * the caller's budget, and counts the task slots in use: the caption is then sent at once only if a
- * slot is free, and waits queued otherwise.
+ * Records a new caption in one statement, which under a cap on GoAPI tasks also takes a free task slot:
+ * the caption is then sent at once only if it got one, and waits queued otherwise. With an
+ * Idempotency-Key, reuse or a daily budget, one transaction that also takes the key, looks for a caption
+ * of the same image and holds the caller's budget.
  */
 async function acceptCaption(
   deps: ServiceDeps,
@@ -117,14 +118,15 @@ async function acceptCaption(
   claim: ClaimKey | undefined,
 ): Promise<CaptionRow | undefined> {
   const budgeted = deps.budgets.has(caption.caller)
-  if (claim === undefined && !caption.reuse && !budgeted && deps.work.maxConcurrency === 0)
-    return insertCaption(deps.sql, caption)
+  await setSlotCount(deps.sql, deps.work.maxConcurrency)
+  const insert = deps.work.maxConcurrency === 0 ? insertCaption : insertCaptionTakingSlot
+  if (claim === undefined && !caption.reuse && !budgeted) return insert(deps.sql, caption)
   return inTransaction(deps.sql, async (client) => {
     if (claim && !(await claim(client))) return undefined
     const start = await startOf(client, deps, caption)
     const reservedCents = centsToHold(deps, caption.caller, { reused: start.kind === 'reuse' })
     await holdFor(deps, client, caption.caller, reservedCents, caption.now)
-    return insertCaption(client, { ...caption, start: await withSlot(client, deps, start), reservedCents })
+    return insert(client, { ...caption, start, reservedCents })
   })
 }
 
@@ -143,13 +145,6 @@ async function startOf(client: Queryable, deps: ServiceDeps, caption: NewCaption
     if (start) return start
   }
   return caption.start
-}
-
-/** A caption to send now waits instead when every GoAPI task slot is taken. */
-async function withSlot(client: Queryable, deps: ServiceDeps, start: CaptionStart): Promise<CaptionStart> {
-  const max = deps.work.maxConcurrency
-  if (start.kind !== 'send' || max === 0) return start
-  return (await lockSlotsAndCount(client)) >= max ? { kind: 'wait' } : start
 }
 
 /** The new caption as the caller is first shown it: once GoAPI has answered, when it was sent now. */

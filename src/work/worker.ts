@@ -146,7 +146,14 @@ export function createWorker(
       const claim = claimAt(deps.clock.now())
       const context = jobDeps()
       const woken = jobs.filter((job) => job.alsoOn === 'wake-up' || (slots && job.alsoOn === 'slots'))
-      const results = await Promise.allSettled(woken.map((job) => runs.claimAndRun(job, context, claim)))
+      // The pass ends once its rows are claimed: what they run (a callback waiting for its caller) goes on
+      // beside the next pass, which claims what became due meanwhile without waiting for it.
+      const results = await Promise.allSettled(
+        woken.map(async (job) => {
+          const rows = await job.claim(context, claim)
+          void runs.runClaimed(job, context, rows)
+        }),
+      )
       for (const result of results) {
         if (
           result.status === 'rejected' &&
