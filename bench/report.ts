@@ -8,7 +8,8 @@ export type PathName = 'webhook' | 'creation' | 'read'
 /** What the service must reach (DESIGN.md, "Cost budget"); ratios are service / baseline. */
 export const TARGETS = {
   ratio: { webhook: 1.0, creation: 0.8, read: 0.8 } satisfies Record<PathName, number>,
-  p99Ms: 50,
+  /** p99 against the baseline's p99 in the same run (the absolute 50 ms was withdrawn: the baseline misses it too). */
+  p99Ratio: 1.0,
   peakRssMiB: 200,
   idleRssMiB: 120,
   readyMs: 1500,
@@ -103,7 +104,7 @@ export function formatTable(results: Results): string {
     ])
     const target = TARGETS.ratio[name]
     checks.push([`${name}: req/s >= ${target.toFixed(1)}x baseline`, r.requestsPerSecond >= target])
-    checks.push([`${name}: p99 < ${TARGETS.p99Ms} ms`, figures.service.p99Ms < TARGETS.p99Ms])
+    checks.push([`${name}: p99 <= ${TARGETS.p99Ratio.toFixed(1)}x baseline p99`, r.p99 <= TARGETS.p99Ratio])
     checks.push([
       `${name}: CPU per request <= ${TARGETS.cpuPerRequestRatio}x baseline`,
       r.cpuPerRequest <= TARGETS.cpuPerRequestRatio,
