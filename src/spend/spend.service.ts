@@ -1,8 +1,9 @@
 import { BudgetExceeded, InvalidField } from '../api/error-catalog.js'
 import type { Queryable } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
+import { sharedInFlight } from '../lib/shared-in-flight.js'
 import { CENTS_PER_TASK, centsToUsd, formatUsd } from './money.js'
-import { holdBudget, spentOn, usageTotals } from './spend.repository.js'
+import { holdBudget, spentOn, type UsageTotals, usageTotals } from './spend.repository.js'
 import type { UsageQuery, UsageResource } from './usage.schemas.js'
 import { startOfNextUtcDay, startOfUtcDay, utcDay } from './utc-days.js'
 
@@ -44,6 +45,26 @@ export const MAX_USAGE_RANGE_DAYS = 366
 const MAX_USAGE_RANGE_MS = MAX_USAGE_RANGE_DAYS * 24 * 60 * 60 * 1000
 
 /**
+ * The caller's totals over a range, one statement at a time per pool and (caller, from, to): a caller
+ * asking again while its count runs (a dashboard's panels, a retry loop) shares that count instead of
+ * scanning its captions once more. The count is of every caption in the range: a busy caller's day is
+ * many rows.
+ */
+const totalsOf = new WeakMap<ServiceDeps['sql'], (key: string) => Promise<UsageTotals>>()
+
+function sharedTotals(sql: ServiceDeps['sql'], range: { caller: string; from: Date; to: Date }) {
+  let read = totalsOf.get(sql)
+  if (!read) {
+    read = sharedInFlight((key) => {
+      const [caller, from, to] = JSON.parse(key) as [string, number, number]
+      return usageTotals(sql, { caller, from: new Date(from), to: new Date(to) })
+    })
+    totalsOf.set(sql, read)
+  }
+  return read(JSON.stringify([range.caller, range.from.getTime(), range.to.getTime()]))
+}
+
+/**
  * GET /usage: the caller's captions created in `[from, to)` (the current UTC day by default) and its
  * budget for the current UTC day.
  */
@@ -70,7 +91,7 @@ export async function readUsage(
   }
   const budgetCents = deps.budgets.get(caller)
   const [totals, spentCents] = await Promise.all([
-    usageTotals(deps.sql, { caller, from, to }),
+    sharedTotals(deps.sql, { caller, from, to }),
     budgetCents === undefined ? 0 : spentOn(deps.sql, caller, utcDay(now)),
   ])
   return {
