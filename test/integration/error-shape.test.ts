@@ -34,8 +34,10 @@ describe('every kind of error', () => {
   beforeAll(async () => {
     const [main, rateLimited, shedding, down] = await Promise.all([
       startTestService({
-        env: { ...authEnv(['alice', 'bob']), CALLER_BUDGETS: 'bob:0.01' },
-        // A slow create keeps a first request in progress while a second one with its key arrives.
+        // No task cap: every create is sent within its request (none waits queued for a slot held by a
+        // caption of this file, whose tasks never finish), so the slow create below keeps a first
+        // request in progress while a second one with its key arrives.
+        env: { ...authEnv(['alice', 'bob']), CALLER_BUDGETS: 'bob:0.01', GOAPI_MAX_CONCURRENCY: '0' },
         faults: { createLatencyMs: 300, dropWebhookRate: 1 },
         clock: {
           now: () => {
