@@ -149,8 +149,9 @@ if [ "$above_mib" -gt "$MAX_IMAGE_MIB" ]; then
   exit 1
 fi
 
-# The check's host side (PostgreSQL, the simulator) comes from the build in dist/.
-npm run build --silent
+# The check's host side (PostgreSQL, the simulator) comes from the build in dist/, made by .ci/run before
+# (not made again here: the tests run beside this script and start the service from dist/).
+[ -f dist/server.js ] || npm run build --silent
 rootfs=$("${podman[@]}" image mount "$IMAGE")
 node .ci/image-check.mjs "$rootfs" "$("${podman[@]}" image inspect --format '{{json .Config}}' "$IMAGE")"
 log "passed"
