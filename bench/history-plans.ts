@@ -95,6 +95,10 @@ export async function explainBackground(db: pg.Pool, databaseUrl: string): Promi
   } as JobDeps
   const now = new Date()
   const claim = { owner: 'bench-explain', now, leaseUntil: new Date(now.getTime() + 60_000), limit: 20 }
+  // The first claim of the slot job sets this pool's slot count (once per start: the cap's rows, and a
+  // row for each caption already holding a slot); the round's statements are those of the claims after.
+  source = 'start'
+  for (const job of JOBS) await job.claim(jobDeps, claim)
   for (const job of JOBS) {
     source = job.name
     await job.claim(jobDeps, claim)
