@@ -54,13 +54,10 @@ describe('background work', () => {
 
     clock.advance(5 * MINUTE)
     await worker.runOnce()
+    // Submitted once more and taken: GoAPI's processing webhook may already have come.
     const submitted = await row(service, caption.id)
-    expect(submitted).toMatchObject({
-      status: 'pending',
-      submitState: 'accepted',
-      submitAttempts: 2,
-      resubmissions: 0,
-    })
+    expect(submitted).toMatchObject({ submitState: 'accepted', submitAttempts: 2, resubmissions: 0 })
+    expect(['pending', 'processing']).toContain(submitted.status)
     expect(tasksFor(service.simulator, caption.id)).toHaveLength(1)
   })
 
