@@ -35,8 +35,8 @@ export interface IdempotentCreate<Accepted, Body> {
   caller: string
   /** The Idempotency-Key sent, already checked (checkIdempotencyKey); undefined: none. */
   key: string | undefined
-  /** requestFingerprint of the request. */
-  fingerprint: string
+  /** requestFingerprint of the request; only worked out when a key was sent. */
+  fingerprint: () => string
   made: Made
   now: Date
   /**
@@ -66,11 +66,12 @@ export async function createIdempotently<Accepted, Body>(
     return { body: await create.answer(accepted), replayed: false }
   }
   let taken: IdempotencyKey | undefined
+  const fingerprint = create.fingerprint()
   const claim: ClaimKey = async (client) => {
     const claimed = {
       caller,
       key,
-      requestHash: create.fingerprint,
+      requestHash: fingerprint,
       now,
       expiresAt: addMs(now, IDEMPOTENCY_KEY_TTL_MS),
     }
@@ -84,7 +85,7 @@ export async function createIdempotently<Accepted, Body>(
     return { body, replayed: false }
   }
   const madeId = 'captionId' in create.made ? taken.captionId : taken.batchId
-  if (taken.requestHash !== create.fingerprint || madeId === null) throw new IdempotencyKeyReused()
+  if (taken.requestHash !== fingerprint || madeId === null) throw new IdempotencyKeyReused()
   // Kept answers are 24 hours old at most: replayed as they were first sent.
   if (taken.responseBody !== null) return { body: taken.responseBody as Body, replayed: true }
   // The first request has not answered yet; longer than a lease, and its replica died after committing.

@@ -54,7 +54,7 @@ export async function createBatch(
   return createIdempotently(deps, {
     caller,
     key: idempotencyKey,
-    fingerprint: requestFingerprint(input, 'POST /batches'),
+    fingerprint: () => requestFingerprint(input, 'POST /batches'),
     made: { batchId },
     now,
     accept: (claim) =>

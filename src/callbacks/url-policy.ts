@@ -161,9 +161,19 @@ function isPublicAddressOrName(host: string): boolean {
   return address.range() === 'unicast'
 }
 
+/**
+ * What ipaddr.js can read as an address: IPv6 always has a colon, and an IPv4 spelling (dotted, hex,
+ * octal or one number) is made of hex digits, `x` and dots. A name fails this test at once; it would
+ * otherwise cost ipaddr.js a thrown and caught error on every caption created.
+ */
+const MAYBE_ADDRESS = /^[0-9a-fx.]+$|:/i
+
+/** False for a host that cannot be an IP literal, whatever ipaddr.js would make of it. */
+export const mayBeAddress = (host: string): boolean => MAYBE_ADDRESS.test(host)
+
 /** An IP literal as ipaddr.js sees it, IPv4-mapped IPv6 unwrapped; undefined for a name. */
 function parseAddress(host: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
-  if (!ipaddr.isValid(host)) return undefined
+  if (!mayBeAddress(host) || !ipaddr.isValid(host)) return undefined
   const address = ipaddr.parse(host)
   return address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()
     ? (address as ipaddr.IPv6).toIPv4Address()

@@ -18,6 +18,15 @@ export function captionLog(
   return Object.keys(fields).length > 0 ? log.child(fields) : log
 }
 
+/**
+ * Whether `log` writes lines at `level`. A line that would not be written is not worth a caption's
+ * logger: a child logger serializes its fields as it is made, on every caption a busy path touches.
+ */
+export function writesAt(log: FastifyBaseLogger, level: 'info' | 'debug'): boolean {
+  const enabled = (log as { isLevelEnabled?: (level: string) => boolean }).isLevelEnabled
+  return enabled === undefined || enabled.call(log, level)
+}
+
 /** Names the caption (and its GoAPI task once known) on the rest of a request's lines. */
 export function bindCaptionToRequest(
   log: FastifyBaseLogger,

@@ -75,7 +75,7 @@ export async function createCaption(
   const { body, replayed } = await createIdempotently(deps, {
     caller,
     key: idempotencyKey,
-    fingerprint: requestFingerprint(input),
+    fingerprint: () => requestFingerprint(input),
     made: { captionId: caption.id },
     now,
     accept: (claim) => acceptCaption(deps, caption, claim),

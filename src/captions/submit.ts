@@ -3,7 +3,7 @@ import type { ServiceDeps } from '../deps.js'
 import type { GoapiTask } from '../goapi/task.js'
 import { addMs, backoffDelay, MAX_RETRY_AFTER_MS, SUBMIT_RETRY } from '../lib/backoff.js'
 import { withStoredTrace } from '../tracing/spans.js'
-import { captionLog } from './caption-log.js'
+import { captionLog, writesAt } from './caption-log.js'
 import { type CaptionRow, findCaption } from './caption-rows.repository.js'
 import { recordCreateAnswer } from './create-answers.repository.js'
 import { finishLeasedStep, updateWhileLeased } from './leased-steps.repository.js'
@@ -90,7 +90,8 @@ export function sendToGoapi(deps: ServiceDeps, caption: CaptionRow): Promise<Cap
 
 async function send(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow | undefined> {
   const { sql, workerId: owner } = deps
-  const log = captionLog(deps.log, caption)
+  // Made when a line is written: a caption created as it should be writes none at level warn.
+  const log = () => captionLog(deps.log, caption)
   const outcome = await deps.goapi.createTask({
     imageUrl: caption.imageUrl,
     promptStyle: caption.promptStyle,
@@ -101,10 +102,11 @@ async function send(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow 
   const now = deps.clock.now()
   switch (outcome.kind) {
     case 'created': {
-      const taskLog = captionLog(log, { id: caption.id, goapiTaskId: outcome.task.task_id })
-      taskLog.info('GoAPI task created')
-      if (!hasWebhookEndpoint(outcome.task)) {
-        taskLog.warn('GoAPI dropped the webhook endpoint; polling will follow the task')
+      const dropped = !hasWebhookEndpoint(outcome.task)
+      if (dropped || writesAt(deps.log, 'info')) {
+        const taskLog = captionLog(log(), { id: caption.id, goapiTaskId: outcome.task.task_id })
+        taskLog.info('GoAPI task created')
+        if (dropped) taskLog.warn('GoAPI dropped the webhook endpoint; polling will follow the task')
       }
       const moved = await applyTaskUpdate(deps, caption.id, outcome.task, { acceptsSubmission: true })
       if (moved.outcome === 'applied') return moved.caption
@@ -113,7 +115,7 @@ async function send(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow 
       return undefined
     }
     case 'rejected':
-      log.warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
+      log().warn({ httpStatus: outcome.httpStatus, reason: outcome.message }, 'GoAPI refused the task')
       await failUnfinishedCaption(
         deps,
         caption.id,
@@ -127,7 +129,7 @@ async function send(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow 
         backoffDelay(caption.submitAttempts, SUBMIT_RETRY, deps.random),
         Math.min(outcome.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS),
       )
-      log.warn({ reason: outcome.reason, retryInMs: delay }, 'GoAPI did not take the task; retrying later')
+      log().warn({ reason: outcome.reason, retryInMs: delay }, 'GoAPI did not take the task; retrying later')
       const retryAt = addMs(now, delay)
       // The deadline is checked on time even when GoAPI asks for a longer wait.
       const nextAttemptAt = caption.deadlineAt && caption.deadlineAt < retryAt ? caption.deadlineAt : retryAt
@@ -135,7 +137,7 @@ async function send(deps: ServiceDeps, caption: CaptionRow): Promise<CaptionRow 
       return undefined
     }
     case 'ambiguous':
-      log.warn(
+      log().warn(
         { reason: outcome.reason, resubmitAfterMs: deps.work.resubmitAfterMs },
         'GoAPI may have taken the task; waiting for a sign of it before sending again',
       )

@@ -2,7 +2,7 @@ import { captionFailures } from '../api/caption-failures.js'
 import type { ServiceDeps } from '../deps.js'
 import { type GoapiTask, mapGoapiStatus, redactSecrets, taskErrorMessage } from '../goapi/task.js'
 import { advanceQueueOf, type TaskUpdate } from './caption-advance.repository.js'
-import { captionLog } from './caption-log.js'
+import { captionLog, writesAt } from './caption-log.js'
 import type { CaptionRow } from './caption-rows.repository.js'
 import { failCaption } from './leased-steps.repository.js'
 import { type CaptionStatus, isTerminal } from './statuses.js'
@@ -34,7 +34,8 @@ export async function applyTaskUpdate(
   const update = taskUpdate(task, status, now, new Date(now.getTime() + deps.work.pollAfterMs))
   const caption = await advanceQueueOf(deps.sql).advance({ captionId, update, ...options })
   if (caption === undefined) return { outcome: 'unchanged' }
-  captionLog(deps.log, caption).info({ status: update.status }, 'caption moved forward')
+  if (writesAt(deps.log, 'info'))
+    captionLog(deps.log, caption).info({ status: update.status }, 'caption moved forward')
   if (isTerminal(update.status)) {
     finished(deps, update.status, update.error?.code)
     // The captions of the same image waiting for it took its text in the same statement.

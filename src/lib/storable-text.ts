@@ -82,7 +82,13 @@ export function storableJson(value: unknown): unknown {
   return root.value
 }
 
-/** An own data property, so even a "__proto__" key stays data. */
+/**
+ * An own data property, so even a "__proto__" key stays data. Only that key needs defineProperty (an
+ * assignment to it would set the prototype); a plain assignment makes the same property of any other,
+ * several times faster.
+ */
 function setOwn(object: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
+  if (key === '__proto__') {
+    Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true })
+  } else object[key] = value
 }

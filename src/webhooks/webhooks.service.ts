@@ -1,5 +1,5 @@
 import { InvalidWebhookPayload, WebhookUnauthorized } from '../api/error-catalog.js'
-import { captionLog } from '../captions/caption-log.js'
+import { captionLog, writesAt } from '../captions/caption-log.js'
 import { findTaskOwnership } from '../captions/caption-rows.repository.js'
 import { applyTaskUpdate } from '../captions/task-updates.js'
 import type { ServiceDeps } from '../deps.js'
@@ -57,9 +57,11 @@ async function applyWebhook(
       return 'unknown_task'
     }
   }
-  captionLog(deps.log, { id: captionId, goapiTaskId: task.task_id, caller }).info(
-    { ...context, outcome: update.outcome },
-    'webhook received',
-  )
+  if (writesAt(deps.log, 'info')) {
+    captionLog(deps.log, { id: captionId, goapiTaskId: task.task_id, caller }).info(
+      { ...context, outcome: update.outcome },
+      'webhook received',
+    )
+  }
   return update.outcome
 }

@@ -1,3 +1,5 @@
+import fc from 'fast-check'
+import ipaddr from 'ipaddr.js'
 import { describe, expect, it } from 'vitest'
 import { InvalidField } from '../../src/api/error-catalog.js'
 import {
@@ -5,6 +7,7 @@ import {
   checkImageUrl,
   hostMatches,
   isImageAddressAllowed,
+  mayBeAddress,
   parseAllowedHost,
   type UrlPolicy,
 } from '../../src/callbacks/url-policy.js'
@@ -52,6 +55,48 @@ describe('checkImageUrl in real mode', () => {
   it('when a refusal is for credentials, then its reason does not repeat them', () => {
     const error = refusal(() => checkImageUrl('https://user:hunter2-secret@images.example.com/x.png', real))
     expect(error.message).not.toContain('hunter2-secret')
+  })
+})
+
+describe('mayBeAddress (the quick test before ipaddr.js)', () => {
+  it('when a host is anything ipaddr.js reads as an address, then it may be one', () => {
+    const spellings = [
+      '127.0.0.1',
+      '0x7f.1',
+      '2130706433',
+      '0177.0.0.1',
+      '0X7F.0.0.1',
+      '::1',
+      'fe80::1%eth0',
+      '::ffff:10.0.0.1',
+      '::10.0.0.1',
+      '2606:2800:21f:cb07:6820:80da:af6b:8b2c',
+      '1.2.3',
+      '0xA.0xb',
+    ]
+    for (const host of spellings) {
+      expect(ipaddr.isValid(host)).toBe(true)
+      expect(mayBeAddress(host)).toBe(true)
+    }
+    // Addresses in every spelling (hex, octal, fewer parts), and strings of the characters addresses
+    // and names are made of, in any order.
+    const chars = fc.constantFrom(...'0123456789abcdefxABCDEFX.:%gklmoz-_'.split(''))
+    const hosts = fc.oneof(
+      fc.ipV4(),
+      fc.ipV4Extended(),
+      fc.ipV6(),
+      fc.string({ unit: chars, minLength: 1, maxLength: 24 }),
+    )
+    fc.assert(
+      fc.property(hosts, (host) => {
+        if (ipaddr.isValid(host)) expect(mayBeAddress(host)).toBe(true)
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+  it('when a host is a name, then it is not taken for an address', () => {
+    for (const host of ['images.example.com', 'localhost', 'metadata.google.internal', 'cdn-1.example'])
+      expect(mayBeAddress(host)).toBe(false)
   })
 })
 
