@@ -391,6 +391,9 @@ describe('reuse', () => {
         ).json() as CaptionBody
         return caption.status === 'completed' ? caption : undefined
       })
+      // Its worker stops here: on a database it shares with a real replica, it would take the real
+      // replica's captions in hand too and poll their tasks at its own simulator, which knows none of them.
+      await zeroSetupWorker.stop(1_000)
       const marks = await service.deps.sql.query<{ simulated: boolean }>(
         'SELECT simulated FROM captions WHERE id = $1',
         [simulated.id],
