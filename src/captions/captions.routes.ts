@@ -12,6 +12,7 @@ import {
   RETRY_ERRORS,
   waitedHeaders,
 } from '../api/error-responses.js'
+import { sendJsonText } from '../api/json-text.js'
 import { holdRequest, preferredWait } from '../api/prefer-wait.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
@@ -27,7 +28,12 @@ import {
   createCaptionHeaders,
   listCaptionsQuery,
 } from './captions.schemas.js'
-import { createCaption, getCaption, listCaptionPage, toCaptionResource } from './captions.service.js'
+import {
+  createCaption,
+  getCaptionJson,
+  listCaptionPage,
+  toCaptionResource,
+} from './captions.service.js'
 import { eraseCaption } from './erase.repository.js'
 import { retryCaption } from './retry.js'
 import { isTerminal } from './statuses.js'
@@ -121,11 +127,11 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
         },
       },
     },
-    async (request) => {
-      const caption = await getCaption(deps, request.params.id, request.caller)
+    async (request, reply) => {
+      const caption = await getCaptionJson(deps, request.params.id, request.caller)
       // The request's own lines, Fastify's "request completed" among them, name the caption and its task.
       bindCaptionToRequest(request.log, caption)
-      return toCaptionResource(caption)
+      return sendJsonText(reply, caption.resource)
     },
   )
 

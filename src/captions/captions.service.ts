@@ -13,6 +13,7 @@ import { addMs } from '../lib/backoff.js'
 import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
 import { traceParentToKeep } from '../tracing/spans.js'
+import { type CaptionJson, readCallerCaptionJson } from './caption-json.repository.js'
 import {
   type CaptionFilters,
   type CaptionRow,
@@ -168,6 +169,17 @@ export async function getCaption(
   return caption
 }
 
+/** GET /captions/{id}: the caller's caption as its resource's JSON text, written by PostgreSQL. */
+export async function getCaptionJson(
+  deps: Pick<ServiceDeps, 'sql'>,
+  id: string,
+  caller: string,
+): Promise<CaptionJson> {
+  const caption = await readCallerCaptionJson(deps.sql, id, caller)
+  if (!caption) throw new CaptionNotFound(id)
+  return caption
+}
+
 export async function listCaptionPage(
   deps: Pick<ServiceDeps, 'sql'>,
   query: CaptionFilters & { limit: number; cursor?: string | undefined },
@@ -183,6 +195,7 @@ export async function listCaptionPage(
   )
 }
 
+/** A caption's resource; CAPTION_RESOURCE_JSON (caption-json.repository.ts) writes the same in SQL. */
 export function toCaptionResource(row: CaptionView): CaptionResource {
   return {
     id: row.id,
