@@ -2,12 +2,48 @@ import fastJson from 'fast-json-stringify'
 import { type ZodType, z } from 'zod'
 
 /**
- * Fastify's serializer compiler for zod response schemas: each schema becomes a JSON Schema once, at
- * start, and answers are written by fast-json-stringify's generated code instead of being validated
- * and stringified through zod on every request. Schema ids (`.meta({ id })`) are for the OpenAPI
- * document; here every schema is inlined, so no reference needs resolving.
+ * Fastify's serializer compiler for zod response schemas: answers are written by fast-json-stringify's
+ * generated code instead of being validated and stringified through zod on every request.
+ *
+ * Fastify asks for a serializer for every route and status at start (over 250, most of them error
+ * answers that are rarely sent); each is compiled at its first answer instead, once per schema. Compiling
+ * them all at start cost every replica about 10 MiB of memory it kept idle, and startup time.
+ * test/integration/response-serializers.test.ts compiles every schema the service hands over, so a schema that does
+ * not compile still fails the tests rather than a first answer.
  */
 export function fastSerializerCompiler({ schema }: { schema: unknown }): (data: unknown) => string {
+  handed.add(schema)
+  let write: ((data: unknown) => string) | undefined
+  return (data) => {
+    write ??= compiledOnce(schema as object)
+    return write(data)
+  }
+}
+
+/** One serializer per schema, however many routes and statuses share it. */
+function compiledOnce(schema: object): (data: unknown) => string {
+  let write = compiled.get(schema)
+  if (write === undefined) {
+    write = compileSerializer(schema)
+    compiled.set(schema, write)
+  }
+  return write
+}
+
+const handed = new Set<unknown>()
+const compiled = new WeakMap<object, (data: unknown) => string>()
+
+/** The response schemas handed to `fastSerializerCompiler` so far, by every app built in this process. */
+export function handedSchemas(): unknown[] {
+  return [...handed]
+}
+
+/**
+ * A zod schema's serializer: the schema becomes a JSON Schema, then fast-json-stringify's code. Schema
+ * ids (`.meta({ id })`) are for the OpenAPI document; here every schema is inlined, so no reference
+ * needs resolving.
+ */
+export function compileSerializer(schema: unknown): (data: unknown) => string {
   const jsonSchema = z.toJSONSchema(schema as ZodType, {
     io: 'output',
     target: 'draft-7',
