@@ -8,3 +8,8 @@ import type { FastifyReply } from 'fastify'
 export function sendJsonText(reply: { type(contentType: string): FastifyReply }, json: string): FastifyReply {
   return reply.type('application/json; charset=utf-8').send(json)
 }
+
+/** A page (`pageOf` in schemas.ts) whose items are JSON text already written. */
+export function pageJsonText(items: readonly { resource: string }[], nextCursor: string | null): string {
+  return `{"items":[${items.map((item) => item.resource).join(',')}],"nextCursor":${JSON.stringify(nextCursor)}}`
+}

@@ -1,5 +1,6 @@
 import type { Queryable, Sql } from '../db/pool.js'
 import type { Caption } from '../generated/prisma/client.js'
+import { CAPTION_RESOURCE_JSON } from './caption-json.repository.js'
 import { freeSlots } from './slot-rows.js'
 import type { CaptionStatus } from './statuses.js'
 
@@ -298,6 +299,11 @@ export interface ListPosition {
   id: string
 }
 
+/** A caption in a list: its place, and its resource as JSON text. */
+export interface ListedCaption extends ListPosition {
+  resource: string
+}
+
 /** What GET /captions narrows the caller's captions to; every filter given applies. */
 export interface CaptionFilters {
   status?: CaptionStatus | undefined
@@ -318,7 +324,10 @@ const LIST_FILTERS = [
   ['createdBefore', 'e', 'created_at < $%::timestamptz'],
 ] as const
 
-/** Newest first; `after` is the last row of the previous page. */
+/**
+ * Newest first, each as its resource's JSON text (CAPTION_RESOURCE_JSON) with its place in the list;
+ * `after` is the last row of the previous page.
+ */
 export async function listCaptions(
   sql: Sql,
   options: {
@@ -327,7 +336,7 @@ export async function listCaptions(
     limit: number
     after: ListPosition | undefined
   },
-): Promise<CaptionView[]> {
+): Promise<ListedCaption[]> {
   const { after, filters = {} } = options
   const values: unknown[] = [options.caller]
   const conditions = ['caller = $1']
@@ -345,9 +354,9 @@ export async function listCaptions(
     name += '-p'
   }
   values.push(options.limit)
-  const { rows } = await sql.query<CaptionView>({
+  const { rows } = await sql.query<ListedCaption>({
     name,
-    text: `SELECT ${VIEW_COLUMNS} FROM captions
+    text: `SELECT c.id, c.created_at AS "createdAt", ${CAPTION_RESOURCE_JSON}::text AS resource FROM captions c
       WHERE ${conditions.join(' AND ')}
       ORDER BY created_at DESC, id DESC
       LIMIT $${values.length}`,

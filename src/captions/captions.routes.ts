@@ -12,7 +12,7 @@ import {
   RETRY_ERRORS,
   waitedHeaders,
 } from '../api/error-responses.js'
-import { sendJsonText } from '../api/json-text.js'
+import { pageJsonText, sendJsonText } from '../api/json-text.js'
 import { holdRequest, preferredWait } from '../api/prefer-wait.js'
 import { perCallerRateLimit } from '../api/rate-limit.js'
 import { idempotencyKeyOf, refuseBody } from '../api/request-checks.js'
@@ -28,12 +28,7 @@ import {
   createCaptionHeaders,
   listCaptionsQuery,
 } from './captions.schemas.js'
-import {
-  createCaption,
-  getCaptionJson,
-  listCaptionPage,
-  toCaptionResource,
-} from './captions.service.js'
+import { createCaption, getCaptionJson, listCaptionPage } from './captions.service.js'
 import { eraseCaption } from './erase.repository.js'
 import { retryCaption } from './retry.js'
 import { isTerminal } from './statuses.js'
@@ -150,9 +145,9 @@ export const captionsRoutes: CallerRoutes = async (app, options) => {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const page = await listCaptionPage(deps, request.query, request.caller)
-      return { items: page.items.map(toCaptionResource), nextCursor: page.nextCursor }
+      return sendJsonText(reply, pageJsonText(page.items, page.nextCursor))
     },
   )
 

@@ -22,6 +22,7 @@ import {
   findCallerCaption,
   insertCaption,
   insertCaptionTakingSlot,
+  type ListedCaption,
   listCaptions,
   type NewCaption,
 } from './caption-rows.repository.js'
@@ -184,7 +185,7 @@ export async function listCaptionPage(
   deps: Pick<ServiceDeps, 'sql'>,
   query: CaptionFilters & { limit: number; cursor?: string | undefined },
   caller: string,
-): Promise<{ items: CaptionView[]; nextCursor: string | null }> {
+): Promise<{ items: ListedCaption[]; nextCursor: string | null }> {
   const { status, batchId, createdAfter, createdBefore } = query
   const filters: CaptionFilters = { status, batchId, createdAfter, createdBefore }
   return readPage(

@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto'
 import fc from 'fast-check'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pageJsonText } from '../../src/api/json-text.js'
 import { CALLBACK_STATES } from '../../src/callbacks/callbacks.schemas.js'
 import { readCallerCaptionJson } from '../../src/captions/caption-json.repository.js'
-import { findCallerCaption } from '../../src/captions/caption-rows.repository.js'
-import { captionResource } from '../../src/captions/captions.schemas.js'
+import { findCallerCaption, listCaptions } from '../../src/captions/caption-rows.repository.js'
+import { captionList, captionResource } from '../../src/captions/captions.schemas.js'
 import { toCaptionResource } from '../../src/captions/captions.service.js'
 import { CAPTION_STATUSES } from '../../src/captions/statuses.js'
 import { createTestDatabase } from '../helpers/database.js'
@@ -191,6 +192,35 @@ describe('the resource PostgreSQL writes for GET /captions/{id}', () => {
     const id = await insert({ ...PLAIN, goapiTaskId: 'task-9' })
     const { written } = await bothWays(id)
     expect(written).toMatchObject({ id, goapiTaskId: 'task-9' })
+  })
+
+  it('is what a page of GET /captions holds, newest first, with its place for the next cursor', async () => {
+    const ids = [
+      await insert({ ...PLAIN, createdAt: new Date('2030-01-01T00:00:00.001Z') }),
+      await insert({
+        ...PLAIN,
+        status: 'failed',
+        errorCode: 'x',
+        createdAt: new Date('2030-01-01T00:00:00.002Z'),
+      }),
+      await insert({ ...PLAIN, metadata: null, createdAt: new Date('2030-01-01T00:00:00.003Z') }),
+    ]
+    const listed = await listCaptions(sql, {
+      caller: 'alice',
+      filters: { createdAfter: new Date('2030-01-01T00:00:00.000Z') },
+      limit: 10,
+      after: undefined,
+    })
+    expect(listed.map((row) => row.id)).toEqual([...ids].reverse())
+    expect(listed[0]?.createdAt).toEqual(new Date('2030-01-01T00:00:00.003Z'))
+    const page = JSON.parse(pageJsonText(listed, 'next'))
+    expect(captionList.safeParse(page).success).toBe(true)
+    expect(page.nextCursor).toBe('next')
+    for (const [index, item] of page.items.entries()) {
+      const view = await findCallerCaption(sql, listed[index]?.id ?? '', 'alice')
+      expect(item).toEqual(view && toCaptionResource(view))
+    }
+    expect(JSON.parse(pageJsonText([], null))).toEqual({ items: [], nextCursor: null })
   })
 
   it("is not found for another caller, or for an id that is no caption's", async () => {
