@@ -21,5 +21,4 @@ describe('response serializers', () => {
     expect(schemas.length).toBeGreaterThan(100)
     for (const schema of schemas) expect(() => compileSerializer(schema)).not.toThrow()
   })
-
 })
