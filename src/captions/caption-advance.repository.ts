@@ -1,5 +1,6 @@
 import type { Sql } from '../db/pool.js'
 import { batchWhileRunning } from '../lib/batch-while-running.js'
+import { perPool } from '../lib/per-pool.js'
 import { type CaptionRow, captionColumns, type JsonValue } from './caption-rows.repository.js'
 import { CAPTION_STATUSES, type CaptionStatus, FINAL_RANK, RANK, RANKS_IN_ORDER } from './statuses.js'
 
@@ -128,15 +129,5 @@ export function createAdvanceQueue(sql: Sql): AdvanceQueue {
   return { advance }
 }
 
-/** One group-commit queue per pool: every advance on a pool shares it, whoever asks. */
-const queues = new WeakMap<Sql, AdvanceQueue>()
-
-/** The pool's advance queue (see createAdvanceQueue), made on first use. */
-export function advanceQueueOf(sql: Sql): AdvanceQueue {
-  let queue = queues.get(sql)
-  if (queue === undefined) {
-    queue = createAdvanceQueue(sql)
-    queues.set(sql, queue)
-  }
-  return queue
-}
+/** The pool's advance queue (see createAdvanceQueue), made on first use: every advance on a pool shares it. */
+export const advanceQueueOf: (sql: Sql) => AdvanceQueue = perPool(createAdvanceQueue)

@@ -1,5 +1,6 @@
 import type pg from 'pg'
 import { batchWhileRunning } from '../lib/batch-while-running.js'
+import { perPool } from '../lib/per-pool.js'
 import { untraced } from './untraced.js'
 
 /** The pool (or anything that queries like it): tracing does not depend on the database module. */
@@ -25,14 +26,9 @@ export function createTraceParentReader(sql: Sql): (captionId: string) => Promis
   })
 }
 
-const readers = new WeakMap<Sql, (captionId: string) => Promise<string | null>>()
+const readerOf = perPool(createTraceParentReader)
 
 /** A caption's stored traceparent (null when it has none or is gone), through the pool's reader. */
 export function storedTraceParent(sql: Sql, captionId: string): Promise<string | null> {
-  let reader = readers.get(sql)
-  if (reader === undefined) {
-    reader = createTraceParentReader(sql)
-    readers.set(sql, reader)
-  }
-  return reader(captionId.toLowerCase())
+  return readerOf(sql)(captionId.toLowerCase())
 }
