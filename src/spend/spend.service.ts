@@ -52,15 +52,11 @@ const MAX_USAGE_RANGE_MS = MAX_USAGE_RANGE_DAYS * 24 * 60 * 60 * 1000
  * many rows.
  */
 const totalsOf = perPool((sql: ServiceDeps['sql']) =>
-  sharedInFlight((key) => {
-    const [caller, from, to] = JSON.parse(key) as [string, number, number]
-    return usageTotals(sql, { caller, from: new Date(from), to: new Date(to) })
-  }),
+  sharedInFlight(
+    (range: { caller: string; from: Date; to: Date }) => usageTotals(sql, range),
+    (range) => JSON.stringify([range.caller, range.from.getTime(), range.to.getTime()]),
+  ),
 )
-
-function sharedTotals(sql: ServiceDeps['sql'], range: { caller: string; from: Date; to: Date }) {
-  return totalsOf(sql)(JSON.stringify([range.caller, range.from.getTime(), range.to.getTime()]))
-}
 
 /**
  * GET /usage: the caller's captions created in `[from, to)` (the current UTC day by default) and its
@@ -89,7 +85,7 @@ export async function readUsage(
   }
   const budgetCents = deps.budgets.get(caller)
   const [totals, spentCents] = await Promise.all([
-    sharedTotals(deps.sql, { caller, from, to }),
+    totalsOf(deps.sql)({ caller, from, to }),
     budgetCents === undefined ? 0 : spentOn(deps.sql, caller, utcDay(now)),
   ])
   return {
