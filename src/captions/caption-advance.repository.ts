@@ -1,4 +1,6 @@
 import type { Sql } from '../db/pool.js'
+import { batchWhileRunning } from '../lib/batch-while-running.js'
+import { perPool } from '../lib/per-pool.js'
 import { type CaptionRow, captionColumns, type JsonValue } from './caption-rows.repository.js'
 import { CAPTION_STATUSES, type CaptionStatus, FINAL_RANK, RANK, RANKS_IN_ORDER } from './statuses.js'
 
@@ -117,67 +119,15 @@ const MAX_GROUP = 100
  * its advances are retried one by one so one bad delivery cannot fail the others.
  */
 export function createAdvanceQueue(sql: Sql): AdvanceQueue {
-  interface Waiting {
-    advance: CaptionAdvance
-    resolve: (moved: AdvancedCaption | undefined) => void
-    reject: (error: unknown) => void
-  }
-  let waiting: Waiting[] = []
-  let running = false
-
-  async function run(group: Waiting[]): Promise<void> {
-    try {
-      const moved = await advanceCaptions(
-        sql,
-        group.map((entry) => entry.advance),
-      )
-      for (const entry of group) entry.resolve(moved.get(entry.advance.captionId))
-    } catch (error) {
-      if (group.length === 1) {
-        group[0]?.reject(error)
-        return
-      }
-      for (const entry of group) await run([entry])
-    }
-  }
-
-  async function drain(): Promise<void> {
-    running = true
-    while (waiting.length > 0) {
-      const group: Waiting[] = []
-      const later: Waiting[] = []
-      const ids = new Set<string>()
-      for (const entry of waiting) {
-        if (group.length < MAX_GROUP && !ids.has(entry.advance.captionId)) {
-          ids.add(entry.advance.captionId)
-          group.push(entry)
-        } else later.push(entry)
-      }
-      waiting = later
-      await run(group)
-    }
-    running = false
-  }
-
-  return {
-    advance(advance) {
-      return new Promise((resolve, reject) => {
-        waiting.push({ advance, resolve, reject })
-        if (!running) void drain()
-      })
+  const advance = batchWhileRunning(
+    async (advances: CaptionAdvance[]) => {
+      const moved = await advanceCaptions(sql, advances)
+      return advances.map((one) => moved.get(one.captionId))
     },
-  }
+    { maxBatch: MAX_GROUP, apartBy: (one) => one.captionId, retryEachAlone: true },
+  )
+  return { advance }
 }
 
-/** One group-commit queue per pool: every advance on a pool shares it, whoever asks. */
-const queues = new WeakMap<Sql, AdvanceQueue>()
-
-/** The pool's advance queue (see createAdvanceQueue), made on first use. */
-export function advanceQueueOf(sql: Sql): AdvanceQueue {
-  let queue = queues.get(sql)
-  if (queue === undefined) {
-    queue = createAdvanceQueue(sql)
-    queues.set(sql, queue)
-  }
-  return queue
-}
+/** The pool's advance queue (see createAdvanceQueue), made on first use: every advance on a pool shares it. */
+export const advanceQueueOf: (sql: Sql) => AdvanceQueue = perPool(createAdvanceQueue)

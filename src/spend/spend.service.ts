@@ -1,9 +1,10 @@
 import { BudgetExceeded, InvalidField } from '../api/error-catalog.js'
 import type { Queryable } from '../db/pool.js'
 import type { ServiceDeps } from '../deps.js'
+import { perPool } from '../lib/per-pool.js'
 import { sharedInFlight } from '../lib/shared-in-flight.js'
 import { CENTS_PER_TASK, centsToUsd, formatUsd } from './money.js'
-import { holdBudget, spentOn, type UsageTotals, usageTotals } from './spend.repository.js'
+import { holdBudget, spentOn, usageTotals } from './spend.repository.js'
 import type { UsageQuery, UsageResource } from './usage.schemas.js'
 import { startOfNextUtcDay, startOfUtcDay, utcDay } from './utc-days.js'
 
@@ -50,19 +51,12 @@ const MAX_USAGE_RANGE_MS = MAX_USAGE_RANGE_DAYS * 24 * 60 * 60 * 1000
  * scanning its captions once more. The count is of every caption in the range: a busy caller's day is
  * many rows.
  */
-const totalsOf = new WeakMap<ServiceDeps['sql'], (key: string) => Promise<UsageTotals>>()
-
-function sharedTotals(sql: ServiceDeps['sql'], range: { caller: string; from: Date; to: Date }) {
-  let read = totalsOf.get(sql)
-  if (!read) {
-    read = sharedInFlight((key) => {
-      const [caller, from, to] = JSON.parse(key) as [string, number, number]
-      return usageTotals(sql, { caller, from: new Date(from), to: new Date(to) })
-    })
-    totalsOf.set(sql, read)
-  }
-  return read(JSON.stringify([range.caller, range.from.getTime(), range.to.getTime()]))
-}
+const totalsOf = perPool((sql: ServiceDeps['sql']) =>
+  sharedInFlight(
+    (range: { caller: string; from: Date; to: Date }) => usageTotals(sql, range),
+    (range) => JSON.stringify([range.caller, range.from.getTime(), range.to.getTime()]),
+  ),
+)
 
 /**
  * GET /usage: the caller's captions created in `[from, to)` (the current UTC day by default) and its
@@ -91,7 +85,7 @@ export async function readUsage(
   }
   const budgetCents = deps.budgets.get(caller)
   const [totals, spentCents] = await Promise.all([
-    sharedTotals(deps.sql, { caller, from, to }),
+    totalsOf(deps.sql)({ caller, from, to }),
     budgetCents === undefined ? 0 : spentOn(deps.sql, caller, utcDay(now)),
   ])
   return {

@@ -1,13 +1,10 @@
 import type pg from 'pg'
+import { batchWhileRunning } from '../lib/batch-while-running.js'
+import { perPool } from '../lib/per-pool.js'
 import { untraced } from './untraced.js'
 
 /** The pool (or anything that queries like it): tracing does not depend on the database module. */
 export type Sql = Pick<pg.Pool, 'query'>
-
-interface Waiting {
-  resolve: (traceParent: string | null) => void
-  reject: (error: unknown) => void
-}
 
 /**
  * Reads captions' stored traceparents, many in one statement: while one read runs, the captions asked
@@ -15,49 +12,23 @@ interface Waiting {
  * a share of a statement, not a statement of its own, for finding the trace it belongs to.
  */
 export function createTraceParentReader(sql: Sql): (captionId: string) => Promise<string | null> {
-  let waiting = new Map<string, Waiting[]>()
-  let running = false
-
-  async function drain(): Promise<void> {
-    running = true
-    while (waiting.size > 0) {
-      const group = waiting
-      waiting = new Map()
-      try {
-        // Tracing's own bookkeeping: not a span of any request.
-        const { rows } = await untraced(() =>
-          sql.query<{ id: string; traceParent: string | null }>({
-            name: 'caption-trace-parents',
-            text: 'SELECT id, trace_parent AS "traceParent" FROM captions WHERE id = ANY($1::uuid[])',
-            values: [[...group.keys()]],
-          }),
-        )
-        const found = new Map(rows.map((row) => [row.id, row.traceParent]))
-        for (const [id, entries] of group) for (const entry of entries) entry.resolve(found.get(id) ?? null)
-      } catch (error) {
-        for (const entries of group.values()) for (const entry of entries) entry.reject(error)
-      }
-    }
-    running = false
-  }
-
-  return (captionId) =>
-    new Promise<string | null>((resolve, reject) => {
-      const entries = waiting.get(captionId)
-      if (entries) entries.push({ resolve, reject })
-      else waiting.set(captionId, [{ resolve, reject }])
-      if (!running) void drain()
-    })
+  return batchWhileRunning(async (captionIds: string[]) => {
+    // Tracing's own bookkeeping: not a span of any request.
+    const { rows } = await untraced(() =>
+      sql.query<{ id: string; traceParent: string | null }>({
+        name: 'caption-trace-parents',
+        text: 'SELECT id, trace_parent AS "traceParent" FROM captions WHERE id = ANY($1::uuid[])',
+        values: [[...new Set(captionIds)]],
+      }),
+    )
+    const found = new Map(rows.map((row) => [row.id, row.traceParent]))
+    return captionIds.map((id) => found.get(id) ?? null)
+  })
 }
 
-const readers = new WeakMap<Sql, (captionId: string) => Promise<string | null>>()
+const readerOf = perPool(createTraceParentReader)
 
 /** A caption's stored traceparent (null when it has none or is gone), through the pool's reader. */
 export function storedTraceParent(sql: Sql, captionId: string): Promise<string | null> {
-  let reader = readers.get(sql)
-  if (reader === undefined) {
-    reader = createTraceParentReader(sql)
-    readers.set(sql, reader)
-  }
-  return reader(captionId.toLowerCase())
+  return readerOf(sql)(captionId.toLowerCase())
 }
