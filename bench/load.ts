@@ -7,8 +7,10 @@ export const SERVERS: readonly ServerName[] = ['baseline', 'service']
 export interface LoadSettings {
   connections: number
   warmupSeconds: number
-  /** Per server, split into two rounds. */
+  /** Per server, split into `rounds` rounds. */
   durationSeconds: number
+  /** Measured rounds per server, an even number (2 unless set): orders A, B, B, A, A, B, B, A, ... */
+  rounds?: number
 }
 
 export interface LoadFigures {
@@ -22,6 +24,8 @@ export interface LoadFigures {
   /** The server process's own CPU time (user + system) per answered request, over the measured rounds. */
   cpuMsPerRequest: number
   peakRssMiB: number
+  /** Each measured round's own rate, in the order measured: how far one round is from the next. */
+  roundRequestsPerSecond: number[]
 }
 
 let running: autocannon.Instance | undefined
@@ -33,37 +37,56 @@ export function stopLoad(): void {
 
 /**
  * Both servers on one path: a warm-up each, then measured rounds in the order baseline, service, service,
- * baseline, so a drift in what else the machine is doing weighs on both alike.
+ * baseline (and so on, with more rounds), so a drift in what else the machine is doing weighs on both
+ * alike. `names` compares two other processes the same way (the first in baseline's place).
  */
-export async function measurePath(
-  servers: Record<ServerName, Child>,
-  requests: Record<ServerName, autocannon.Request[]>,
+export async function measurePath<K extends string = ServerName>(
+  servers: Record<K, Child>,
+  requests: Record<K, autocannon.Request[]>,
   settings: LoadSettings,
-): Promise<Record<ServerName, LoadFigures>> {
-  const rss = {
-    baseline: sampleRss(servers.baseline.process.pid),
-    service: sampleRss(servers.service.process.pid),
+  names: readonly [K, K] = SERVERS as unknown as readonly [K, K],
+): Promise<Record<K, LoadFigures>> {
+  const rounds = settings.rounds ?? 2
+  const rss = {} as Record<K, { stop(): number }>
+  const latencies = {} as Record<K, number[]>
+  const errors = {} as Record<K, number>
+  const cpuMs = {} as Record<K, number>
+  const roundRates = {} as Record<K, number[]>
+  for (const server of names) {
+    roundRates[server] = []
+    rss[server] = sampleRss(servers[server].process.pid)
+    latencies[server] = []
+    errors[server] = 0
+    cpuMs[server] = 0
   }
-  for (const server of SERVERS)
+  for (const server of names)
     await load(servers[server].url, requests[server], settings.warmupSeconds, settings)
-  const latencies: Record<ServerName, number[]> = { baseline: [], service: [] }
-  const errors: Record<ServerName, number> = { baseline: 0, service: 0 }
-  const cpuMs: Record<ServerName, number> = { baseline: 0, service: 0 }
-  for (const server of [...SERVERS, ...SERVERS.toReversed()]) {
+  const order = Array.from({ length: Math.max(1, Math.round(rounds / 2)) }, () => [
+    ...names,
+    ...names.toReversed(),
+  ]).flat()
+  for (const server of order) {
     const pid = servers[server].process.pid
     const cpuBefore = cpuTimeMs(pid)
+    let roundMs = 0
+    let roundRequests = 0
     const result = await load(
       servers[server].url,
       requests[server],
-      settings.durationSeconds / 2,
+      settings.durationSeconds / (order.length / 2),
       settings,
-      (ms) => latencies[server].push(ms),
+      (ms) => {
+        latencies[server].push(ms)
+        roundMs += ms
+        roundRequests++
+      },
     )
+    roundRates[server].push((settings.connections / (roundMs / roundRequests)) * 1000)
     cpuMs[server] += cpuTimeMs(pid) - cpuBefore
     errors[server] += result.non2xx + result.errors
   }
-  const figures = {} as Record<ServerName, LoadFigures>
-  for (const server of SERVERS) {
+  const figures = {} as Record<K, LoadFigures>
+  for (const server of names) {
     const sorted = latencies[server].sort((a, b) => a - b)
     const meanMs = sorted.reduce((sum, ms) => sum + ms, 0) / sorted.length
     figures[server] = {
@@ -76,6 +99,7 @@ export async function measurePath(
       errors: errors[server],
       cpuMsPerRequest: cpuMs[server] / sorted.length,
       peakRssMiB: rss[server].stop(),
+      roundRequestsPerSecond: roundRates[server],
     }
   }
   return figures

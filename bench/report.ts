@@ -1,6 +1,7 @@
 import type { BatchCreationFigures } from './batches.js'
 import type { EndToEndFigures } from './end-to-end.js'
 import { EXPORT_RSS_TARGET_MIB, type ExportRssResult } from './export-rss.js'
+import type { HistoryFigures } from './history.js'
 import type { LoadFigures, ServerName } from './load.js'
 
 export type PathName = 'webhook' | 'creation' | 'read'
@@ -48,6 +49,8 @@ export interface Results {
   cap?: { max: number; on: LoadFigures; off: LoadFigures; heldAfter: number }
   endToEnd?: EndToEndFigures
   batches?: { creation: BatchCreationFigures; exportRss: ExportRssResult }
+  /** `--history N`: the young database against one with N finished captions, in alternating rounds. */
+  history?: HistoryFigures
   notes: string[]
 }
 

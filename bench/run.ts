@@ -331,37 +331,35 @@ async function main(): Promise<void> {
   }
 
   if (HISTORY_ROWS > 0) {
-    let webhookRound = 0
+    // Two more service processes, each on its own database of the same server and with the same env:
+    // one young, one with the history; measured in alternating rounds (bench/history.ts).
     const history = await runHistory(HISTORY_ROWS, {
       db,
-      databaseUrl: database.url,
-      serviceUrl,
+      databaseUrl: serviceDatabaseUrl.toString(),
       caller: CALLER,
       authorization: AUTHORIZATION,
-      connections: LOAD.connections,
-      seconds: LOAD.durationSeconds / 2,
-      webhookRequests: async () => {
-        const rows = await seedPendingCaptions(db, {
-          caller: CALLER,
-          taskIdPrefix: `bench-history-${++webhookRound}-task-`,
-          count: WEBHOOK_ROWS / 2,
-          webhookSecret: WEBHOOK_SECRET,
+      webhookSecret: WEBHOOK_SECRET,
+      webhookBody,
+      webhookRows: WEBHOOK_ROWS,
+      load: LOAD,
+      startService: async (name, databaseUrl) => {
+        const url = `http://127.0.0.1:${await freePort()}`
+        const child = startChild(name, ['dist/server.js'], url, {
+          ...serviceEnv,
+          DATABASE_URL: databaseUrl,
+          PUBLIC_BASE_URL: url,
+          PORT: new URL(url).port,
         })
-        const next = cycle(rows)
-        return [
-          {
-            method: 'POST',
-            path: '/webhooks/goapi',
-            setupRequest: (req) => {
-              const caption = next()
-              req.headers = { 'content-type': 'application/json', 'x-webhook-secret': caption.secret }
-              req.body = webhookBody(caption.taskId, caption.secret)
-              return req
-            },
-          },
-        ]
+        await waitReady(child, '/readyz')
+        await sleep(IDLE_SETTLE_MS)
+        return child
+      },
+      stopService: async (child) => {
+        retired.add(child)
+        await stopChild(child)
       },
     })
+    results.history = history.figures
     notes.push(...history.notes)
     if (history.failed) process.exitCode = 1
   }
