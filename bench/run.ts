@@ -53,6 +53,7 @@ const BATCH_ITEMS = 1_000
 const BATCH_RUNS = setting('BENCH_BATCH_RUNS', 5)
 const EXPORT_BATCHES = setting('BENCH_EXPORT_BATCHES', 10)
 const IDLE_SETTLE_MS = 2_000
+const SHARED_BUFFERS = process.env.BENCH_SHARED_BUFFERS
 
 const RESULTS_FILE = path.join(PROJECT_ROOT, `bench/results/latest${TRACING ? '-tracing' : ''}.json`)
 const GOAPI_API_KEY = 'bench-goapi-key'
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
     dataDir: path.join(root, 'pg'),
     log: quiet,
     persistent: false,
+    // PostgreSQL's default (128MB) unless set: a production server is given more.
+    ...(SHARED_BUFFERS ? { settings: { shared_buffers: SHARED_BUFFERS } } : {}),
   })
   const postmasterPid = Number(
     (await readFile(path.join(database.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0],
@@ -122,6 +125,8 @@ async function main(): Promise<void> {
   db.on('error', () => {})
   cleanups.push(() => db.end())
   const maxConnections = Number((await db.query('SHOW max_connections')).rows[0].max_connections)
+  const sharedBuffers: string = (await db.query('SHOW shared_buffers')).rows[0].shared_buffers
+  console.log(`bench: PostgreSQL shared_buffers ${sharedBuffers} (BENCH_SHARED_BUFFERS)`)
   if (maxConnections < 2 * POOL_SIZE + 10) {
     throw new Error(`PostgreSQL allows ${maxConnections} connections; the bench needs ${2 * POOL_SIZE + 10}`)
   }

@@ -58,6 +58,8 @@ export async function startEmbeddedPostgres(options: {
   port?: number
   /** Ports not to take: the service's own, which it listens on only after the database is up. */
   avoidPorts?: readonly number[]
+  /** Server settings for this start (`shared_buffers`, say), as `postgres -c name=value`. */
+  settings?: Readonly<Record<string, string>>
 }): Promise<EmbeddedDatabase> {
   const { log } = options
   const dataDir = await usableDataDir(options.dataDir, log)
@@ -66,7 +68,7 @@ export async function startEmbeddedPostgres(options: {
   const runAs = await serverUser()
   if (!(await exists(path.join(dataDir, 'PG_VERSION')))) await initialise(bin.initdb, dataDir, runAs, log)
   await claimDataDir(dataDir, log)
-  const server = await startServer(bin.postgres, dataDir, port, runAs, log)
+  const server = await startServer(bin.postgres, dataDir, port, runAs, log, options.settings ?? {})
   log.info({ dataDir, port }, 'embedded PostgreSQL started')
   let stopping: Promise<void> | undefined
   server.once('exit', (code, signalName) => {
@@ -166,8 +168,10 @@ function startServer(
   port: number,
   runAs: RunAs | undefined,
   log: Log,
+  settings: Readonly<Record<string, string>>,
 ): Promise<ChildProcess> {
   const args = ['-D', dataDir, '-p', String(port), '-c', 'lc_messages=C']
+  for (const [name, value] of Object.entries(settings)) args.push('-c', `${name}=${value}`)
   // Loopback TCP only: no Unix socket directory whose permissions could get in the way.
   args.push('-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=')
   const server = spawn(postgres, args, {
