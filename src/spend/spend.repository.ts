@@ -1,5 +1,5 @@
 import type { Queryable, Sql } from '../db/pool.js'
-import { utcDay } from './utc-days.js'
+import { startOfNextUtcDay, startOfUtcDay, utcDay } from './utc-days.js'
 
 export interface HoldRequest {
   caller: string
@@ -51,24 +51,44 @@ export interface UsageTotals {
   goapiTasks: number
 }
 
+/**
+ * The range `[from, to)` cut at UTC midnights: the whole days inside it, counted from caption_usage_days,
+ * and the parts of days at its edges, counted from captions. A range without a whole day is all edge.
+ */
+export function splitAtUtcDays(from: Date, to: Date): { firstDay: Date; endDay: Date } {
+  const firstDay = from.getTime() === startOfUtcDay(from).getTime() ? from : startOfNextUtcDay(from)
+  const endDay = startOfUtcDay(to)
+  return firstDay < endDay ? { firstDay, endDay } : { firstDay: to, endDay: to }
+}
+
 export async function usageTotals(
   sql: Sql,
   range: { caller: string; from: Date; to: Date },
 ): Promise<UsageTotals> {
+  const { firstDay, endDay } = splitAtUtcDays(range.from, range.to)
   const { rows } = await sql.query<UsageTotals>({
     name: 'usage-totals',
-    // Erased and pruned captions count on the UTC day they were created, in ranges holding its 00:00Z.
+    // Live captions: the whole days [$4, $5) from their daily counts, the edges [$2, $4) and [$5, $3) one
+    // by one. Erased and pruned captions count on the UTC day they were created, in ranges holding its 00:00Z.
     text: `SELECT sum(captions)::int AS captions, sum(reused)::int AS reused, sum(failed)::int AS failed,
         sum(goapi_tasks)::int AS "goapiTasks"
-      FROM (SELECT count(*) AS captions, count(reused_from) AS reused,
-          count(*) FILTER (WHERE status = 'failed') AS failed, coalesce(sum(goapi_tasks), 0) AS goapi_tasks
-        FROM captions WHERE caller = $1 AND created_at >= $2 AND created_at < $3
+      FROM (SELECT coalesce(sum(captions), 0) AS captions, coalesce(sum(reused), 0) AS reused,
+          coalesce(sum(failed), 0) AS failed, coalesce(sum(goapi_tasks), 0) AS goapi_tasks
+        FROM caption_usage_days WHERE caller = $1 AND day >= $6::date AND day < $7::date
+        UNION ALL
+        SELECT count(*), count(reused_from), count(*) FILTER (WHERE status = 'failed'),
+          coalesce(sum(goapi_tasks), 0)
+        FROM captions WHERE caller = $1 AND created_at >= $2 AND created_at < $4
+        UNION ALL
+        SELECT count(*), count(reused_from), count(*) FILTER (WHERE status = 'failed'),
+          coalesce(sum(goapi_tasks), 0)
+        FROM captions WHERE caller = $1 AND created_at >= $5 AND created_at < $3
         UNION ALL
         SELECT coalesce(sum(captions), 0), coalesce(sum(reused), 0), coalesce(sum(failed), 0),
           coalesce(sum(goapi_tasks), 0)
         FROM erased_usage WHERE caller = $1 AND (day::timestamp AT TIME ZONE 'UTC') >= $2
           AND (day::timestamp AT TIME ZONE 'UTC') < $3) AS kept`,
-    values: [range.caller, range.from, range.to],
+    values: [range.caller, range.from, range.to, firstDay, endDay, utcDay(firstDay), utcDay(endDay)],
   })
   return rows[0] as UsageTotals
 }

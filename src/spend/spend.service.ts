@@ -48,8 +48,8 @@ const MAX_USAGE_RANGE_MS = MAX_USAGE_RANGE_DAYS * 24 * 60 * 60 * 1000
 /**
  * The caller's totals over a range, one statement at a time per pool and (caller, from, to): a caller
  * asking again while its count runs (a dashboard's panels, a retry loop) shares that count instead of
- * scanning its captions once more. The count is of every caption in the range: a busy caller's day is
- * many rows.
+ * counting once more. Whole UTC days (the default range is one) are read from their daily counts; only
+ * the captions of partial days at the range's edges are counted one by one.
  */
 const totalsOf = perPool((sql: ServiceDeps['sql']) =>
   sharedInFlight(
