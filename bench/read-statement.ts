@@ -45,7 +45,9 @@ try {
     count: CAPTIONS,
     webhookSecret: 'bench-webhook-secret-0123456789',
   })
-  await db.query(`UPDATE captions SET status = 'completed', caption = 'A cat on a mat.', completed_at = now()`)
+  await db.query(
+    `UPDATE captions SET status = 'completed', caption = 'A cat on a mat.', completed_at = now()`,
+  )
   await db.query('VACUUM ANALYZE captions')
   const figures = new Map<string, number[]>()
   // Rounds in turn, so that the machine's load weighs on each statement alike.
