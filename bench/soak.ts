@@ -137,6 +137,16 @@ async function main(): Promise<number> {
           FROM goapi_slots`,
       )
     ).rows[0] ?? { in_cap: 0, held: 0, holding: 0 }
+    // GET /usage's per-day counts (caption_usage_days), kept by triggers under three replicas and a kill,
+    // against counting the captions one by one.
+    const usage = (
+      await db.query<{ kept: string; counted: string }>(
+        `SELECT (SELECT json_build_array(sum(captions), sum(reused), sum(failed), sum(goapi_tasks))::text
+              FROM caption_usage_days) AS kept,
+            (SELECT json_build_array(count(*), count(reused_from), count(*) FILTER (WHERE status = 'failed'),
+              sum(goapi_tasks))::text FROM captions) AS counted`,
+      )
+    ).rows[0] ?? { kept: '', counted: '?' }
     await db.end()
 
     const tasksByCaption = new Map<string, number>()
@@ -201,6 +211,11 @@ async function main(): Promise<number> {
         `the ${MAX_CONCURRENCY} task slots shared by the replicas, held by exactly the captions holding one`,
         slots.in_cap === MAX_CONCURRENCY && slots.held === slots.holding,
         `${slots.in_cap} slots, ${slots.held} held, ${slots.holding} captions holding one`,
+      ],
+      [
+        "GET /usage's per-day counts equal counting the captions (captions, reused, failed, tasks)",
+        usage.kept === usage.counted,
+        `${usage.kept} kept, ${usage.counted} counted`,
       ],
       [
         'an Idempotency-Key repeated names the same caption',
