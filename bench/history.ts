@@ -13,7 +13,7 @@ import { applyMigrations } from '../src/db/schema-engine.js'
 import { type SeededCaption, seedPendingCaptions } from './captions.js'
 import { type BackgroundPlan, explainBackground, scansCaptions } from './history-plans.js'
 import { seedHistory } from './history-seed.js'
-import { cycle, type LoadFigures, type LoadSettings, measurePath } from './load.js'
+import { cycle, figureCells, type LoadFigures, type LoadSettings, measurePath } from './load.js'
 import type { Child } from './processes.js'
 
 export const historyRows = (argv: readonly string[]): number => {
@@ -311,15 +311,7 @@ export function formatHistory(figures: HistoryFigures): string {
   ][]) {
     for (const age of AGES) {
       const g = f[age]
-      rows.push([
-        name,
-        age,
-        g.requestsPerSecond.toFixed(0),
-        g.p50Ms.toFixed(1),
-        g.p99Ms.toFixed(1),
-        String(g.errors),
-        g.cpuMsPerRequest.toFixed(2),
-      ])
+      rows.push([name, age, ...figureCells(g)])
     }
     const r = f.ratio
     const verdict = r.missed.length ? `missed (${r.missed.join(', ')})` : 'within 15%'

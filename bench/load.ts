@@ -151,3 +151,14 @@ export function cycle<T>(items: readonly T[], onWrap?: () => void): () => T {
     return items[next++] as T
   }
 }
+
+/** One server's figures as the cells of a printed table: req/s, p50, p99, errors, CPU per request. */
+export function figureCells(f: LoadFigures): string[] {
+  return [
+    f.requestsPerSecond.toFixed(0),
+    f.p50Ms.toFixed(1),
+    f.p99Ms.toFixed(1),
+    String(f.errors),
+    f.cpuMsPerRequest.toFixed(2),
+  ]
+}

@@ -2,7 +2,7 @@ import type { BatchCreationFigures } from './batches.js'
 import type { EndToEndFigures } from './end-to-end.js'
 import { EXPORT_RSS_TARGET_MIB, type ExportRssResult } from './export-rss.js'
 import type { HistoryFigures } from './history.js'
-import type { LoadFigures, ServerName } from './load.js'
+import { figureCells, type LoadFigures, type ServerName } from './load.js'
 
 export type PathName = 'webhook' | 'creation' | 'read'
 
@@ -82,16 +82,7 @@ export function formatTable(results: Results): string {
   for (const [name, figures] of Object.entries(results.paths) as [PathName, PathFigures][]) {
     for (const server of ['baseline', 'service'] as const) {
       const f = figures[server]
-      rows.push([
-        name,
-        server,
-        f.requestsPerSecond.toFixed(0),
-        f.p50Ms.toFixed(1),
-        f.p99Ms.toFixed(1),
-        String(f.errors),
-        f.cpuMsPerRequest.toFixed(2),
-        f.peakRssMiB.toFixed(1),
-      ])
+      rows.push([name, server, ...figureCells(f), f.peakRssMiB.toFixed(1)])
     }
     const r = figures.ratio
     const times = (value: number) => `${value.toFixed(2)}x`
