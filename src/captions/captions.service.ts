@@ -14,16 +14,14 @@ import { CENTS_PER_TASK, centsToUsd } from '../spend/money.js'
 import { centsToHold, holdFor } from '../spend/spend.service.js'
 import { traceParentToKeep } from '../tracing/spans.js'
 import { type CaptionJson, readCallerCaptionJson } from './caption-json.repository.js'
+import { type CaptionFilters, type ListedCaption, listCaptions } from './caption-list.repository.js'
 import {
-  type CaptionFilters,
   type CaptionRow,
   type CaptionStart,
   type CaptionView,
   findCallerCaption,
   insertCaption,
   insertCaptionTakingSlot,
-  type ListedCaption,
-  listCaptions,
   type NewCaption,
 } from './caption-rows.repository.js'
 import type { CaptionResource, CreateCaptionInput } from './captions.schemas.js'
