@@ -239,7 +239,9 @@ describe('POST /captions with Prefer: wait, one replica', () => {
     // Sending the twelve tasks takes connections for a moment after the waits begin; once that settles,
     // every connection is idle and nothing queues for one while all twelve still wait.
     const pool = service.deps.sql
-    await eventually(async () => (pool.waitingCount === 0 && pool.idleCount === pool.totalCount ? true : undefined))
+    await eventually(async () =>
+      pool.waitingCount === 0 && pool.idleCount === pool.totalCount ? true : undefined,
+    )
     expect(service.deps.finishedCaptions.subscribers()).toBe(12)
     for (const reply of await Promise.all(waiting)) expect(reply.statusCode).toBe(202)
   })
