@@ -36,7 +36,7 @@ export async function seedPendingCaptions(
     `INSERT INTO captions (id, caller, status, image_url, prompt_style, caption_length, metadata, goapi_task_id,
         goapi_task, created_at, updated_at, deadline_at, next_attempt_at, submit_state, submit_attempts,
         submitted_at)
-      SELECT gen_random_uuid(), $1, 'pending', 'https://images.example.com/bench/' || n || '.png',
+      SELECT uuidv7(), $1, 'pending', 'https://images.example.com/bench/' || n || '.png',
         'Descriptive', 'any', '{"source":"bench"}', $2 || n, $3, now(), now(), now() + interval '1 hour',
         now() + interval '1 hour', 'accepted', 1, now()
       FROM generate_series(1, $4::int) AS n

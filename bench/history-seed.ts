@@ -49,7 +49,7 @@ export async function seedHistory(db: pg.Pool, seed: HistorySeed): Promise<void>
             caption, error_code, error_message, goapi_task_id, goapi_task, created_at, updated_at, completed_at,
             submit_state, submit_attempts, submitted_at, poll_attempts, deadline_at, callback_state,
             callback_attempts, batch_id, item_index, name, file_name, goapi_tasks, reserved_cents)
-        SELECT gen_random_uuid(), caller, status::caption_status, image, 'Descriptive', 'any',
+        SELECT uuidv7(created - now()), caller, status::caption_status, image, 'Descriptive', 'any',
           CASE WHEN n % 10 = 0 THEN 'https://hooks.example.com/captions' END, '{"source":"history"}',
           CASE WHEN status = 'completed' THEN text END,
           CASE WHEN status = 'failed' THEN 'goapi_task_failed' END,
@@ -82,13 +82,13 @@ export async function seedHistory(db: pg.Pool, seed: HistorySeed): Promise<void>
         RETURNING id, callback_url, callback_attempts, completed_at
       ), events AS (
         INSERT INTO callback_events (id, caption_id, type, body, created_at)
-        SELECT gen_random_uuid(), id, 'caption.completed',
+        SELECT uuidv7(completed_at - now()), id, 'caption.completed',
           json_build_object('type', 'caption.completed', 'data', json_build_object('id', id))::text, completed_at
         FROM made WHERE callback_url IS NOT NULL
         RETURNING id, caption_id
       )
       INSERT INTO callback_deliveries (id, event_id, attempt, attempted_at, url, status_code, duration_ms, outcome)
-      SELECT gen_random_uuid(), events.id, attempt, made.completed_at + make_interval(secs => attempt * 30),
+      SELECT uuidv7(made.completed_at - now() + make_interval(secs => attempt * 30)), events.id, attempt, made.completed_at + make_interval(secs => attempt * 30),
         made.callback_url, CASE WHEN attempt < made.callback_attempts THEN 503 ELSE 200 END, 40,
         (CASE WHEN attempt < made.callback_attempts THEN 'failed' ELSE 'delivered' END)::delivery_outcome
       FROM events JOIN made ON made.id = events.caption_id, generate_series(1, made.callback_attempts) AS attempt`,
