@@ -5,7 +5,7 @@ import { job } from '../job.js'
 /**
  * The per-day usage counts of past days folded into one row per caller and day (and days that came to 0
  * deleted), once an hour, retention or not, beside the rounds. Every replica folds; folds at once are
- * safe, and one that finds nothing to fold costs an index scan.
+ * safe, and one that finds nothing to fold reads the table's index: a row per caller and day by then.
  */
 export const usageDaysFold = job<never>({
   name: 'usage-days-fold',
