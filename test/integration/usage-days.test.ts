@@ -348,7 +348,7 @@ describe('folding the per-day counts of past days', () => {
     const today = dayOf(3)
     const writers = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: database.url, max: 3 }))
     const folders = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 1 }))
-    const folded = { rows: 0, rounds: 0 }
+    const folded = { rows: 0 }
     let writing = true
     const random = fc.sample(fc.nat({ max: 999 }), { numRuns: 4 * 3 * 60, seed: 20261207 })
     let next = 0
@@ -393,7 +393,6 @@ describe('folding the per-day counts of past days', () => {
     async function fold(db: pg.Pool): Promise<void> {
       while (writing) {
         folded.rows += (await foldPastUsageDays(db, today, { chunkRows: 3 })).rows
-        folded.rounds++
       }
     }
     try {
@@ -467,13 +466,15 @@ describe('folding the per-day counts of past days', () => {
     const day0 = { caller: 1, day: 0, atMs: 0, status: 'completed' as const, reused: false, goapiTasks: 1 }
     const ids = await insertRows(writer, [day0, day0, day0], callers)
     await fold.query('BEGIN')
+    const writerPid = (await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
     let erased: Promise<unknown> | undefined
     try {
       expect((await foldPastUsageDays(fold, dayOf(1))).rows).toBe(1)
       erased = writer.query('DELETE FROM captions WHERE id = $1', [ids[0]])
       await eventually(async () => {
         const { rows } = await pool.query(
-          "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DELETE FROM captions%'",
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+          [writerPid],
         )
         return rows.length > 0 ? true : undefined
       })
@@ -481,7 +482,6 @@ describe('folding the per-day counts of past days', () => {
       await fold.query('COMMIT')
     }
     await erased
-    const writerPid = (await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
     expect(await usageRows(pool, 'true', [])).toEqual([
       { caller: 'ben', day: dayOf(0), shard: 0, captions: 3, reused: 0, failed: 0, goapi_tasks: 3 },
       { caller: 'ben', day: dayOf(0), shard: writerPid, captions: -1, reused: 0, failed: 0, goapi_tasks: -1 },
