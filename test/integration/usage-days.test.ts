@@ -7,8 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MIGRATIONS_DIR, migrationNames } from '../../src/db/migration-files.js'
 import type { Queryable } from '../../src/db/pool.js'
 import { type UsageTotals, usageTotals } from '../../src/spend/spend.repository.js'
+import { foldPastUsageDays } from '../../src/spend/usage-days.repository.js'
+import { utcDay } from '../../src/spend/utc-days.js'
+import { createWorker } from '../../src/work/worker.js'
 import { createEmptyDatabase, createTestDatabase } from '../helpers/database.js'
 import { seedCaption } from '../helpers/seed-captions.js'
+import { eventually, startTestService } from '../helpers/service.js'
 
 const DAY_MS = 24 * 60 * 60 * 1000
 const FIRST_DAY = Date.parse('2026-11-20T00:00:00Z')
@@ -119,6 +123,40 @@ const operation = fc.oneof(
   fc.record({ op: fc.constant('erase' as const), on: connection, which }),
   fc.record({ op: fc.constant('prune' as const), on: connection, beforeDay: fc.nat({ max: 4 }) }),
 )
+type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never
+
+/** Runs one of the random operations on `db`; `ids` is every caption inserted so far (erased ones too). */
+async function applyOperation(db: Queryable, step: Operation, ids: string[], callers: readonly string[]) {
+  const pick = (index: number) => ids[index % ids.length] as string
+  if (step.op === 'insert') {
+    ids.push(...(await insertRows(db, step.rows, callers)))
+    return
+  }
+  if (step.op === 'prune') {
+    await db.query(
+      `DELETE FROM captions WHERE id IN (SELECT id FROM captions WHERE completed_at < $1
+        AND status IN ('completed', 'failed', 'canceled') ORDER BY completed_at LIMIT 3)`,
+      [new Date(FIRST_DAY + step.beforeDay * DAY_MS)],
+    )
+    return
+  }
+  if (ids.length === 0) return
+  if (step.op === 'status')
+    await db.query(
+      `UPDATE captions SET status = $2::caption_status,
+          completed_at = CASE WHEN $2 IN ('completed', 'failed', 'canceled') THEN created_at END
+        WHERE id = $1`,
+      [pick(step.which), step.status],
+    )
+  if (step.op === 'reused')
+    await db.query('UPDATE captions SET reused_from = $2 WHERE id = $1', [
+      pick(step.which),
+      step.reused ? randomUUID() : null,
+    ])
+  if (step.op === 'task')
+    await db.query('UPDATE captions SET goapi_tasks = goapi_tasks + 1 WHERE id = $1', [pick(step.which)])
+  if (step.op === 'erase') await db.query('DELETE FROM captions WHERE id = $1', [pick(step.which)])
+}
 /** An instant near the test's days: their midnights, just around them, and within them. */
 const instant = fc
   .tuple(fc.integer({ min: -1, max: 5 }), fc.constantFrom(0, 1, -1, 3_600_000, 43_200_000))
@@ -149,41 +187,9 @@ describe('per-day usage counts', () => {
         fc.array(fc.tuple(instant, instant), { minLength: 1, maxLength: 6 }),
         async (operations, ranges) => {
           await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
-          let ids: string[] = []
-          const pick = (index: number) => ids[index % ids.length] as string
-          for (const step of operations) {
-            const db = clients[step.on] as pg.Client
-            if (step.op === 'insert') {
-              ids = ids.concat(await insertRows(db, step.rows, callers))
-              continue
-            }
-            if (step.op === 'prune') {
-              await db.query(
-                `DELETE FROM captions WHERE id IN (SELECT id FROM captions WHERE completed_at < $1
-                  AND status IN ('completed', 'failed', 'canceled') ORDER BY completed_at LIMIT 3)`,
-                [new Date(FIRST_DAY + step.beforeDay * DAY_MS)],
-              )
-              continue
-            }
-            if (ids.length === 0) continue
-            if (step.op === 'status')
-              await db.query(
-                `UPDATE captions SET status = $2::caption_status,
-                    completed_at = CASE WHEN $2 IN ('completed', 'failed', 'canceled') THEN created_at END
-                  WHERE id = $1`,
-                [pick(step.which), step.status],
-              )
-            if (step.op === 'reused')
-              await db.query('UPDATE captions SET reused_from = $2 WHERE id = $1', [
-                pick(step.which),
-                step.reused ? randomUUID() : null,
-              ])
-            if (step.op === 'task')
-              await db.query('UPDATE captions SET goapi_tasks = goapi_tasks + 1 WHERE id = $1', [
-                pick(step.which),
-              ])
-            if (step.op === 'erase') await db.query('DELETE FROM captions WHERE id = $1', [pick(step.which)])
-          }
+          const ids: string[] = []
+          for (const step of operations)
+            await applyOperation(clients[step.on] as pg.Client, step, ids, callers)
           for (const [a, b] of ranges) {
             const [from, to] = a <= b ? [a, b] : [b, a]
             for (const caller of callers) {
@@ -244,6 +250,277 @@ describe('per-day usage counts', () => {
     const { daily, counted } = await dailyCountsAndCaptions(pool)
     expect(daily).toEqual(counted)
     expect((counted[0] as { counts: number[] }).counts[0]).toBe(8 * 50 + 8 * 5)
+  })
+})
+
+const dayOf = (day: number) => utcDay(new Date(FIRST_DAY + day * DAY_MS))
+
+/** caption_usage_days, row by row in key order. */
+async function usageRows(db: Queryable, where: string, values: unknown[]) {
+  const { rows } = await db.query(
+    `SELECT caller, day::text, shard, captions, reused, failed, goapi_tasks FROM caption_usage_days
+      WHERE ${where} ORDER BY caller, day, shard`,
+    values,
+  )
+  return rows
+}
+
+/** The callers' days before `today` that are not one row in shard 0 with a count other than 0. */
+async function unfoldedPastDays(db: Queryable, today: string) {
+  const { rows } = await db.query(
+    `SELECT caller, day::text, count(*)::int AS rows, array_agg(shard) AS shards FROM caption_usage_days
+      WHERE day < $1::date GROUP BY caller, day
+      HAVING count(*) > 1 OR bool_or(shard <> 0)
+        OR bool_and(captions = 0 AND reused = 0 AND failed = 0 AND goapi_tasks = 0)`,
+    [today],
+  )
+  return rows
+}
+
+/** usageTotals and counting each caption agree for every caller, over every range. */
+async function expectTotalsAsCounted(db: pg.Pool, callers: readonly string[], ranges: [Date, Date][]) {
+  for (const [a, b] of ranges) {
+    const [from, to] = a <= b ? [a, b] : [b, a]
+    for (const caller of callers) {
+      const range = { caller, from, to }
+      expect(await usageTotals(db, range), JSON.stringify(range)).toEqual(await countedOneByOne(db, range))
+    }
+  }
+  const { daily, counted } = await dailyCountsAndCaptions(db)
+  expect(daily).toEqual(counted)
+}
+
+describe('folding the per-day counts of past days', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>
+  let pool: pg.Pool
+  let clients: pg.Client[]
+  const callers = ['ann', 'ben', 'cat']
+  const wholeDays: [Date, Date][] = [[new Date(FIRST_DAY - DAY_MS), new Date(FIRST_DAY + 6 * DAY_MS)]]
+
+  beforeAll(async () => {
+    database = await createTestDatabase()
+    pool = new pg.Pool({ connectionString: database.url, max: 4 })
+    clients = [0, 1, 2].map(() => new pg.Client({ connectionString: database.url }))
+    await Promise.all(clients.map((client) => client.connect()))
+  })
+  afterAll(async () => {
+    await Promise.all((clients ?? []).map((client) => client.end()))
+    await pool?.end()
+    await database?.drop()
+  })
+
+  const foldStep = fc.record({
+    op: fc.constant('fold' as const),
+    on: connection,
+    today: fc.nat({ max: 5 }),
+    chunkRows: fc.integer({ min: 1, max: 4 }),
+  })
+
+  it("when captions are inserted, changed, erased and pruned from several connections, with folds between, then a fold leaves each past day one row (none when it came to 0), today's rows as they were, and usageTotals as counting each caption", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(operation, foldStep), { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 2, max: 5 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(fc.tuple(instant, instant), { minLength: 1, maxLength: 4 }),
+        async (steps, todayIndex, chunkRows, ranges) => {
+          await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
+          const ids: string[] = []
+          for (const step of steps) {
+            const db = clients[step.on] as pg.Client
+            if (step.op === 'fold') await foldPastUsageDays(db, dayOf(step.today), step)
+            else await applyOperation(db, step, ids, callers)
+          }
+          const today = dayOf(todayIndex)
+          const todayOn = await usageRows(pool, 'day >= $1::date', [today])
+          await foldPastUsageDays(pool, today, { chunkRows })
+          expect(await usageRows(pool, 'day >= $1::date', [today])).toEqual(todayOn)
+          expect(await unfoldedPastDays(pool, today)).toEqual([])
+          await expectTotalsAsCounted(pool, callers, [...wholeDays, ...ranges])
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('when writers on four pools insert, change and erase captions of past days and today while two folds run over and over, then nothing is lost or counted twice', async () => {
+    await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
+    const today = dayOf(3)
+    const writers = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: database.url, max: 3 }))
+    const folders = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 1 }))
+    const folded = { rows: 0 }
+    let writing = true
+    const random = fc.sample(fc.nat({ max: 999 }), { numRuns: 4 * 3 * 60, seed: 20261207 })
+    let next = 0
+    const roll = (below: number) => (random[next++ % random.length] as number) % below
+    const row = (): NewRow => ({
+      caller: roll(3),
+      day: roll(4),
+      atMs: 3_600_000,
+      status: (['queued', 'completed', 'failed'] as const)[roll(3)] as Status,
+      reused: roll(4) === 0,
+      goapiTasks: roll(3),
+    })
+    /** One connection's work: captions of its own, changed and erased, some in transactions over two days. */
+    async function write(db: pg.Pool): Promise<void> {
+      const mine: string[] = []
+      for (let n = 0; n < 60; n++) {
+        const client = await db.connect()
+        try {
+          await client.query('BEGIN')
+          mine.push(...(await insertRows(client, [row(), row()], callers)))
+          if (n % 2 === 0 && mine.length > 2) {
+            const id = mine[roll(mine.length)]
+            await client.query('UPDATE captions SET goapi_tasks = goapi_tasks + 1 WHERE id = $1', [id])
+            await client.query("UPDATE captions SET status = 'failed' WHERE id = $1", [
+              mine[roll(mine.length)],
+            ])
+          }
+          await client.query('COMMIT')
+        } finally {
+          client.release()
+        }
+        if (n % 3 === 0)
+          await db.query('DELETE FROM captions WHERE id = $1', [mine.splice(roll(mine.length), 1)[0]])
+        if (n % 10 === 0)
+          await db.query(
+            `DELETE FROM captions WHERE id IN (SELECT id FROM captions WHERE completed_at < $1
+              ORDER BY completed_at LIMIT 2 FOR UPDATE SKIP LOCKED)`,
+            [new Date(FIRST_DAY + 2 * DAY_MS)],
+          )
+      }
+    }
+    async function fold(db: pg.Pool): Promise<void> {
+      while (writing) {
+        folded.rows += (await foldPastUsageDays(db, today, { chunkRows: 3 })).rows
+      }
+    }
+    try {
+      const folding = Promise.all(folders.map(fold))
+      await Promise.all(writers.flatMap((writer) => [write(writer), write(writer), write(writer)]))
+      writing = false
+      await folding
+    } finally {
+      writing = false
+      await Promise.all([...writers, ...folders].map((each) => each.end()))
+    }
+    expect(folded.rows).toBeGreaterThan(0)
+    await foldPastUsageDays(pool, today)
+    expect(await unfoldedPastDays(pool, today)).toEqual([])
+    const ranges: [Date, Date][] = [
+      [new Date(FIRST_DAY), new Date(FIRST_DAY + 3 * DAY_MS)],
+      [new Date(FIRST_DAY + 3_600_000), new Date(FIRST_DAY + 3 * DAY_MS + 1)],
+    ]
+    await expectTotalsAsCounted(pool, callers, [...wholeDays, ...ranges])
+  })
+
+  it('when every caption of a past day was erased or pruned, from connections other than the ones that wrote them, then a fold leaves no row of that day', async () => {
+    await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
+    const [first, second, third] = clients as [pg.Client, pg.Client, pg.Client]
+    const done = { caller: 0, atMs: 0, status: 'failed' as const, reused: true, goapiTasks: 2 }
+    const gone = [
+      ...(await insertRows(first, [{ ...done, day: 0 }], callers)),
+      ...(await insertRows(second, [{ ...done, day: 0 }], callers)),
+    ]
+    await insertRows(first, [{ ...done, day: 1 }], callers)
+    await third.query('DELETE FROM captions WHERE id = $1', [gone[0]])
+    await first.query('DELETE FROM captions WHERE id = $1', [gone[1]])
+    expect(await usageRows(pool, 'day = $1::date', [dayOf(0)])).toHaveLength(3)
+    expect(await foldPastUsageDays(pool, dayOf(3))).toEqual({ rows: 4, emptyDays: 1 })
+    expect(await usageRows(pool, 'true', [])).toEqual([
+      { caller: 'ann', day: dayOf(1), shard: 0, captions: 1, reused: 1, failed: 1, goapi_tasks: 2 },
+    ])
+    await expectTotalsAsCounted(pool, callers, wholeDays)
+  })
+
+  it('when a writer holds a row of a past day, then a fold neither waits for it nor takes it, and the next fold does', async () => {
+    await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
+    const [writer, other] = clients as [pg.Client, pg.Client]
+    const day0 = { caller: 0, day: 0, atMs: 0, status: 'completed' as const, reused: false, goapiTasks: 1 }
+    const [held] = await insertRows(writer, [day0], callers)
+    await insertRows(other, [day0, { ...day0, day: 1 }], callers)
+    await writer.query('BEGIN')
+    try {
+      await writer.query('UPDATE captions SET goapi_tasks = 5 WHERE id = $1', [held])
+      const started = performance.now()
+      await foldPastUsageDays(pool, dayOf(3))
+      expect(performance.now() - started).toBeLessThan(2_000)
+      const writerPid = (await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+      expect((await usageRows(pool, 'day = $1::date', [dayOf(0)])).map((r) => r.shard)).toEqual([
+        0,
+        writerPid,
+      ])
+    } finally {
+      await writer.query('COMMIT')
+    }
+    await foldPastUsageDays(pool, dayOf(3))
+    expect(await unfoldedPastDays(pool, dayOf(3))).toEqual([])
+    expect(await usageRows(pool, 'day = $1::date', [dayOf(0)])).toEqual([
+      { caller: 'ann', day: dayOf(0), shard: 0, captions: 2, reused: 0, failed: 0, goapi_tasks: 6 },
+    ])
+  })
+
+  it('when a writer adds to a row that a fold is deleting, then it waits for the fold and writes a fresh row, which the next fold takes', async () => {
+    await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
+    const [fold, writer] = clients as [pg.Client, pg.Client]
+    const day0 = { caller: 1, day: 0, atMs: 0, status: 'completed' as const, reused: false, goapiTasks: 1 }
+    const ids = await insertRows(writer, [day0, day0, day0], callers)
+    await fold.query('BEGIN')
+    const writerPid = (await writer.query('SELECT pg_backend_pid() AS pid')).rows[0].pid
+    let erased: Promise<unknown> | undefined
+    try {
+      expect((await foldPastUsageDays(fold, dayOf(1))).rows).toBe(1)
+      erased = writer.query('DELETE FROM captions WHERE id = $1', [ids[0]])
+      await eventually(async () => {
+        const { rows } = await pool.query(
+          "SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'",
+          [writerPid],
+        )
+        return rows.length > 0 ? true : undefined
+      })
+    } finally {
+      await fold.query('COMMIT')
+    }
+    await erased
+    expect(await usageRows(pool, 'true', [])).toEqual([
+      { caller: 'ben', day: dayOf(0), shard: 0, captions: 3, reused: 0, failed: 0, goapi_tasks: 3 },
+      { caller: 'ben', day: dayOf(0), shard: writerPid, captions: -1, reused: 0, failed: 0, goapi_tasks: -1 },
+    ])
+    await foldPastUsageDays(pool, dayOf(1))
+    expect(await usageRows(pool, 'true', [])).toEqual([
+      { caller: 'ben', day: dayOf(0), shard: 0, captions: 2, reused: 0, failed: 0, goapi_tasks: 2 },
+    ])
+    await expectTotalsAsCounted(pool, callers, wholeDays)
+  })
+
+  it("when the worker's first round runs with retention off, then it folds the past days and leaves today's rows", async () => {
+    await pool.query('TRUNCATE captions, caption_usage_days, erased_usage CASCADE')
+    const service = await startTestService({ databaseUrl: database.url, env: { RETENTION_DAYS: '0' } })
+    const worker = createWorker(service.deps)
+    try {
+      const done = { caller: 2, atMs: 0, status: 'completed' as const, reused: false, goapiTasks: 1 }
+      for (const client of clients)
+        await insertRows(
+          client,
+          [
+            { ...done, day: 0 },
+            { ...done, day: 1 },
+          ],
+          callers,
+        )
+      const now = new Date()
+      await Promise.all(clients.map((client) => seedCaption(client, { caller: 'cat', createdAt: now })))
+      await worker.runOnce()
+      await eventually(async () =>
+        (await unfoldedPastDays(pool, utcDay(now))).length === 0 ? true : undefined,
+      )
+      expect(await usageRows(pool, 'day < $1::date', [utcDay(now)])).toHaveLength(2)
+      expect(await usageRows(pool, 'day = $1::date', [utcDay(now)])).toHaveLength(clients.length)
+      await expectTotalsAsCounted(pool, callers, wholeDays)
+    } finally {
+      await worker.stop(5_000)
+      await service.close()
+    }
   })
 })
 
