@@ -47,7 +47,7 @@ describe('health on a migrated database', () => {
 
   it('when /readyz is asked and every migration is applied, then 200 ready', async () => {
     const reply = await get(service, '/readyz')
-    expect(reply.statusCode).toBe(200)
+    expect(reply.statusCode, reply.body).toBe(200)
     expect(reply.json()).toEqual({ status: 'ready', checks: { database: 'ok', migrations: 'ok' } })
   })
 })

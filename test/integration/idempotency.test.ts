@@ -332,14 +332,21 @@ describe('one Idempotency-Key raced on two replicas sharing a database', () => {
     const body = { imageUrl: uniqueImageUrl() }
     const send = (replica: TestService) => postWithKey(replica, key, body)
 
-    const first = send(replicaA)
-    // The key is recorded before GoAPI is asked, and GoAPI takes 300 ms to answer.
-    await eventually(async () =>
-      (await replicaA.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
-    )
-    const second = await send(replicaB)
-    expectErrorReply(second, 409, 'idempotency_key_in_progress')
-    expect(second.headers['retry-after']).toBe('1')
-    expect((await first).statusCode).toBe(202)
+    // The key is recorded before GoAPI is asked, and GoAPI takes 1.5 s to answer: long enough that the
+    // second request comes while the first waits even when a loaded machine stalls for a moment (300 ms
+    // was not), short of the client's 2 s header timeout.
+    simulator.faults.createLatencyMs = 1_500
+    try {
+      const first = send(replicaA)
+      await eventually(async () =>
+        (await replicaA.db.idempotencyKey.count({ where: { key } })) === 1 ? true : undefined,
+      )
+      const second = await send(replicaB)
+      expectErrorReply(second, 409, 'idempotency_key_in_progress')
+      expect(second.headers['retry-after']).toBe('1')
+      expect((await first).statusCode).toBe(202)
+    } finally {
+      simulator.faults.createLatencyMs = 300
+    }
   })
 })

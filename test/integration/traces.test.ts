@@ -256,6 +256,9 @@ describe('one trace per caption', () => {
       ).toEqual([])
     })
 
+    // This test and the two below start service processes themselves: each start takes seconds on a
+    // loaded machine, two starts and their waits go past the default 20 s, and how long they take is not
+    // what they prove (hence 60 s each).
     it('when another replica makes the GoAPI create later, from background work, then that call is still a span of the caller trace', async () => {
       const traceId = randomBytes(16).toString('hex')
       const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`
@@ -310,7 +313,7 @@ describe('one trace per caption', () => {
           ? true
           : undefined
       }, 10_000)
-    })
+    }, 60_000)
   })
 
   it('when a batch is posted with a traceparent, then each of its captions keeps it', async () => {
@@ -327,7 +330,7 @@ describe('one trace per caption', () => {
     const { id } = (await posted.json()) as { id: string }
     const { rows } = await db.query('SELECT trace_parent FROM captions WHERE batch_id = $1', [id])
     expect(rows.map((row) => row.trace_parent)).toEqual([traceparent, traceparent])
-  })
+  }, 60_000)
 
   it('when no OTLP endpoint is set, then nothing is exported, no traceparent is added and log lines name no trace, yet the caller traceparent is kept', async () => {
     // The replicas of the tests above share this database, and any replica delivers a due callback: one
@@ -346,5 +349,5 @@ describe('one trace per caption', () => {
     expect(lines.filter((line) => 'traceId' in line || 'spanId' in line)).toEqual([])
     await new Promise((resolve) => setTimeout(resolve, 300))
     expect(collector.exported(traceparent.slice(3, 35))).toBe(false)
-  })
+  }, 60_000)
 })
