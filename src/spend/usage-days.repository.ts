@@ -36,7 +36,8 @@ export async function foldPastUsageDays(
       text: FOLD_CHUNK,
       values: [today, after.caller, after.day, after.shard, chunkRows],
     })
-    const chunk = rows[0] as ChunkResult
+    const chunk = rows[0]
+    if (chunk === undefined) break
     folded.rows += chunk.rows
     if (chunk.emptyCallers.length > 0) folded.emptyDays += await deleteEmptyDays(db, chunk)
     if (chunk.rows < chunkRows || chunk.last === null) break
