@@ -274,7 +274,7 @@ async function measureImageExport(options: {
       DATABASE_URL: options.databaseUrl,
       SERVICE_MODE: 'zero-setup',
       // Measured for memory, not shed: a loaded machine lags the loop past the default.
-      OVERLOAD_EVENT_LOOP_DELAY_MS: '60000',
+      OVERLOAD_EVENT_LOOP_DELAY_MS: '0',
       HOST: '127.0.0.1',
       PORT: new URL(serviceUrl).port,
       LOG_LEVEL: 'warn',

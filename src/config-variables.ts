@@ -93,9 +93,13 @@ export const variables = z.object({
   CALLER_BUDGETS: optional(z.string()).describe(
     'Daily spend caps per caller in US dollars, name:dollars pairs, comma-separated (team-a:5,team-b:0.50); counted per UTC day, $0.01 per GoAPI task; callers not listed are unlimited',
   ),
-  OVERLOAD_EVENT_LOOP_DELAY_MS: withDefault(z.coerce.number().int().min(10), 1000).describe(
-    'Answer 503 while the event loop lags more than this',
-  ),
+  OVERLOAD_EVENT_LOOP_DELAY_MS: withDefault(
+    z.coerce
+      .number()
+      .int()
+      .refine((ms) => ms === 0 || ms >= 10, { error: 'must be 0 (no check) or at least 10' }),
+    1000,
+  ).describe('Answer 503 while the event loop lags more than this; 0 turns the check off'),
   OVERLOAD_HEAP_USED_MB: optional(z.coerce.number().int().min(16)).describe(
     'Answer 503 while the JavaScript heap holds more than this (default 90% of the heap limit)',
   ),

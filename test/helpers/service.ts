@@ -88,8 +88,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       CALLBACK_SIGNING_SECRET: TEST_CALLBACK_SECRETS[0],
       // Tests post captions faster than the simulator finishes them; tests of pacing set their own cap.
       GOAPI_MAX_CONCURRENCY: '0',
-      // A busy test machine lags the event loop by seconds: shedding is for the tests that ask for it.
-      OVERLOAD_EVENT_LOOP_DELAY_MS: '60000',
+      // A busy test machine lags the event loop by seconds, and a loop held past the check's sampling
+      // interval leaves it no sample, which it counts as an infinite lag: no event-loop check in tests
+      // (the heap's stays; tests of shedding set their own).
+      OVERLOAD_EVENT_LOOP_DELAY_MS: '0',
       ...options.env,
     }),
     ...(options.mode === undefined ? {} : { mode: options.mode }),
@@ -121,11 +123,6 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   // Its first query loads Prisma's query compiler; done here, it cannot slow a test's first check (best
   // effort: some tests point the service at a database that is down).
   await db.$queryRaw`SELECT 1`.catch(() => {})
-  // A loop held past the overload check's sampling interval (that load, a busy machine descheduling the
-  // process) leaves it no sample of the loop's delay, which it counts as infinite: the next requests
-  // would be shed 503 whatever OVERLOAD_EVENT_LOOP_DELAY_MS says. Its next sample clears that.
-  const shedsOnPurpose = options.env?.OVERLOAD_HEAP_USED_MB !== undefined
-  if (!shedsOnPurpose) await eventually(async () => (app.isUnderPressure() ? undefined : true))
   return {
     app,
     deps,

@@ -222,6 +222,45 @@ describe('load shedding with OVERLOAD_HEAP_USED_MB=16', () => {
   })
 })
 
+describe('the event-loop check (OVERLOAD_EVENT_LOOP_DELAY_MS)', () => {
+  /** Holds this process's event loop, as a long synchronous task (or a machine descheduling it) would. */
+  const holdEventLoop = (ms: number) => {
+    const until = Date.now() + ms
+    while (Date.now() < until) {}
+  }
+
+  it('when it is 0 and the event loop is held past a sampling interval, then nothing is shed', async () => {
+    const service = await startTestService({ env: { OVERLOAD_EVENT_LOOP_DELAY_MS: '0' } })
+    try {
+      holdEventLoop(1_500)
+      // The check samples about once a second: two samples after the hold, nothing was shed.
+      const until = Date.now() + 2_500
+      while (Date.now() < until) {
+        expect((await postAs(service, undefined)).statusCode).toBe(202)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+    } finally {
+      await service.close()
+    }
+  })
+
+  it('when it is 50 and the event loop is held past it, then POST /captions is shed with 503 overloaded, and served again after', async () => {
+    const service = await startTestService({ env: { OVERLOAD_EVENT_LOOP_DELAY_MS: '50' } })
+    try {
+      const shed = await eventually(async () => {
+        holdEventLoop(1_500)
+        await new Promise((resolve) => setTimeout(resolve, 50))
+        const reply = await postAs(service, undefined)
+        return reply.statusCode === 503 ? reply : undefined
+      }, 15_000)
+      expect(expectErrorReply(shed, 503).code).toBe('overloaded')
+      await eventually(async () => ((await postAs(service, undefined)).statusCode === 202 ? true : undefined))
+    } finally {
+      await service.close()
+    }
+  })
+})
+
 describe('RESEND_RATE_LIMIT_PER_MINUTE=2 with callers', () => {
   let service: TestService
   beforeAll(async () => {

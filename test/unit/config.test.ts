@@ -137,12 +137,22 @@ describe('loadConfig', () => {
     for (const variable of configVariables) expect(variable.description, variable.name).not.toBe('')
   })
 
-  it.each(configVariables.map(({ name }) => name).filter((name) => /_(SECONDS|MS)$/.test(name)))(
-    'when the duration %s is not a positive number, then a ConfigError names it',
-    (name) => {
-      for (const value of ['abc', '0', '-5']) expectNamed(configError({ [name]: value }), name)
-    },
-  )
+  it.each(
+    configVariables
+      .map(({ name }) => name)
+      // 0 turns the event-loop check off (below).
+      .filter((name) => /_(SECONDS|MS)$/.test(name) && name !== 'OVERLOAD_EVENT_LOOP_DELAY_MS'),
+  )('when the duration %s is not a positive number, then a ConfigError names it', (name) => {
+    for (const value of ['abc', '0', '-5']) expectNamed(configError({ [name]: value }), name)
+  })
+
+  it('when OVERLOAD_EVENT_LOOP_DELAY_MS is 0, then the event-loop check is off; below 10 otherwise, or not a whole number, a ConfigError names it', () => {
+    expect(loadConfig({ OVERLOAD_EVENT_LOOP_DELAY_MS: '0' }).overload.maxEventLoopDelayMs).toBe(0)
+    expect(loadConfig({ OVERLOAD_EVENT_LOOP_DELAY_MS: '10' }).overload.maxEventLoopDelayMs).toBe(10)
+    for (const value of ['abc', '-5', '5', '9', '12.5']) {
+      expectNamed(configError({ OVERLOAD_EVENT_LOOP_DELAY_MS: value }), 'OVERLOAD_EVENT_LOOP_DELAY_MS')
+    }
+  })
 
   it('when GOAPI_API_KEY is empty, then the simulator mode applies and nothing else is required', () => {
     const config = loadConfig({ GOAPI_API_KEY: '', PUBLIC_BASE_URL: '', WEBHOOK_SECRET: '' })
