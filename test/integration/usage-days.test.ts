@@ -524,6 +524,88 @@ describe('folding the per-day counts of past days', () => {
   })
 })
 
+describe('erased_usage, the rows every deleting statement shares', () => {
+  let database: Awaited<ReturnType<typeof createTestDatabase>>
+  let pool: pg.Pool
+  beforeAll(async () => {
+    database = await createTestDatabase()
+    pool = new pg.Pool({ connectionString: database.url, max: 4 })
+  })
+  afterAll(async () => {
+    await pool?.end()
+    await database?.drop()
+  })
+
+  it('when a statement deletes captions of several days, then it takes their rows in (caller, day) order, whatever its plan groups by', async () => {
+    const days = [0, 1, 2, 3, 4, 5]
+    const callers = ['ann']
+    await pool.query(
+      `INSERT INTO erased_usage (caller, day) SELECT 'ann', $1::date + n FROM generate_series(0, 5) AS n`,
+      [dayOf(0)],
+    )
+    // A backend whose plan groups by hash (its cached plan may, where another's sorts).
+    const deleter = new pg.Client({ connectionString: database.url, options: '-c enable_sort=off' })
+    const holder = new pg.Client({ connectionString: database.url })
+    await Promise.all([deleter.connect(), holder.connect()])
+    const deleterPid = (await deleter.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid
+    const takenOutOfOrder: string[] = []
+    try {
+      for (const [i, first] of days.entries()) {
+        for (const second of days.slice(i + 1)) {
+          const ids = await insertRows(
+            pool,
+            [first, second].map((day) => ({
+              caller: 0,
+              day,
+              atMs: 0,
+              status: 'completed',
+              reused: false,
+              goapiTasks: 1,
+            })),
+            callers,
+          )
+          // The first day's row is held elsewhere: the deleter waits for it, holding what it took before.
+          await holder.query('BEGIN')
+          await holder.query(`SELECT 1 FROM erased_usage WHERE caller = 'ann' AND day = $1 FOR UPDATE`, [
+            dayOf(first),
+          ])
+          const deleting = deleter.query('DELETE FROM captions WHERE id = ANY($1::uuid[])', [ids])
+          await eventually(async () => {
+            const { rows } = await pool.query(
+              `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+              [deleterPid],
+            )
+            return rows.length > 0 ? true : undefined
+          })
+          const probe = await pool.connect()
+          try {
+            await probe.query('BEGIN')
+            await probe.query(
+              `SELECT 1 FROM erased_usage WHERE caller = 'ann' AND day = $1 FOR UPDATE NOWAIT`,
+              [dayOf(second)],
+            )
+          } catch (error) {
+            if ((error as { code?: string }).code !== '55P03') throw error
+            takenOutOfOrder.push(`${dayOf(second)} before ${dayOf(first)}`)
+          } finally {
+            await probe.query('ROLLBACK')
+            probe.release()
+          }
+          await holder.query('ROLLBACK')
+          await deleting
+        }
+      }
+    } finally {
+      await Promise.all([deleter.end(), holder.end()])
+    }
+    expect(takenOutOfOrder).toEqual([])
+    const { rows } = await pool.query<{ captions: number }>(
+      `SELECT sum(captions)::int AS captions FROM erased_usage WHERE caller = 'ann'`,
+    )
+    expect(rows[0]?.captions).toBe(2 * 15)
+  })
+})
+
 describe('the migration that adds the per-day counts', () => {
   let database: Awaited<ReturnType<typeof createEmptyDatabase>>
   let db: pg.Pool
