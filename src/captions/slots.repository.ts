@@ -142,7 +142,10 @@ const takeWaitingCaptions = (capped: boolean) => `WITH ${
       WHERE s.slot = free.slot),`
           : ''
       }
+  -- In caller order, whatever the plan's grouping yields: two replicas sending for the same callers
+  -- then take their turns' rows in one order, and one waits for the other rather than deadlocking.
   turns AS (
-    INSERT INTO caller_turns (caller, last_sent_at) SELECT DISTINCT caller, $1::timestamptz FROM sent
+    INSERT INTO caller_turns (caller, last_sent_at)
+      SELECT DISTINCT caller, $1::timestamptz FROM sent ORDER BY caller
     ON CONFLICT (caller) DO UPDATE SET last_sent_at = EXCLUDED.last_sent_at)
   SELECT * FROM sent`

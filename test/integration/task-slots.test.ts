@@ -8,6 +8,7 @@ import {
 } from '../../src/captions/caption-rows.repository.js'
 import { setSlotCount, takeFreeSlots } from '../../src/captions/slots.repository.js'
 import { createTestDatabase } from '../helpers/database.js'
+import { eventually } from '../helpers/service.js'
 
 // GoAPI task slots on real PostgreSQL: several pools stand for several replicas taking slots at once.
 
@@ -136,6 +137,55 @@ describe('GoAPI task slots', () => {
     expect(state.heldIds).toEqual(state.holding)
     expect(state.heldInCap).toBe(5)
     expect(await takeFreeSlots(first, claim(5))).toEqual([])
+  })
+
+  it("when a replica sends waiting captions of several callers, then it takes their turns' rows in caller order, whatever its plan", async () => {
+    const callers = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']
+    const setup = pool()
+    await setSlotCount(setup, 10)
+    for (const [index, caller] of callers.entries())
+      await insertWaiting(setup, caller, new Date(NOW.getTime() - 60_000 + index))
+    await setup.query(
+      `INSERT INTO caller_turns (caller, last_sent_at) SELECT unnest($1::text[]), $2::timestamptz`,
+      [callers, new Date(NOW.getTime() - 3_600_000)],
+    )
+    // A replica whose plan groups by hash (its cached plan may, where another replica's sorts).
+    const replica = new pg.Pool({ connectionString: database.url, max: 1, options: '-c enable_sort=off' })
+    pools.push(replica)
+    const replicaPid = (await replica.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid
+    // The first caller's turn is held elsewhere: the replica waits for it, holding what it took before.
+    const holder = await setup.connect()
+    const heldAhead: string[] = []
+    try {
+      await holder.query('BEGIN')
+      await holder.query(`SELECT 1 FROM caller_turns WHERE caller = 'alice' FOR UPDATE`)
+      const sending = takeFreeSlots(replica, claim(10))
+      await eventually(async () => {
+        const { rows } = await setup.query(
+          `SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`,
+          [replicaPid],
+        )
+        return rows.length > 0 ? true : undefined
+      })
+      for (const caller of callers.slice(1)) {
+        const probe = await setup.connect()
+        try {
+          await probe.query('BEGIN')
+          await probe.query('SELECT 1 FROM caller_turns WHERE caller = $1 FOR UPDATE NOWAIT', [caller])
+        } catch (error) {
+          if ((error as { code?: string }).code !== '55P03') throw error
+          heldAhead.push(caller)
+        } finally {
+          await probe.query('ROLLBACK')
+          probe.release()
+        }
+      }
+      await holder.query('ROLLBACK')
+      expect(await sending).toHaveLength(callers.length)
+    } finally {
+      holder.release()
+    }
+    expect(heldAhead).toEqual([])
   })
 
   it('when a caption finishes, fails, is canceled, is refused or is erased, then its slot is free again; one with no clear answer keeps it', async () => {
