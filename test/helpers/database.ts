@@ -13,7 +13,7 @@ export async function createTestDatabase(): Promise<{ url: string; drop: () => P
   url.pathname = `/${name}`
   return {
     url: url.toString(),
-    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => dropDatabase(serverUrl, name),
   }
 }
 
@@ -22,6 +22,33 @@ async function adminQuery(serverUrl: string, sql: string): Promise<void> {
   await client.connect()
   try {
     await client.query(sql)
+  } finally {
+    await client.end()
+  }
+}
+
+const SESSIONS_CLOSE_WITHIN_MS = 2_000
+
+/**
+ * Drops a test's database once its sessions have closed. `pool.end()` resolves as soon as it has asked
+ * each connection to close, not once it has: a forced drop at that instant cuts a connection still
+ * closing, whose client then reports the cut as an error of the pool's (unhandled in a test). So the
+ * drop waits for the sessions to go, then forces out whatever a test left open.
+ */
+async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  const client = new pg.Client({ connectionString: serverUrl })
+  await client.connect()
+  try {
+    const deadline = Date.now() + SESSIONS_CLOSE_WITHIN_MS
+    for (;;) {
+      const { rows } = await client.query<{ sessions: number }>(
+        'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = $1',
+        [name],
+      )
+      if ((rows[0]?.sessions ?? 0) === 0 || Date.now() >= deadline) break
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
   } finally {
     await client.end()
   }
@@ -36,6 +63,6 @@ export async function createEmptyDatabase(): Promise<{ url: string; drop: () => 
   url.pathname = `/${name}`
   return {
     url: url.toString(),
-    drop: () => adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    drop: () => dropDatabase(serverUrl, name),
   }
 }

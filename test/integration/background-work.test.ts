@@ -269,6 +269,7 @@ describe('two replicas on one database', () => {
     expect(rows.map((caption) => caption.status)).toEqual(ids.map(() => 'completed'))
     for (const id of ids) expect(tasksFor(simulator, id)).toHaveLength(1)
     expect(rows.every((caption) => caption.resubmissions === 0)).toBe(true)
+    for (const service of services.splice(0)) await service.close()
     await database.drop()
   })
 })

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { Client } from 'undici'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { readMigrations } from '../../src/db/schema-engine.js'
-import { createTestDatabase } from '../helpers/database.js'
+import { createEmptyDatabase, createTestDatabase } from '../helpers/database.js'
 import { expectErrorReply } from '../helpers/http.js'
 import { eventually, freePort, startTestService, type TestService } from '../helpers/service.js'
 
@@ -15,15 +14,6 @@ async function adminQuery(sql: string, databaseUrl = inject('postgresUrl')): Pro
   } finally {
     await client.end()
   }
-}
-
-/** An empty database (no tables at all) on the run's server; dropped by the returned function. */
-async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `empty_${randomBytes(6).toString('hex')}`
-  await adminQuery(`CREATE DATABASE ${name}`)
-  const url = new URL(inject('postgresUrl'))
-  url.pathname = `/${name}`
-  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) }
 }
 
 function get(service: TestService, url: string) {
