@@ -1,6 +1,6 @@
 /**
  * History mode (`npm run bench -- --history 1000000`, or BENCH_HISTORY_ROWS): two databases made on the
- * bench's PostgreSQL server, one young and one holding a long history of finished work
+ * bench's PostgreSQL server, one young (a day of finished work) and one holding a long history of it
  * (bench/history-seed.ts), each with its own service process started with the same env; every path is
  * measured on both in alternating rounds (young, history, history, young, ...), so that what else the
  * machine does weighs on both alike, and so are the background statements' database times. Each
@@ -46,6 +46,13 @@ const AGES = ['young', 'history'] as const
 
 /** Within 15% of the young database's figures. */
 const WITHIN = 1.15
+/**
+ * Finished captions of the history's own kind (bench/history-seed.ts) seeded into the young database too,
+ * as one day of work: a read on each database goes round captions of the same kind and number, so that
+ * what it measures is the table's age, not a larger caption (a history caption's resource is about
+ * twice a webhook-completed one's).
+ */
+const YOUNG_HISTORY_ROWS = 30_000
 /** Runs of every background statement on each database, alternating: the median of each is compared. */
 const PLAN_RUNS = 3
 /** Measured rounds per path and database (young, history, history, young, young, history, ...). */
@@ -102,6 +109,9 @@ export async function runHistory(
     const seedSeconds = (Date.now() - started) / 1000
     console.log(` in ${seedSeconds.toFixed(0)} s (VACUUM ANALYZE included)`)
 
+    await seedHistory(dbs.young, { rows: YOUNG_HISTORY_ROWS, caller: run.caller, days: 1, endDaysAgo: 0 })
+    await dbs.young.query('VACUUM ANALYZE')
+
     // The same recent work in both, before their services start.
     const webhookRows = {} as Record<Age, () => SeededCaption>
     for (const age of AGES) {
@@ -122,11 +132,16 @@ export async function runHistory(
       open.push(() => run.stopService(services[age]))
     }
 
+    const toRead = await captionsToRead(dbs, run.caller)
+    console.log(
+      `bench: history: reads go round ${toRead.young.length} finished captions of the caller on each database` +
+        ` (young: its day of them; history: a sample of its ${rows} rows)`,
+    )
     const paths = {} as HistoryFigures['paths']
     const settings = { ...run.load, rounds: ROUNDS }
     for (const name of ['webhook', 'creation', 'read', 'list', 'usage', 'metrics'] as const) {
       const requests = {} as Record<Age, autocannon.Request[]>
-      for (const age of AGES) requests[age] = await pathRequests(name, run, dbs[age], age, webhookRows[age])
+      for (const age of AGES) requests[age] = pathRequests(name, run, toRead[age], webhookRows[age])
       const figures = await measurePath(services, requests, settings, AGES)
       paths[name] = { ...figures, ratio: historyRatio(figures) }
       console.log(describeHistoryPath(name, paths[name]))
@@ -200,13 +215,12 @@ export async function runHistory(
   }
 }
 
-async function pathRequests(
+function pathRequests(
   name: HistoryPath,
   run: HistoryRun,
-  db: pg.Pool,
-  age: Age,
+  captionIds: string[],
   nextWebhookRow: () => SeededCaption,
-): Promise<autocannon.Request[]> {
+): autocannon.Request[] {
   const auth = { authorization: run.authorization }
   switch (name) {
     // Each request completes a pending caption of its database, with that caption's own secret.
@@ -235,11 +249,9 @@ async function pathRequests(
           }),
         },
       ]
-    // On the history, old captions of the caller; on the young database, those the webhook path completed.
+    // Finished captions of the same kind and number on each database (captionsToRead).
     case 'read': {
-      const old = age === 'history' ? await sampleIds(db, run.caller, 'history-task-%') : []
-      // A history too short for a sample (a run of a few rows, to see the bench's own spread): recent ones.
-      const nextId = cycle(old.length ? old : await sampleIds(db, run.caller, `bench-${age}-task-%`))
+      const nextId = cycle(captionIds)
       return [
         {
           method: 'GET',
@@ -260,13 +272,30 @@ async function pathRequests(
   }
 }
 
-/** Ids of the caller's captions to read: on the history, old ones; else those the webhook path completed. */
-async function sampleIds(db: pg.Pool, caller: string, taskIds: string): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
-    `SELECT id FROM captions TABLESAMPLE SYSTEM (5) WHERE caller = $1 AND goapi_task_id LIKE $2 LIMIT 20000`,
-    [caller, taskIds],
+/**
+ * The caller's finished captions each database's reads go round: as many on each, of the same kind. On
+ * the young database every one of its day of history; on the history, as many drawn at random from
+ * all of its 90 days (a sample of pages first, so as not to read the whole table). A history too short
+ * for that (a run of a few rows, to see the bench's own spread) gives its rows to both.
+ */
+async function captionsToRead(dbs: Record<Age, pg.Pool>, caller: string): Promise<Record<Age, string[]>> {
+  const ofHistory = `caller = $1 AND goapi_task_id LIKE 'history-task-%'`
+  const young = await dbs.young.query<{ id: string }>(`SELECT id FROM captions WHERE ${ofHistory}`, [caller])
+  const callerRows = await dbs.history.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM captions WHERE ${ofHistory}`,
+    [caller],
   )
-  return rows.map((row) => row.id)
+  const count = Math.min(young.rows.length, callerRows.rows[0]?.n ?? 0)
+  const percent = Math.min(100, (100 * 2 * count) / Math.max(1, callerRows.rows[0]?.n ?? 0))
+  const history = await dbs.history.query<{ id: string }>(
+    `SELECT id FROM captions TABLESAMPLE SYSTEM (${percent}) WHERE ${ofHistory} ORDER BY random() LIMIT $2`,
+    [caller, count],
+  )
+  const ids = (rows: { id: string }[]) => rows.map((row) => row.id)
+  if (!history.rows.length) throw new Error('history: no finished captions of the caller to read')
+  if (history.rows.length < young.rows.length)
+    return { young: ids(young.rows).slice(0, history.rows.length), history: ids(history.rows) }
+  return { young: ids(young.rows), history: ids(history.rows) }
 }
 
 function historyRatio(figures: Record<Age, LoadFigures>): HistoryRatio {
