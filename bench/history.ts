@@ -275,8 +275,8 @@ function pathRequests(
 /**
  * The caller's finished captions each database's reads go round: as many on each, of the same kind. On
  * the young database every one of its day of history; on the history, as many drawn at random from
- * all of its 90 days (a sample of pages first, so as not to read the whole table). A history too short
- * for that (a run of a few rows, to see the bench's own spread) gives its rows to both.
+ * all of its 90 days (a sample of pages first, so as not to read the whole table). With a history too
+ * short for that (a run of a few rows, to see the bench's own spread) both read as many as it has.
  */
 async function captionsToRead(dbs: Record<Age, pg.Pool>, caller: string): Promise<Record<Age, string[]>> {
   const ofHistory = `caller = $1 AND goapi_task_id LIKE 'history-task-%'`
