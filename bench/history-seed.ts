@@ -17,6 +17,8 @@ export interface HistorySeed {
   onProgress?: (rows: number) => void
 }
 
+/** GoAPI task ids of the history's captions begin with it: `history-task-<n>`. */
+export const HISTORY_TASK_PREFIX = 'history-task-'
 const CHUNK_ROWS = 100_000
 export const HISTORY_BATCHES = 300
 const ITEMS_PER_BATCH_RANGE = 3_340
@@ -54,8 +56,8 @@ export async function seedHistory(db: pg.Pool, seed: HistorySeed): Promise<void>
           CASE WHEN status = 'completed' THEN text END,
           CASE WHEN status = 'failed' THEN 'goapi_task_failed' END,
           CASE WHEN status = 'failed' THEN 'GoAPI reported the task failed: image could not be read' END,
-          'history-task-' || n,
-          jsonb_build_object('task_id', 'history-task-' || n, 'model', 'Qubico/joycaption',
+          '${HISTORY_TASK_PREFIX}' || n,
+          jsonb_build_object('task_id', '${HISTORY_TASK_PREFIX}' || n, 'model', 'Qubico/joycaption',
             'task_type', 'joycaption-beta-one', 'status', status,
             'input', jsonb_build_object('image', image, 'prompt_style', 'Descriptive', 'caption_length', 'any'),
             'output', CASE WHEN status = 'completed' THEN jsonb_build_object('text', text) END,

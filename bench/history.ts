@@ -12,7 +12,7 @@ import pg from 'pg'
 import { applyMigrations } from '../src/db/schema-engine.js'
 import { type SeededCaption, seedPendingCaptions } from './captions.js'
 import { type BackgroundPlan, explainBackground, scansCaptions } from './history-plans.js'
-import { seedHistory } from './history-seed.js'
+import { HISTORY_TASK_PREFIX, seedHistory } from './history-seed.js'
 import { cycle, figureCells, type LoadFigures, type LoadSettings, measurePath } from './load.js'
 import type { Child } from './processes.js'
 
@@ -279,7 +279,7 @@ function pathRequests(
  * short for that (a run of a few rows, to see the bench's own spread) both read as many as it has.
  */
 async function captionsToRead(dbs: Record<Age, pg.Pool>, caller: string): Promise<Record<Age, string[]>> {
-  const ofHistory = `caller = $1 AND goapi_task_id LIKE 'history-task-%'`
+  const ofHistory = `caller = $1 AND goapi_task_id LIKE '${HISTORY_TASK_PREFIX}%'`
   const young = await dbs.young.query<{ id: string }>(`SELECT id FROM captions WHERE ${ofHistory}`, [caller])
   const callerRows = await dbs.history.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM captions WHERE ${ofHistory}`,
@@ -293,9 +293,7 @@ async function captionsToRead(dbs: Record<Age, pg.Pool>, caller: string): Promis
   )
   const ids = (rows: { id: string }[]) => rows.map((row) => row.id)
   if (!history.rows.length) throw new Error('history: no finished captions of the caller to read')
-  if (history.rows.length < young.rows.length)
-    return { young: ids(young.rows).slice(0, history.rows.length), history: ids(history.rows) }
-  return { young: ids(young.rows), history: ids(history.rows) }
+  return { young: ids(young.rows).slice(0, history.rows.length), history: ids(history.rows) }
 }
 
 function historyRatio(figures: Record<Age, LoadFigures>): HistoryRatio {

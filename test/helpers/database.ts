@@ -4,24 +4,37 @@ import { inject } from 'vitest'
 
 const TEMPLATE_DATABASE = 'caption_template'
 
-/** A fresh, migrated database on the run's PostgreSQL server; dropped by the returned function. */
-export async function createTestDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const serverUrl = inject('postgresUrl')
-  const name = `test_${randomBytes(6).toString('hex')}`
-  await adminQuery(serverUrl, `CREATE DATABASE ${name} TEMPLATE ${TEMPLATE_DATABASE}`)
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: () => dropDatabase(serverUrl, name),
-  }
+interface TestDatabase {
+  url: string
+  drop: () => Promise<void>
 }
 
-async function adminQuery(serverUrl: string, sql: string): Promise<void> {
+/** A fresh, migrated database on the run's PostgreSQL server; dropped by the returned function. */
+export function createTestDatabase(): Promise<TestDatabase> {
+  return createDatabase('test', TEMPLATE_DATABASE)
+}
+
+/** A database with none of the service's tables, as a real one is before `npm run db:migrate`. */
+export function createEmptyDatabase(): Promise<TestDatabase> {
+  return createDatabase('empty')
+}
+
+async function createDatabase(prefix: string, template?: string): Promise<TestDatabase> {
+  const serverUrl = inject('postgresUrl')
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`
+  await withServer(serverUrl, (client) =>
+    client.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`),
+  )
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: () => withServer(serverUrl, (client) => dropDatabase(client, name)) }
+}
+
+async function withServer<T>(serverUrl: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: serverUrl })
   await client.connect()
   try {
-    await client.query(sql)
+    return await use(client)
   } finally {
     await client.end()
   }
@@ -35,34 +48,15 @@ const SESSIONS_CLOSE_WITHIN_MS = 2_000
  * closing, whose client then reports the cut as an error of the pool's (unhandled in a test). So the
  * drop waits for the sessions to go, then forces out whatever a test left open.
  */
-async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl })
-  await client.connect()
-  try {
-    const deadline = Date.now() + SESSIONS_CLOSE_WITHIN_MS
-    for (;;) {
-      const { rows } = await client.query<{ sessions: number }>(
-        'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = $1',
-        [name],
-      )
-      if ((rows[0]?.sessions ?? 0) === 0 || Date.now() >= deadline) break
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-  } finally {
-    await client.end()
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  const deadline = Date.now() + SESSIONS_CLOSE_WITHIN_MS
+  for (;;) {
+    const { rows } = await client.query<{ sessions: number }>(
+      'SELECT count(*)::int AS sessions FROM pg_stat_activity WHERE datname = $1',
+      [name],
+    )
+    if ((rows[0]?.sessions ?? 0) === 0 || Date.now() >= deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 10))
   }
-}
-
-/** A database with none of the service's tables, as a real one is before `npm run db:migrate`. */
-export async function createEmptyDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const serverUrl = inject('postgresUrl')
-  const name = `empty_${randomBytes(6).toString('hex')}`
-  await adminQuery(serverUrl, `CREATE DATABASE ${name}`)
-  const url = new URL(serverUrl)
-  url.pathname = `/${name}`
-  return {
-    url: url.toString(),
-    drop: () => dropDatabase(serverUrl, name),
-  }
+  await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
 }
