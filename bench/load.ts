@@ -38,13 +38,14 @@ export function stopLoad(): void {
 /**
  * Both servers on one path: a warm-up each, then measured rounds in the order baseline, service, service,
  * baseline (and so on, with more rounds), so a drift in what else the machine is doing weighs on both
- * alike. `names` compares two other processes the same way (the first in baseline's place).
+ * alike. `names` compares other processes the same way (the first in baseline's place), two or more:
+ * A, B, C, C, B, A, ...
  */
 export async function measurePath<K extends string = ServerName>(
   servers: Record<K, Child>,
   requests: Record<K, autocannon.Request[]>,
   settings: LoadSettings,
-  names: readonly [K, K] = SERVERS as unknown as readonly [K, K],
+  names: readonly K[] = SERVERS as unknown as readonly K[],
 ): Promise<Record<K, LoadFigures>> {
   const rounds = settings.rounds ?? 2
   const rss = {} as Record<K, { stop(): number }>
@@ -73,7 +74,7 @@ export async function measurePath<K extends string = ServerName>(
     const result = await load(
       servers[server].url,
       requests[server],
-      settings.durationSeconds / (order.length / 2),
+      settings.durationSeconds / (order.length / names.length),
       settings,
       (ms) => {
         latencies[server].push(ms)

@@ -49,6 +49,11 @@ export interface Results {
   cap?: { max: number; on: LoadFigures; off: LoadFigures; heldAfter: number }
   endToEnd?: EndToEndFigures
   batches?: { creation: BatchCreationFigures; exportRss: ExportRssResult }
+  /**
+   * Each path measured again with the service in both places: a twin process of the service (same
+   * settings and database) against the service, twin / service. Two identical servers: this run's noise.
+   */
+  control?: Partial<Record<PathName, Ratio>>
   /** `--history N`: the young database against one with N finished captions, in alternating rounds. */
   history?: HistoryFigures
   notes: string[]
@@ -70,6 +75,13 @@ export function describePath(name: PathName, server: ServerName, f: LoadFigures)
     `bench: ${name.padEnd(8)} ${server.padEnd(8)} ${f.requestsPerSecond.toFixed(0).padStart(6)} req/s  ` +
     `p50 ${f.p50Ms.toFixed(1)} ms  p99 ${f.p99Ms.toFixed(1)} ms  errors ${f.errors}  ` +
     `CPU ${f.cpuMsPerRequest.toFixed(2)} ms/req  peak RSS ${f.peakRssMiB.toFixed(1)} MiB`
+  )
+}
+
+export function describeControl(name: PathName, r: Ratio): string {
+  return (
+    `bench: ${name.padEnd(8)} control  twin / service: req/s ${r.requestsPerSecond.toFixed(2)}x  ` +
+    `p50 ${r.p50.toFixed(2)}x  p99 ${r.p99.toFixed(2)}x  CPU ${r.cpuPerRequest.toFixed(2)}x`
   )
 }
 
@@ -96,6 +108,19 @@ export function formatTable(results: Results): string {
       times(r.cpuPerRequest),
       times(r.peakRss),
     ])
+    const control = results.control?.[name]
+    if (control) {
+      rows.push([
+        name,
+        'control',
+        times(control.requestsPerSecond),
+        times(control.p50),
+        times(control.p99),
+        '',
+        times(control.cpuPerRequest),
+        times(control.peakRss),
+      ])
+    }
     const target = TARGETS.ratio[name]
     checks.push([`${name}: req/s >= ${target.toFixed(1)}x baseline`, r.requestsPerSecond >= target])
     checks.push([`${name}: p99 <= ${TARGETS.p99Ratio.toFixed(1)}x baseline p99`, r.p99 <= TARGETS.p99Ratio])
@@ -172,6 +197,14 @@ export function formatTable(results: Results): string {
       .trimEnd()
   return [
     ...rows.map(line),
+    ...(results.control
+      ? [
+          '',
+          'control: the service against a twin of itself (a second process, same settings and database), measured',
+          'as against the baseline, twin / service: how far apart two identical servers land in this run. A ratio',
+          "to the baseline nearer its target than the control is to 1.00x is within the run's own noise.",
+        ]
+      : []),
     '',
     `ready (spawn -> /readyz 200): service ${service.readyMs.toFixed(0)} ms, baseline ${baseline.readyMs.toFixed(0)} ms`,
     ...(e2e

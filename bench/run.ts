@@ -32,7 +32,7 @@ import {
   stopChild,
   waitReady,
 } from './processes.js'
-import { describePath, formatTable, type PathName, type Results, ratio } from './report.js'
+import { describeControl, describePath, formatTable, type PathName, type Results, ratio } from './report.js'
 
 import { startOtlpSink, TRACING, tracingEnv } from './tracing.js'
 
@@ -154,9 +154,10 @@ async function main(): Promise<void> {
       count: WEBHOOK_ROWS,
       webhookSecret: WEBHOOK_SECRET,
     })
-  const webhookRows: Record<ServerName, SeededCaption[]> = {
+  const webhookRows: Record<ServerName | 'twin', SeededCaption[]> = {
     baseline: await seed('bench-baseline-task-'),
     service: await seed('bench-service-task-'),
+    twin: await seed('bench-twin-task-'),
   }
   await db.query('VACUUM ANALYZE captions')
 
@@ -193,6 +194,19 @@ async function main(): Promise<void> {
   const serviceReadyMs = await waitReady(service, '/readyz')
   await sleep(IDLE_SETTLE_MS)
   const serviceIdleRss = rssMiB(service.process.pid)
+  // The control: a twin of the service (same settings and database, its connections named apart),
+  // measured in the same rounds as the service and the baseline on every path. Two identical servers
+  // should land at 1.00x of each other; how far from it they land is the run's own noise.
+  const twinUrl = `http://127.0.0.1:${await freePort()}`
+  const twinDatabaseUrl = new URL(serviceDatabaseUrl)
+  twinDatabaseUrl.searchParams.set('application_name', `${SERVICE_APPLICATION_NAME}-twin`)
+  const twin = startChild('service-twin', ['dist/server.js'], twinUrl, {
+    ...serviceEnv,
+    DATABASE_URL: twinDatabaseUrl.toString(),
+    PUBLIC_BASE_URL: twinUrl,
+    PORT: new URL(twinUrl).port,
+  })
+  await waitReady(twin, '/readyz')
 
   const baselineFile = await compileBaseline()
   const baselineUrl = `http://127.0.0.1:${await freePort()}`
@@ -232,7 +246,7 @@ async function main(): Promise<void> {
   )
 
   const webhookBody = await completedWebhookBody()
-  const paths: Record<PathName, (server: ServerName) => autocannon.Request[]> = {
+  const paths: Record<PathName, (server: ServerName | 'twin') => autocannon.Request[]> = {
     // Each request completes a caption of its own, with that caption's own secret.
     webhook: (server) => {
       const next = cycle(webhookRows[server], () =>
@@ -279,16 +293,28 @@ async function main(): Promise<void> {
     },
   }
 
-  const servers = { baseline, service }
+  const servers = { baseline, service, twin }
+  results.control = {}
   for (const name of ['webhook', 'creation', 'read'] as const) {
     const figures = await measurePath(
       servers,
-      { baseline: paths[name]('baseline'), service: paths[name]('service') },
+      { baseline: paths[name]('baseline'), service: paths[name]('service'), twin: paths[name]('twin') },
       LOAD,
+      ['baseline', 'service', 'twin'],
     )
     for (const server of SERVERS) console.log(describePath(name, server, figures[server]))
-    results.paths[name] = { ...figures, ratio: ratio(figures) }
+    const { baseline: baselineFigures, service: serviceFigures, twin: twinFigures } = figures
+    results.paths[name] = {
+      baseline: baselineFigures,
+      service: serviceFigures,
+      ratio: ratio({ baseline: baselineFigures, service: serviceFigures }),
+    }
+    const control = ratio({ baseline: serviceFigures, service: twinFigures })
+    results.control[name] = control
+    console.log(describeControl(name, control))
   }
+  retired.add(twin)
+  await stopChild(twin)
   // The same creations with the cap off (GOAPI_MAX_CONCURRENCY=0), on a second service process measured
   // in rounds with the first: what the cap costs a creation.
   const capOffUrl = `http://127.0.0.1:${await freePort()}`
