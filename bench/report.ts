@@ -50,8 +50,8 @@ export interface Results {
   endToEnd?: EndToEndFigures
   batches?: { creation: BatchCreationFigures; exportRss: ExportRssResult }
   /**
-   * Each path measured again with the service in both places: a twin process of the service (same
-   * settings and database) against the service, twin / service. Two identical servers: this run's noise.
+   * Each path's control: a twin process of the service (same settings and database), measured in the
+   * same rounds, against the service, twin / service. Two identical servers: this run's noise.
    */
   control?: Partial<Record<PathName, Ratio>>
   /** `--history N`: the young database against one with N finished captions, in alternating rounds. */

@@ -1,7 +1,7 @@
 /**
  * Load benchmark: the service (`node dist/server.js`, real mode) against a plain Fastify + pg baseline
  * (bench/baseline-server.ts), measured side by side in one run on one PostgreSQL, in front of the GoAPI
- * simulator answering at once. Loopback only, bounded in time; prints a table and writes
+ * simulator answering at once, with a twin of the service measured alike as the run's control. Loopback only, bounded in time; prints a table and writes
  * bench/results/latest.json. Only ratios within one run mean anything: the load generator, both servers,
  * the simulator and PostgreSQL share the machine's cores. bench/README.md says what each path measures.
  *
