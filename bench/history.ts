@@ -285,8 +285,9 @@ async function captionsToRead(dbs: Record<Age, pg.Pool>, caller: string): Promis
     `SELECT count(*)::int AS n FROM captions WHERE ${ofHistory}`,
     [caller],
   )
-  const count = Math.min(young.rows.length, callerRows.rows[0]?.n ?? 0)
-  const percent = Math.min(100, (100 * 2 * count) / Math.max(1, callerRows.rows[0]?.n ?? 0))
+  const historyRows = callerRows.rows[0]?.n ?? 0
+  const count = Math.min(young.rows.length, historyRows)
+  const percent = Math.min(100, (100 * 2 * count) / Math.max(1, historyRows))
   const history = await dbs.history.query<{ id: string }>(
     `SELECT id FROM captions TABLESAMPLE SYSTEM (${percent}) WHERE ${ofHistory} ORDER BY random() LIMIT $2`,
     [caller, count],

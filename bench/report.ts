@@ -85,6 +85,22 @@ export function describeControl(name: PathName, r: Ratio): string {
   )
 }
 
+const times = (value: number) => `${value.toFixed(2)}x`
+
+/** A row of ratios in the closing table, under the figures they compare. */
+function ratioRow(name: PathName, label: string, r: Ratio): string[] {
+  return [
+    name,
+    label,
+    times(r.requestsPerSecond),
+    times(r.p50),
+    times(r.p99),
+    '',
+    times(r.cpuPerRequest),
+    times(r.peakRss),
+  ]
+}
+
 /** The closing table, then each target met or missed. */
 export function formatTable(results: Results): string {
   const rows: string[][] = [
@@ -97,30 +113,9 @@ export function formatTable(results: Results): string {
       rows.push([name, server, ...figureCells(f), f.peakRssMiB.toFixed(1)])
     }
     const r = figures.ratio
-    const times = (value: number) => `${value.toFixed(2)}x`
-    rows.push([
-      name,
-      'ratio',
-      times(r.requestsPerSecond),
-      times(r.p50),
-      times(r.p99),
-      '',
-      times(r.cpuPerRequest),
-      times(r.peakRss),
-    ])
+    rows.push(ratioRow(name, 'ratio', r))
     const control = results.control?.[name]
-    if (control) {
-      rows.push([
-        name,
-        'control',
-        times(control.requestsPerSecond),
-        times(control.p50),
-        times(control.p99),
-        '',
-        times(control.cpuPerRequest),
-        times(control.peakRss),
-      ])
-    }
+    if (control) rows.push(ratioRow(name, 'control', control))
     const target = TARGETS.ratio[name]
     checks.push([`${name}: req/s >= ${target.toFixed(1)}x baseline`, r.requestsPerSecond >= target])
     checks.push([`${name}: p99 <= ${TARGETS.p99Ratio.toFixed(1)}x baseline p99`, r.p99 <= TARGETS.p99Ratio])

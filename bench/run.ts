@@ -1,8 +1,8 @@
 /**
  * Load benchmark: the service (`node dist/server.js`, real mode) against a plain Fastify + pg baseline
  * (bench/baseline-server.ts), measured side by side in one run on one PostgreSQL, in front of the GoAPI
- * simulator answering at once, with a twin of the service measured alike as the run's control. Loopback only, bounded in time; prints a table and writes
- * bench/results/latest.json. Only ratios within one run mean anything: the load generator, both servers,
+ * simulator answering at once, with a twin of the service measured alike as the run's control. Loopback
+ * only, bounded in time; prints a table and writes bench/results/latest.json. Only ratios within one run mean anything: the load generator, both servers,
  * the simulator and PostgreSQL share the machine's cores. bench/README.md says what each path measures.
  *
  *   npm run bench        (BENCH_CONNECTIONS=50 BENCH_WARMUP_SECONDS=2 BENCH_DURATION_SECONDS=10
@@ -194,19 +194,30 @@ async function main(): Promise<void> {
   const serviceReadyMs = await waitReady(service, '/readyz')
   await sleep(IDLE_SETTLE_MS)
   const serviceIdleRss = rssMiB(service.process.pid)
+  // Further service processes (the twin, cap off, the history's), each with the service's env but for
+  // `env`, on a port of its own; retired when stopped before the end.
+  const startServiceLike = async (name: string, env: Record<string, string>): Promise<Child> => {
+    const url = `http://127.0.0.1:${await freePort()}`
+    const child = startChild(name, ['dist/server.js'], url, {
+      ...serviceEnv,
+      ...env,
+      PUBLIC_BASE_URL: url,
+      PORT: new URL(url).port,
+    })
+    await waitReady(child, '/readyz')
+    await sleep(IDLE_SETTLE_MS)
+    return child
+  }
+  const retire = async (child: Child): Promise<void> => {
+    retired.add(child)
+    await stopChild(child)
+  }
   // The control: a twin of the service (same settings and database, its connections named apart),
   // measured in the same rounds as the service and the baseline on every path. Two identical servers
   // should land at 1.00x of each other; how far from it they land is the run's own noise.
-  const twinUrl = `http://127.0.0.1:${await freePort()}`
   const twinDatabaseUrl = new URL(serviceDatabaseUrl)
   twinDatabaseUrl.searchParams.set('application_name', `${SERVICE_APPLICATION_NAME}-twin`)
-  const twin = startChild('service-twin', ['dist/server.js'], twinUrl, {
-    ...serviceEnv,
-    DATABASE_URL: twinDatabaseUrl.toString(),
-    PUBLIC_BASE_URL: twinUrl,
-    PORT: new URL(twinUrl).port,
-  })
-  await waitReady(twin, '/readyz')
+  const twin = await startServiceLike('service-twin', { DATABASE_URL: twinDatabaseUrl.toString() })
 
   const baselineFile = await compileBaseline()
   const baselineUrl = `http://127.0.0.1:${await freePort()}`
@@ -313,32 +324,24 @@ async function main(): Promise<void> {
     results.control[name] = control
     console.log(describeControl(name, control))
   }
-  retired.add(twin)
-  await stopChild(twin)
+  await retire(twin)
   // The same creations with the cap off (GOAPI_MAX_CONCURRENCY=0), on a second service process measured
   // in rounds with the first: what the cap costs a creation.
-  const capOffUrl = `http://127.0.0.1:${await freePort()}`
   // Its own database on the same server: a replica without a cap clears the slots of its database.
   const capOffDatabaseUrl = new URL(serviceDatabaseUrl)
   capOffDatabaseUrl.pathname = '/bench_cap_off'
   await db.query('CREATE DATABASE bench_cap_off')
   await applyMigrations(capOffDatabaseUrl.toString())
-  const capOff = startChild('service-cap-off', ['dist/server.js'], capOffUrl, {
-    ...serviceEnv,
+  const capOff = await startServiceLike('service-cap-off', {
     DATABASE_URL: capOffDatabaseUrl.toString(),
     GOAPI_MAX_CONCURRENCY: '0',
-    PUBLIC_BASE_URL: capOffUrl,
-    PORT: new URL(capOffUrl).port,
   })
-  await waitReady(capOff, '/readyz')
-  await sleep(IDLE_SETTLE_MS)
   const capFigures = await measurePath(
     { baseline: capOff, service },
     { baseline: paths.creation('service'), service: paths.creation('service') },
     LOAD,
   )
-  retired.add(capOff)
-  await stopChild(capOff)
+  await retire(capOff)
   results.cap = {
     max: CAP,
     off: capFigures.baseline,
@@ -373,22 +376,8 @@ async function main(): Promise<void> {
       webhookBody,
       webhookRows: WEBHOOK_ROWS,
       load: LOAD,
-      startService: async (name, databaseUrl) => {
-        const url = `http://127.0.0.1:${await freePort()}`
-        const child = startChild(name, ['dist/server.js'], url, {
-          ...serviceEnv,
-          DATABASE_URL: databaseUrl,
-          PUBLIC_BASE_URL: url,
-          PORT: new URL(url).port,
-        })
-        await waitReady(child, '/readyz')
-        await sleep(IDLE_SETTLE_MS)
-        return child
-      },
-      stopService: async (child) => {
-        retired.add(child)
-        await stopChild(child)
-      },
+      startService: (name, databaseUrl) => startServiceLike(name, { DATABASE_URL: databaseUrl }),
+      stopService: retire,
     })
     results.history = history.figures
     notes.push(...history.notes)
